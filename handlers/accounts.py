@@ -1,0 +1,72 @@
+"""Sign-up, login (password and Kakao), and the caller's own profile."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.routing import USER, Api
+from server.app_keys import SERVICES, SETTINGS, TOKENS
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, ProfileOut, SignupRequest, TokenOut,
+                                     UserOut)
+from server.schemas.common import Query
+from server.tokens import Principal
+
+api = Api("accounts")
+KAKAO_STATE_SECONDS = 600
+
+
+@api.post("/api/auth/signup", body=SignupRequest, response=UserOut, status=201, errors=(409,))
+async def signup(request: web.Request, body: SignupRequest) -> UserOut:
+    """Create a user account."""
+    return await request.app[SERVICES].accounts.signup(body)
+
+
+@api.post("/api/auth/signup/admin", body=AdminSignupRequest, response=UserOut, status=201, errors=(403, 409))
+async def signup_admin(request: web.Request, body: AdminSignupRequest) -> UserOut:
+    """Create an admin account with the configured admin sign-up key."""
+    return await request.app[SERVICES].accounts.signup_admin(body)
+
+
+@api.post("/api/auth/login", body=LoginRequest, response=TokenOut, errors=(401,))
+async def login(request: web.Request, body: LoginRequest) -> TokenOut:
+    """Exchange email and password for an access token."""
+    return await request.app[SERVICES].accounts.login(body)
+
+
+@api.get("/api/users/me", response=ProfileOut, auth=USER)
+async def me(request: web.Request, user: Principal) -> ProfileOut:
+    """The caller's profile."""
+    return await request.app[SERVICES].accounts.profile(user.user_id)
+
+
+@api.delete("/api/users/me", status=204, auth=USER)
+async def delete_me(request: web.Request, user: Principal) -> None:
+    """Delete the caller's account (past bookings are kept)."""
+    await request.app[SERVICES].accounts.delete(user.user_id)
+
+
+def _kakao_redirect_uri(request: web.Request) -> str:
+    configured = request.app[SETTINGS].kakao_redirect_uri
+    return configured or str(request.url.with_path("/api/auth/kakao/callback").with_query(None))
+
+
+@api.get("/api/auth/kakao/login", status=302, errors=(404,))
+async def kakao_login(request: web.Request) -> web.Response:
+    """Redirect to Kakao's consent page."""
+    state = request.app[TOKENS].sign({"purpose": "kakao"}, KAKAO_STATE_SECONDS)
+    url = request.app[SERVICES].kakao.authorize_url(redirect_uri=_kakao_redirect_uri(request), state=state)
+    raise web.HTTPFound(url)
+
+
+class KakaoCallbackQuery(Query):
+    code: str
+    state: str
+
+
+@api.get("/api/auth/kakao/callback", query=KakaoCallbackQuery, response=TokenOut, errors=(401, 502))
+async def kakao_callback(request: web.Request, query: KakaoCallbackQuery) -> TokenOut:
+    """Finish Kakao login: the code is exchanged for the Kakao profile, and that for our token."""
+    services = request.app[SERVICES]
+    request.app[TOKENS].unsign(query.state, "kakao")     # the login started here, not elsewhere
+    profile = await services.kakao.profile_for_code(code=query.code, redirect_uri=_kakao_redirect_uri(request))
+    return await services.accounts.login_external(kakao_id=profile.id, email=profile.email,
+                                                  email_verified=profile.email_verified, name=profile.nickname)

@@ -1,0 +1,100 @@
+"""/openapi.json generated from the endpoint declarations and msgspec types; Swagger UI at /docs."""
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import msgspec
+import swagger_ui
+from aiohttp import web
+
+from handlers.routing import ADMIN, OPTIONAL, PUBLIC, Endpoint, json_response
+from server.schemas.common import ErrorBody
+
+SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
+_STATUS_TEXT = {400: "Invalid request", 401: "Not signed in", 403: "Not allowed", 404: "Not found",
+                409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
+                429: "Rate limited", 502: "Upstream provider error", 503: "Unavailable"}
+
+SWAGGER_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>Ticket Blue API</title>
+<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<body><div id="swagger-ui"></div>
+<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
+</body></html>"""
+
+
+def openapi(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
+    types: list[Any] = [ErrorBody]
+    for e in endpoints:
+        types += [t for t in (e.body, e.query, e.response) if t is not None]
+    schemas, components = msgspec.json.schema_components(types, ref_template="#/components/schemas/{name}")
+    schema_of = dict(zip(map(id, types), schemas))
+    paths: dict[str, dict] = {}
+    for e in endpoints:
+        path = _openapi_path(e.path)
+        paths.setdefault(path, {})[e.method.lower()] = _operation(e, schema_of, components)
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Ticket Blue", "version": version,
+                 "description": "Realtime ticket booking. Errors always have the shape "
+                                "`{\"error\": {\"code\", \"message\", \"details\"}}`."},
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "bearer": {"type": "http", "scheme": "bearer", "bearerFormat": "JWT"},
+            "token_query": {"type": "apiKey", "in": "query", "name": "token"}}},
+    }
+
+
+def _openapi_path(path: str) -> str:
+    import re
+    return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)
+
+
+def _operation(e: Endpoint, schema_of: dict[int, Any], components: dict) -> dict[str, Any]:
+    op: dict[str, Any] = {"tags": [e.tag], "summary": e.summary, "operationId": e.handler.__name__}
+    params = [{"name": p, "in": "path", "required": True, "schema": {"type": "integer", "minimum": 1}}
+              for p in e.path_params]
+    if e.query is not None:
+        props = components[e.query.__name__]
+        required = set(props.get("required", []))
+        params += [{"name": n, "in": "query", "required": n in required, "schema": s}
+                   for n, s in props["properties"].items()]
+    if params:
+        op["parameters"] = params
+    if e.body is not None:
+        op["requestBody"] = {"required": True, "content": {"application/json": {"schema": schema_of[id(e.body)]}}}
+    elif e.content_type:
+        op["requestBody"] = {"required": True, "content": {e.content_type: {"schema": {
+            "type": "object", "properties": {"file": {"type": "string", "format": "binary"}}}}}}
+    ok: dict[str, Any] = {"description": "OK" if e.status < 300 else "Done"}
+    if e.response is not None:
+        ok["content"] = {"application/json": {"schema": schema_of[id(e.response)]}}
+    op["responses"] = {str(e.status): ok}
+    errors = set(e.errors) | {400}
+    if e.auth not in (PUBLIC, OPTIONAL):
+        errors.add(401)
+        op["security"] = [{"bearer": []}, {"token_query": []}] if e.token_in_query else [{"bearer": []}]
+    if e.auth == ADMIN:
+        errors.add(403)
+    if e.path_params:
+        errors.add(404)
+    for status in sorted(errors):
+        op["responses"][str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), "content": {
+            "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    return op
+
+
+def setup(app: web.Application, endpoints: list[Endpoint], version: str) -> None:
+    spec = json_response(openapi(endpoints, version)).body      # built once: the routes do not change
+
+    async def openapi_json(request: web.Request) -> web.Response:
+        return web.Response(body=spec, content_type="application/json")
+
+    async def docs(request: web.Request) -> web.Response:
+        return web.Response(text=SWAGGER_PAGE, content_type="text/html")
+
+    app.router.add_get("/openapi.json", openapi_json)
+    app.router.add_get("/docs", docs)
+    app.router.add_static("/docs/static", SWAGGER_STATIC)

@@ -1,0 +1,37 @@
+"""Liveness, readiness and Prometheus metrics."""
+from __future__ import annotations
+
+from aiohttp import web
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from handlers.routing import Api, json_response
+from server.app_keys import SERVICES
+from server.middleware import METRICS
+from server.schemas.common import Status
+
+api = Api("health")
+
+
+class Readiness(Status):
+    checks: dict[str, str]
+
+
+@api.get("/healthz", response=Status)
+async def healthz(request: web.Request) -> Status:
+    """The process is up."""
+    return Status(status="ok")
+
+
+@api.get("/readyz", response=Readiness, errors=(503,))
+async def readyz(request: web.Request) -> web.Response:
+    """Every configured backend answers (503 names the one that does not)."""
+    checks = await request.app[SERVICES].health.readiness()
+    ready = all(v == "ok" for v in checks.values())
+    return json_response(Readiness(status="ok" if ready else "unavailable", checks=checks),
+                         status=200 if ready else 503)
+
+
+@api.get("/metrics", summary="Prometheus metrics (text format)")
+async def metrics(request: web.Request) -> web.Response:
+    body = generate_latest(request.app[METRICS].registry)
+    return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -1,0 +1,77 @@
+"""Command line: `python -m server [serve|migrate|demo] ...`. Settings come from TICKETBLUE_* variables."""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+import textwrap
+
+from server import settings as settings_module
+from server.settings import SettingsError
+
+
+def _settings_help() -> str:
+    lines = ["settings (environment variables):"]
+    for name, default, text in settings_module.describe():
+        lines.append(f"  {name}  [default {default}]")
+        lines += ["      " + line for line in textwrap.wrap(text, 90)]
+    return "\n".join(lines)
+
+
+def parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="python -m server", description="Ticket Blue booking server.",
+                                epilog=_settings_help(), formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = p.add_subparsers(dest="command")
+    serve = sub.add_parser("serve", help="run the server (the default)")
+    serve.add_argument("--demo", action="store_true", help="load the demo hall, performance and rounds first "
+                                                           "(only into an empty database)")
+    sub.add_parser("migrate", help="bring the database schema up to date")
+    sub.add_parser("demo", help="load the demo hall, performance and rounds into an empty database")
+    return p
+
+
+async def _migrate(settings) -> None:
+    from server.db.database import Database
+    from server.db.migrate import upgrade
+    db = Database(settings.resolved_database_url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()
+
+
+async def _demo(settings) -> None:
+    from server.demo import load_demo
+    await load_demo(settings)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        settings = settings_module.load()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    log = logging.getLogger("server")
+    command = args.command or "serve"
+    if command == "migrate":
+        asyncio.run(_migrate(settings))
+        log.info("database is up to date")
+        return 0
+    if command == "demo" or getattr(args, "demo", False):
+        asyncio.run(_demo(settings))
+        if command == "demo":
+            return 0
+    from aiohttp import web
+
+    from server.app import create_app
+    log.info("starting with %s", settings_module.safe_summary(settings))
+    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
+                shutdown_timeout=10)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,105 @@
+"""Accounts: sign-up, login, profile and soft delete."""
+from __future__ import annotations
+
+import hmac
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+
+from server.db.database import Database
+from server.db.tables import users
+from server.db.types import utcnow
+from server.errors import Conflict, Forbidden, Unauthorized
+from server.passwords import Passwords
+from server.schemas.accounts import AdminSignupRequest, LoginRequest, ProfileOut, SignupRequest, TokenOut, UserOut
+from server.tokens import Tokens
+
+BAD_LOGIN = "Wrong email or password."     # the same for both, so emails cannot be probed
+
+
+def normalize_email(email: str) -> str:
+    return email.strip().lower()
+
+
+class Accounts:
+    def __init__(self, db: Database, passwords: Passwords, tokens: Tokens, admin_signup_key: str):
+        self._db = db
+        self._passwords = passwords
+        self._tokens = tokens
+        self._admin_key = admin_signup_key
+
+    async def signup(self, request: SignupRequest, *, role: str = "user") -> UserOut:
+        email = normalize_email(request.email)
+        password_hash = await self._passwords.hash(request.password)
+        try:
+            async with self._db.begin() as conn:
+                result = await conn.execute(users.insert().values(
+                    email=email, password_hash=password_hash, name=request.name.strip(), role=role,
+                    status="active", created_at=utcnow()))
+        except IntegrityError:
+            raise Conflict("An account with this email already exists.", code="email_taken") from None
+        return UserOut(id=result.inserted_primary_key[0], email=email, name=request.name.strip(), role=role)
+
+    async def signup_admin(self, request: AdminSignupRequest) -> UserOut:
+        if not self._admin_key or not hmac.compare_digest(request.admin_key.encode(), self._admin_key.encode()):
+            raise Forbidden("The admin sign-up key is wrong, or admin sign-up is closed.")
+        return await self.signup(request, role="admin")
+
+    async def login(self, request: LoginRequest) -> TokenOut:
+        async with self._db.read_own_writes() as conn:
+            row = (await conn.execute(sa.select(users.c.id, users.c.password_hash, users.c.role)
+                                      .where(users.c.email == normalize_email(request.email)))).first()
+        if not await self._passwords.verify(row.password_hash if row else None, request.password):
+            raise Unauthorized(BAD_LOGIN)
+        await self._record_login(row.id)
+        return self.token_for(row.id, row.role)
+
+    async def _record_login(self, user_id: int) -> None:
+        """A login re-activates a dormant account."""
+        async with self._db.begin() as conn:
+            await conn.execute(users.update().where(users.c.id == user_id).values(
+                last_login_at=utcnow(), status="active", dormant_at=None))
+
+    def token_for(self, user_id: int, role: str) -> TokenOut:
+        return TokenOut(access_token=self._tokens.issue(user_id, role), expires_in=self._tokens.ttl_seconds)
+
+    async def profile(self, user_id: int) -> ProfileOut:
+        async with self._db.read_own_writes() as conn:
+            row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).first()
+        if row is None or row.status == "deleted":
+            raise Unauthorized("This account no longer exists.")
+        return ProfileOut(id=row.id, email=row.email, name=row.name, role=row.role, status=row.status,
+                          created_at=row.created_at, last_login_at=row.last_login_at)
+
+    async def delete(self, user_id: int) -> None:
+        """Soft delete: the row stays for past bookings; the email is freed for a new sign-up."""
+        async with self._db.begin() as conn:
+            result = await conn.execute(
+                users.update().where(users.c.id == user_id, users.c.status != "deleted").values(
+                    deleted_email=users.c.email, email=None, kakao_id=None, password_hash=None,
+                    status="deleted", deleted_at=utcnow()))
+        if result.rowcount == 0:
+            raise Unauthorized("This account no longer exists.")
+
+    async def login_external(self, *, kakao_id: str, email: str | None, email_verified: bool, name: str) -> TokenOut:
+        """Kakao login: the linked account, else the account with the same verified email, else a new one."""
+        email = normalize_email(email) if email else None
+        async with self._db.begin() as conn:
+            row = (await conn.execute(sa.select(users.c.id, users.c.role)
+                                      .where(users.c.kakao_id == kakao_id))).first()
+            if row is None and email and email_verified:
+                row = (await conn.execute(sa.select(users.c.id, users.c.role)
+                                          .where(users.c.email == email))).first()
+                if row is not None:
+                    await conn.execute(users.update().where(users.c.id == row.id).values(kakao_id=kakao_id))
+            if row is None:
+                taken = email is None or (await conn.execute(
+                    sa.select(users.c.id).where(users.c.email == email))).first() is not None
+                result = await conn.execute(users.insert().values(
+                    email=None if taken else email, name=name[:100] or "Kakao user", role="user",
+                    status="active", kakao_id=kakao_id, created_at=utcnow()))
+                user_id, role = result.inserted_primary_key[0], "user"
+            else:
+                user_id, role = row.id, row.role
+        await self._record_login(user_id)
+        return self.token_for(user_id, role)

@@ -1,0 +1,220 @@
+"""The schema. Constraints here are what make bad states impossible, whatever the code does:
+unique emails, one live reservation per (round, seat), one issued coupon per (coupon, user),
+foreign keys everywhere, and checks on money and counters."""
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from server.db.types import UtcDateTime
+
+metadata = sa.MetaData(naming_convention={
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+})
+
+
+def _id() -> sa.Column:
+    return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
+
+
+def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str | None = None, **kw) -> sa.Column:
+    return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, **kw)
+
+
+def _created() -> sa.Column:
+    return sa.Column("created_at", UtcDateTime, nullable=False)
+
+
+users = sa.Table(
+    "users", metadata, _id(),
+    # NULL once the account is deleted, so the address can sign up again (kept in deleted_email).
+    sa.Column("email", sa.String(254), unique=True, nullable=True),
+    sa.Column("deleted_email", sa.String(254)),
+    sa.Column("password_hash", sa.String(255)),           # NULL for Kakao-only accounts
+    sa.Column("name", sa.String(100), nullable=False),
+    sa.Column("role", sa.String(10), nullable=False),
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("kakao_id", sa.String(64), unique=True),
+    _created(),
+    sa.Column("last_login_at", UtcDateTime),
+    sa.Column("dormant_at", UtcDateTime),
+    sa.Column("deleted_at", UtcDateTime),
+    sa.CheckConstraint("role IN ('user', 'admin')", name="role"),
+    sa.CheckConstraint("status IN ('active', 'dormant', 'deleted')", name="status"),
+)
+
+halls = sa.Table(
+    "halls", metadata, _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("address", sa.String(500), nullable=False),
+    _created(),
+)
+
+seats = sa.Table(
+    "seats", metadata, _id(),
+    _fk("hall_id", "halls.id", ondelete="CASCADE", index=True),
+    sa.Column("section", sa.String(50), nullable=False),
+    sa.Column("row", sa.Integer, nullable=False),
+    sa.Column("number", sa.Integer, nullable=False),
+    sa.Column("x", sa.Float, nullable=False),
+    sa.Column("y", sa.Float, nullable=False),
+    sa.Column("grade", sa.String(20), nullable=False),
+    sa.UniqueConstraint("hall_id", "section", "row", "number"),
+)
+
+performers = sa.Table(
+    "performers", metadata, _id(),
+    sa.Column("name", sa.String(200), nullable=False, index=True),
+    sa.Column("birth_date", sa.Date),
+    sa.Column("nationality", sa.String(60)),
+    _created(),
+)
+
+performances = sa.Table(
+    "performances", metadata, _id(),
+    sa.Column("title", sa.String(200), nullable=False, index=True),
+    sa.Column("description", sa.Text, nullable=False),
+    sa.Column("category", sa.String(20), nullable=False, index=True),
+    _fk("hall_id", "halls.id", index=True),
+    sa.Column("starts_on", sa.Date, nullable=False),
+    sa.Column("ends_on", sa.Date, nullable=False),
+    sa.Column("duration_minutes", sa.Integer, nullable=False),
+    _created(),
+    sa.Column("archived_at", UtcDateTime),
+    sa.CheckConstraint("starts_on <= ends_on", name="dates"),
+    sa.CheckConstraint("duration_minutes > 0", name="duration"),
+)
+
+prices = sa.Table(
+    "performance_prices", metadata,
+    _fk("performance_id", "performances.id", ondelete="CASCADE", primary_key=True),
+    sa.Column("grade", sa.String(20), primary_key=True),
+    sa.Column("price", sa.Integer, nullable=False),
+    sa.CheckConstraint("price >= 0", name="price"),
+)
+
+cast = sa.Table(
+    "performance_performers", metadata,
+    _fk("performance_id", "performances.id", ondelete="CASCADE", primary_key=True),
+    _fk("performer_id", "performers.id", ondelete="CASCADE", primary_key=True),
+)
+
+posters = sa.Table(
+    "posters", metadata,
+    _fk("performance_id", "performances.id", ondelete="CASCADE", primary_key=True),
+    sa.Column("storage_key", sa.String(300), nullable=False),
+    sa.Column("content_type", sa.String(50), nullable=False),
+    sa.Column("size", sa.Integer, nullable=False),
+    sa.Column("uploaded_at", UtcDateTime, nullable=False),
+)
+
+rounds = sa.Table(
+    "rounds", metadata, _id(),
+    _fk("performance_id", "performances.id", index=True),
+    sa.Column("starts_at", UtcDateTime, nullable=False, index=True),
+    _created(),
+)
+
+coupons = sa.Table(
+    "coupons", metadata, _id(),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("discount_type", sa.String(10), nullable=False),
+    sa.Column("discount", sa.Integer, nullable=False),
+    sa.Column("quantity", sa.Integer, nullable=False),
+    # Incremented only by "UPDATE ... WHERE issued_count < quantity": first come, first served.
+    sa.Column("issued_count", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("starts_at", UtcDateTime, nullable=False),
+    sa.Column("ends_at", UtcDateTime, nullable=False),
+    _created(),
+    sa.CheckConstraint("discount_type IN ('amount', 'percent')", name="discount_type"),
+    sa.CheckConstraint("discount > 0", name="discount"),
+    sa.CheckConstraint("issued_count >= 0 AND issued_count <= quantity", name="issued_count"),
+)
+
+reservations = sa.Table(
+    "reservations", metadata, _id(),
+    _fk("user_id", "users.id", index=True),
+    _fk("round_id", "rounds.id", index=True),
+    sa.Column("status", sa.String(10), nullable=False, index=True),
+    sa.Column("amount", sa.Integer, nullable=False),       # to pay, after discount
+    sa.Column("discount", sa.Integer, nullable=False),
+    sa.Column("order_id", sa.String(64), nullable=False, unique=True),
+    _fk("user_coupon_id", "user_coupons.id", unique=True),  # a coupon is used at most once
+    sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
+    _created(),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('pending', 'confirmed', 'canceled', 'expired', 'attended')", name="status"),
+    sa.CheckConstraint("amount >= 0 AND discount >= 0", name="money"),
+)
+
+reservation_seats = sa.Table(
+    "reservation_seats", metadata,
+    _fk("reservation_id", "reservations.id", ondelete="CASCADE", primary_key=True),
+    _fk("seat_id", "seats.id", primary_key=True),
+    _fk("round_id", "rounds.id"),
+    sa.Column("price", sa.Integer, nullable=False),
+    # 1 while the reservation is live (pending/confirmed/attended), NULL after. NULLs never
+    # collide in a unique index, so this is "unique (round, seat) among live reservations" on
+    # both SQLite and MariaDB (which has no partial indexes).
+    sa.Column("live", sa.Boolean),
+    sa.UniqueConstraint("round_id", "seat_id", "live", name="uq_reservation_seats_live_seat"),
+    sa.CheckConstraint("live = 1 OR live IS NULL", name="live"),
+)
+
+payments = sa.Table(
+    "payments", metadata, _id(),
+    _fk("reservation_id", "reservations.id", index=True),
+    sa.Column("payment_key", sa.String(200), nullable=False, unique=True),
+    sa.Column("order_id", sa.String(64), nullable=False),
+    sa.Column("amount", sa.Integer, nullable=False),
+    sa.Column("status", sa.String(20), nullable=False),
+    sa.Column("method", sa.String(50)),
+    sa.Column("confirm_idempotency_key", sa.String(64), nullable=False),
+    sa.Column("cancel_idempotency_key", sa.String(64)),
+    sa.Column("approved_at", UtcDateTime),
+    sa.Column("canceled_at", UtcDateTime),
+    _created(),
+    sa.CheckConstraint("status IN ('confirming', 'approved', 'canceling', 'canceled', 'failed')", name="status"),
+)
+
+user_coupons = sa.Table(
+    "user_coupons", metadata, _id(),
+    _fk("coupon_id", "coupons.id"),
+    _fk("user_id", "users.id", index=True),
+    sa.Column("issued_at", UtcDateTime, nullable=False),
+    sa.Column("used_at", UtcDateTime),
+    sa.UniqueConstraint("coupon_id", "user_id"),
+)
+
+reviews = sa.Table(
+    "reviews", metadata, _id(),
+    _fk("performance_id", "performances.id", index=True),
+    _fk("reservation_id", "reservations.id", unique=True),   # once per reservation
+    _fk("user_id", "users.id"),
+    sa.Column("rating", sa.Integer, nullable=False),
+    sa.Column("content", sa.Text, nullable=False),
+    _created(),
+    sa.CheckConstraint("rating BETWEEN 1 AND 5", name="rating"),
+)
+
+# Messages caused by a state change, written in the same transaction as the change and
+# delivered afterwards by a dispatcher (one row per channel: sse, mail, slack, search).
+outbox = sa.Table(
+    "outbox", metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
+    sa.Column("channel", sa.String(20), nullable=False),
+    sa.Column("event", sa.String(50), nullable=False),
+    _fk("user_id", "users.id"),
+    sa.Column("payload", sa.JSON, nullable=False),
+    sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UtcDateTime, nullable=False),
+    sa.Column("last_error", sa.Text),
+    _created(),
+    sa.Column("delivered_at", UtcDateTime),
+    sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+)

@@ -1,0 +1,74 @@
+"""Every error leaves in API.md's shape; every request is counted and timed for /metrics."""
+from __future__ import annotations
+
+import logging
+import time
+
+from aiohttp import web
+from prometheus_client import CollectorRegistry, Counter, Histogram
+
+from server.errors import ApiError
+
+log = logging.getLogger(__name__)
+
+_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
+               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
+               429: "rate_limited"}
+
+
+def error_response(error: ApiError) -> web.Response:
+    from handlers.routing import json_response
+    return json_response(error.body(), status=error.status, headers=error.headers)
+
+
+@web.middleware
+async def errors(request: web.Request, handler) -> web.StreamResponse:
+    try:
+        return await handler(request)
+    except ApiError as exc:
+        return error_response(exc)
+    except web.HTTPException as exc:
+        if exc.status < 400:          # redirects and the like pass through
+            raise
+        message = {404: "No such resource.", 405: f"{request.method} is not allowed here.",
+                   413: "The request body is too large."}.get(exc.status, exc.reason)
+        headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
+        return error_response(ApiError(message, code=_HTTP_CODES.get(exc.status, "http_error"),
+                                       status=exc.status, headers=headers))
+    except Exception:
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        return error_response(ApiError("Something went wrong on our side.", code="internal_error", status=500))
+
+
+class HttpMetrics:
+    """Request count and latency by route and status, in a registry of this app's own."""
+
+    def __init__(self) -> None:
+        self.registry = CollectorRegistry()
+        self.requests = Counter("ticketblue_http_requests_total", "HTTP requests",
+                                ["method", "route", "status"], registry=self.registry)
+        self.latency = Histogram("ticketblue_http_request_duration_seconds", "HTTP request latency",
+                                 ["method", "route"], registry=self.registry,
+                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
+
+    def middleware(self):
+        @web.middleware
+        async def measure(request: web.Request, handler) -> web.StreamResponse:
+            started = time.perf_counter()
+            status = 500
+            try:
+                response = await handler(request)
+                status = response.status
+                return response
+            except web.HTTPException as exc:
+                status = exc.status
+                raise
+            finally:
+                info = request.match_info.route.resource
+                route = info.canonical if info is not None else "unmatched"
+                self.requests.labels(request.method, route, str(status)).inc()
+                self.latency.labels(request.method, route).observe(time.perf_counter() - started)
+        return measure
+
+
+METRICS = web.AppKey("metrics", HttpMetrics)

@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Literal
+
+import msgspec
+
+from server.schemas.common import Request
+
+Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254,
+                                    examples=["kim@example.com"])]
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
+PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class SignupRequest(Request):
+    email: Email
+    password: Password
+    name: PersonName
+
+
+class AdminSignupRequest(SignupRequest):
+    admin_key: Annotated[str, msgspec.Meta(max_length=200)]
+
+
+class LoginRequest(Request):
+    email: Annotated[str, msgspec.Meta(max_length=254)]
+    password: Annotated[str, msgspec.Meta(max_length=128)]
+
+
+class TokenOut(msgspec.Struct):
+    access_token: str
+    expires_in: int
+    token_type: Literal["bearer"] = "bearer"
+
+
+class UserOut(msgspec.Struct):
+    id: int
+    email: str | None
+    name: str
+    role: Literal["user", "admin"]
+
+
+class ProfileOut(UserOut):
+    status: str
+    created_at: datetime
+    last_login_at: datetime | None

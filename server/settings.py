@@ -1,0 +1,164 @@
+"""All settings, read once from ``TICKETBLUE_*`` environment variables into one typed object.
+
+Each field's ``Meta(description=...)`` is the single source for ``--help`` and the README table.
+"""
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from pathlib import Path
+from typing import Annotated, Literal
+
+import msgspec
+
+PREFIX = "TICKETBLUE_"
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _doc(text: str, **constraints) -> msgspec.Meta:
+    return msgspec.Meta(description=text, **constraints)
+
+
+class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=True):
+    host: Annotated[str, _doc("Address to listen on.")] = "127.0.0.1"
+    port: Annotated[int, _doc("Port to listen on.", ge=0, le=65535)] = 8080
+    data_dir: Annotated[str, _doc("Working folder for the embedded run (SQLite file, posters, JWT secret).")] = "./var"
+    database_url: Annotated[str, _doc("SQLAlchemy URL. Empty: SQLite file in the data folder; "
+                                      "mysql+aiomysql://user:pass@host/db for MySQL/MariaDB.")] = ""
+    replica_urls: Annotated[str, _doc("Read replicas, comma separated (none: all reads go to the primary).")] = ""
+    redis_url: Annotated[str, _doc("Redis URL. Empty: in-process seat engine, pub/sub and cache.")] = ""
+    elasticsearch_url: Annotated[str, _doc("Elasticsearch URL. Empty: search with SQL queries.")] = ""
+    s3_bucket: Annotated[str, _doc("S3 bucket for posters. Empty: posters go to the media folder.")] = ""
+    s3_endpoint_url: Annotated[str, _doc("S3 endpoint for S3-compatible stores (MinIO, moto).")] = ""
+    s3_region: Annotated[str, _doc("S3 region.")] = "ap-northeast-2"
+    s3_public_url: Annotated[str, _doc("Public base URL of poster objects. Empty: <endpoint>/<bucket>.")] = ""
+    media_dir: Annotated[str, _doc("Poster folder when S3 is off, served under /media. Empty: <data_dir>/media.")] = ""
+    smtp_url: Annotated[str, _doc("smtp://user:pass@host:port (STARTTLS when offered) or smtps:// (TLS). "
+                                  "Empty: mail is written to the log.")] = ""
+    mail_from: Annotated[str, _doc("Sender address of outgoing mail.")] = "Ticket Blue <no-reply@ticketblue.local>"
+    toss_secret_key: Annotated[str, _doc("Toss Payments secret key. Empty: built-in sandbox.")] = ""
+    toss_client_key: Annotated[str, _doc("Toss Payments client key, for the payment widget.")] = ""
+    toss_api_url: Annotated[str, _doc("Toss API base URL. Empty: the built-in sandbox.")] = ""
+    slack_webhook_url: Annotated[str, _doc("Slack incoming webhook URL. Empty: Slack is off.")] = ""
+    kakao_client_id: Annotated[str, _doc("Kakao REST API key. Empty: Kakao login is off.")] = ""
+    kakao_client_secret: Annotated[str, _doc("Kakao client secret (optional).")] = ""
+    kakao_redirect_uri: Annotated[str, _doc("Redirect URI registered with Kakao. Empty: <request origin>/api/auth/kakao/callback.")] = ""
+    kakao_auth_url: Annotated[str, _doc("Kakao OAuth base URL.")] = "https://kauth.kakao.com"
+    kakao_api_url: Annotated[str, _doc("Kakao API base URL.")] = "https://kapi.kakao.com"
+    jwt_secret: Annotated[str, _doc("Secret that signs access tokens. Empty: generated and kept in the data "
+                                    "folder (embedded run only; required with MySQL).")] = ""
+    jwt_ttl_seconds: Annotated[int, _doc("Lifetime of an access token.", ge=60)] = 3600
+    admin_signup_key: Annotated[str, _doc("Key for admin sign-up. Empty: admin sign-up is closed.")] = ""
+    hold_seconds: Annotated[int, _doc("How long a seat hold lasts.", ge=1)] = 300
+    max_seats_per_user: Annotated[int, _doc("Seats one user may hold or have pending per round.", ge=1)] = 8
+    payment_window_seconds: Annotated[int, _doc("Time to pay for a pending reservation.", ge=1)] = 600
+    timezone: Annotated[str, _doc("Time zone of times in responses.")] = "Asia/Seoul"
+    password_hash_time_cost: Annotated[int, _doc("argon2 time cost.", ge=1)] = 3
+    password_hash_memory_kib: Annotated[int, _doc("argon2 memory cost in KiB.", ge=8)] = 65536
+    max_body_bytes: Annotated[int, _doc("Largest JSON request body.", ge=1024)] = 1024 * 1024
+    log_level: Annotated[Literal["DEBUG", "INFO", "WARNING", "ERROR"], _doc("Log level.")] = "INFO"
+
+    # ---- derived values -------------------------------------------------------------------
+    @property
+    def resolved_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{Path(self.data_dir).resolve() / 'ticketblue.sqlite3'}"
+
+    @property
+    def resolved_media_dir(self) -> Path:
+        return Path(self.media_dir or Path(self.data_dir) / "media").resolve()
+
+    @property
+    def replicas(self) -> list[str]:
+        return [u.strip() for u in self.replica_urls.split(",") if u.strip()]
+
+    @property
+    def is_embedded_database(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+
+SECRET_FIELDS = frozenset({"jwt_secret", "admin_signup_key", "toss_secret_key", "kakao_client_secret",
+                           "slack_webhook_url"})
+_URL_PASSWORD = re.compile(r"(//[^:/@]+:)[^@]+@")
+
+
+class SettingsError(ValueError):
+    """A setting has a bad value; the message names the environment variable."""
+
+
+def env_name(field: str) -> str:
+    return PREFIX + field.upper()
+
+
+def describe() -> list[tuple[str, str, str]]:
+    """(variable, default, description) for every setting, for --help and docs."""
+    rows = []
+    for f in msgspec.structs.fields(Settings):
+        meta = next(m for m in getattr(f.type, "__metadata__", ()) if isinstance(m, msgspec.Meta))
+        rows.append((env_name(f.name), repr(f.default) if f.default != "" else "(empty)", meta.description))
+    return rows
+
+
+def load(environ: dict[str, str] | None = None, **overrides) -> Settings:
+    """Read settings from the environment (strings are converted to the field types)."""
+    environ = os.environ if environ is None else environ
+    names = {f.name for f in msgspec.structs.fields(Settings)}
+    raw: dict[str, object] = {k[len(PREFIX):].lower(): v for k, v in environ.items()
+                              if k.startswith(PREFIX) and k[len(PREFIX):].lower() in names}
+    raw.update(overrides)
+    try:
+        settings = msgspec.convert(raw, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        field = re.search(r"\$\.(\w+)", str(exc))
+        where = env_name(field.group(1)) if field else "settings"
+        raise SettingsError(f"{where}: {str(exc).split(' - at ')[0]}") from None
+    return _finish(settings)
+
+
+def _finish(settings: Settings) -> Settings:
+    try:
+        from zoneinfo import ZoneInfo
+        ZoneInfo(settings.timezone)
+    except Exception:
+        raise SettingsError(f"{env_name('timezone')}: unknown time zone {settings.timezone!r}") from None
+    for name in ("database_url", "redis_url", "elasticsearch_url", "smtp_url", "toss_api_url",
+                 "s3_endpoint_url", "slack_webhook_url"):
+        value = getattr(settings, name)
+        if value and "://" not in value:
+            raise SettingsError(f"{env_name(name)}: expected a URL with a scheme, got {redact(value)!r}")
+    if settings.jwt_secret:
+        if len(settings.jwt_secret) < 32:
+            raise SettingsError(f"{env_name('jwt_secret')}: must be at least 32 characters (HS256 key)")
+        return settings
+    if not settings.is_embedded_database:
+        raise SettingsError(f"{env_name('jwt_secret')} is required when the database is not the embedded SQLite")
+    return msgspec.structs.replace(settings, jwt_secret=_embedded_jwt_secret(Path(settings.data_dir)))
+
+
+def _embedded_jwt_secret(data_dir: Path) -> str:
+    """A secret kept in the data folder, so tokens survive a restart of the embedded server."""
+    path = data_dir / "jwt-secret"
+    if path.exists():
+        return path.read_text().strip()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    path.touch(mode=0o600)
+    path.write_text(secret)
+    return secret
+
+
+def redact(value: str) -> str:
+    return _URL_PASSWORD.sub(r"\1***@", value)
+
+
+def safe_summary(settings: Settings) -> dict[str, object]:
+    """Settings as they may be logged: secrets masked, passwords cut out of URLs."""
+    out = {}
+    for name in settings.__struct_fields__:
+        value = getattr(settings, name)
+        if name in SECRET_FIELDS and value:
+            value = "***"
+        elif isinstance(value, str):
+            value = redact(value)
+        out[name] = value
+    return out

@@ -1,0 +1,56 @@
+"""Access tokens: short-lived HS256 JWTs carrying the user id and role."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+
+import jwt
+
+from server.errors import Unauthorized
+
+ISSUER = "ticketblue"
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    user_id: int
+    role: str
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role == "admin"
+
+
+class Tokens:
+    def __init__(self, secret: str, ttl_seconds: int):
+        self._secret = secret
+        self.ttl_seconds = ttl_seconds
+
+    def issue(self, user_id: int, role: str) -> str:
+        now = int(time.time())
+        claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + self.ttl_seconds, "iss": ISSUER}
+        return jwt.encode(claims, self._secret, algorithm="HS256")
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=ISSUER,
+                                options={"require": ["sub", "exp", "iat", "role"]})
+            return Principal(int(claims["sub"]), str(claims["role"]))
+        except jwt.ExpiredSignatureError:
+            raise Unauthorized("The access token has expired; sign in again.") from None
+        except (jwt.InvalidTokenError, ValueError):
+            raise Unauthorized("The access token is not valid.") from None
+
+    def sign(self, claims: dict, ttl_seconds: int) -> str:
+        """Short-lived signed values other than access tokens (the OAuth `state`)."""
+        return jwt.encode({**claims, "exp": int(time.time()) + ttl_seconds, "iss": ISSUER},
+                          self._secret, algorithm="HS256")
+
+    def unsign(self, value: str, purpose: str) -> dict:
+        try:
+            claims = jwt.decode(value, self._secret, algorithms=["HS256"], issuer=ISSUER)
+        except jwt.InvalidTokenError:
+            raise Unauthorized("The signed value is invalid or has expired.") from None
+        if claims.get("purpose") != purpose:
+            raise Unauthorized("The signed value is for something else.")
+        return claims
