@@ -1,10 +1,127 @@
-from tests.support import PASSWORD
+import time
+
+import jwt
+import pytest
+import sqlalchemy as sa
+
+from server.db.database import Database
+from server.db.tables import users
+from tests.support import ADMIN_KEY, PASSWORD
+
+
+async def count_users(settings) -> int:
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.read_own_writes() as conn:
+            return (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
+    finally:
+        await db.close()
 
 
 async def test_signup_login_and_profile(client):
     user = await client.signup(email="Kim@Example.com", name="Kim")
     assert user["role"] == "user" and user["email"] == "kim@example.com"
     login = await client.post("/api/auth/login", json={"email": "kim@example.com", "password": PASSWORD})
-    assert login.status == 200 and login.json["token_type"] == "bearer"
+    assert login.status == 200 and login.json["token_type"] == "bearer" and login.json["expires_in"] > 0
     me = await client.get("/api/users/me", token=login.json["access_token"])
     assert me.status == 200 and me.json["id"] == user["id"] and me.json["name"] == "Kim"
+    assert me.json["last_login_at"] is not None
+
+
+async def test_password_is_stored_only_as_argon2_hash(client, settings):
+    await client.signup(email="hash@example.com")
+    db = Database(settings.resolved_database_url)
+    async with db.read_own_writes() as conn:
+        stored = (await conn.execute(sa.select(users.c.password_hash))).scalar_one()
+    await db.close()
+    assert stored.startswith("$argon2id$") and PASSWORD not in stored
+
+
+async def test_email_taken_is_409(client):
+    await client.signup(email="dup@example.com")
+    reply = await client.post("/api/auth/signup", json={"email": "DUP@example.com", "password": PASSWORD, "name": "x"})
+    assert reply.status == 409 and reply.error_code() == "email_taken"
+
+
+async def test_unknown_email_and_wrong_password_get_the_same_401(client):
+    await client.signup(email="known@example.com")
+    wrong = await client.post("/api/auth/login", json={"email": "known@example.com", "password": "wrong-password"})
+    unknown = await client.post("/api/auth/login", json={"email": "nobody@example.com", "password": PASSWORD})
+    assert wrong.status == unknown.status == 401
+    assert wrong.json == unknown.json
+
+
+async def test_admin_signup_needs_the_key(client, settings):
+    bad = await client.post("/api/auth/signup/admin", json={"email": "a@example.com", "password": PASSWORD,
+                                                           "name": "A", "admin_key": "guess"})
+    assert bad.status == 403 and bad.error_code() == "forbidden"
+    assert await count_users(settings) == 0
+    good = await client.post("/api/auth/signup/admin", json={"email": "a@example.com", "password": PASSWORD,
+                                                            "name": "A", "admin_key": ADMIN_KEY})
+    assert good.status == 201 and good.json["role"] == "admin"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"admin_signup_key": ""}])
+async def test_admin_signup_closed_without_a_configured_key(client):
+    reply = await client.post("/api/auth/signup/admin", json={"email": "a@example.com", "password": PASSWORD,
+                                                             "name": "A", "admin_key": ""})
+    assert reply.status == 403
+
+
+async def test_soft_delete_frees_the_email_and_ends_the_account(client, settings):
+    token = await client.token(email="gone@example.com")
+    assert (await client.delete("/api/users/me", token=token)).status == 204
+    assert (await client.get("/api/users/me", token=token)).status == 401
+    assert (await client.post("/api/auth/login", json={"email": "gone@example.com", "password": PASSWORD})).status == 401
+    await client.signup(email="gone@example.com")            # the address may sign up again
+    assert await count_users(settings) == 2                    # the old row is kept for past bookings
+
+
+async def test_login_reactivates_a_dormant_account(client, settings):
+    user = await client.signup(email="sleepy@example.com")
+    db = Database(settings.resolved_database_url)
+    async with db.begin() as conn:
+        await conn.execute(users.update().where(users.c.id == user["id"]).values(status="dormant"))
+    login = await client.post("/api/auth/login", json={"email": "sleepy@example.com", "password": PASSWORD})
+    async with db.read_own_writes() as conn:
+        status = (await conn.execute(sa.select(users.c.status).where(users.c.id == user["id"]))).scalar_one()
+    await db.close()
+    assert login.status == 200 and status == "active"
+
+
+def forge(claims: dict, secret: str = "test-jwt-secret-that-is-long-enough-for-hs256") -> str:
+    base = {"sub": "1", "role": "admin", "iat": int(time.time()), "exp": int(time.time()) + 600, "iss": "ticketblue"}
+    return jwt.encode({**base, **claims}, secret, algorithm="HS256")
+
+
+@pytest.mark.parametrize("token", [
+    "not-a-jwt",
+    forge({}, secret="another-secret-another-secret-another-secret"),     # signed with the wrong key
+    forge({"exp": int(time.time()) - 10}),                                  # expired
+    forge({"iss": "someone-else"}),
+    jwt.encode({"sub": "1", "role": "admin"}, "", algorithm="none") if hasattr(jwt, "encode") else "x",
+], ids=["garbage", "wrong-key", "expired", "wrong-issuer", "alg-none"])
+async def test_bad_tokens_are_401(client, token):
+    reply = await client.get("/api/users/me", token=token)
+    assert reply.status == 401 and reply.error_code() == "unauthorized"
+
+
+async def test_no_token_is_401(client):
+    reply = await client.get("/api/users/me")
+    assert reply.status == 401 and set(reply.json["error"]) == {"code", "message", "details"}
+
+
+@pytest.mark.parametrize("body,field", [
+    ({"email": "x@example.com", "password": "short", "name": "n"}, "password"),
+    ({"email": "not-an-email", "password": PASSWORD, "name": "n"}, "email"),
+    ({"email": "x@example.com", "password": PASSWORD}, "name"),
+    ({"email": "x@example.com", "password": PASSWORD, "name": ""}, "name"),
+    ({"email": "x@example.com", "password": PASSWORD, "name": 5}, "name"),
+    ({"email": "x@example.com", "password": PASSWORD, "name": "n", "role": "admin"}, "role"),
+    ({"email": "x@example.com", "password": "p" * 129, "name": "n"}, "password"),
+])
+async def test_bad_signup_is_400_naming_the_field_and_writes_nothing(client, settings, body, field):
+    reply = await client.post("/api/auth/signup", json=body)
+    assert reply.status == 400 and reply.error_code() == "invalid_request"
+    assert reply.json["error"]["details"]["fields"] == [field]
+    assert await count_users(settings) == 0
