@@ -1,0 +1,12 @@
+-- ARGV: round, then seat/value pairs from the database. Only if the round is not loaded
+-- (another instance may have just done it). seq starts at the clock in microseconds, so after
+-- Redis lost a round its seq still only grows (unless it ran over a million deltas a second) and old `resume` positions cannot match new deltas.
+if loaded(ctx) then return 0 end
+redis.call('DEL', ctx.seats, ctx.owned, ctx.log)
+for i = 2, #ARGV, 2 do
+  redis.call('HSET', ctx.seats, ARGV[i], ARGV[i + 1])
+  local user = holder(ARGV[i + 1])
+  if user then redis.call('HINCRBY', ctx.owned, user, 1) end
+end
+redis.call('SET', ctx.seq, string.format('%d', clock_us()))
+return 1

@@ -1,0 +1,64 @@
+-- Shared by every seat-map script. A round lives in four keys under one hash tag:
+--   seats  hash  seat -> "h|<user>|<expires ms>" held, "p|<user>" pending, "s" sold, "b" blocked
+--   owned  hash  user -> number of seats held or pending (the per-user limit)
+--   seq    the round's change counter; its absence means "not loaded from the database"
+--   log    stream of deltas with id "<seq>-0", capped, for `resume`
+-- plus one global zset of hold deadlines, member "<round>:<seat>", for the sweeper.
+-- Key names must match seatmap/redis_engine.py:round_keys.
+local DEADLINES = 'tb:deadlines'
+local HISTORY = 1000
+
+local function round_ctx(round)
+  local base = 'tb:{r:' .. round .. '}:'
+  return {round = round, seats = base .. 'seats', owned = base .. 'owned', seq = base .. 'seq',
+          log = base .. 'log', changes = {}}
+end
+
+local function loaded(ctx)
+  return redis.call('EXISTS', ctx.seq) == 1
+end
+
+local function clock_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+local function clock_us()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000000 + tonumber(t[2])
+end
+
+local function holder(value)
+  if not value then return nil end
+  return string.match(value, '^[hp]|(%d+)')
+end
+
+-- Change one seat, keeping the per-user counts and the deadlines in step, and record the change.
+local function set_seat(ctx, seat, value, state, user)
+  local old = redis.call('HGET', ctx.seats, seat)
+  local old_user = holder(old)
+  if old_user then redis.call('HINCRBY', ctx.owned, old_user, -1) end
+  if old and string.sub(old, 1, 1) == 'h' then redis.call('ZREM', DEADLINES, ctx.round .. ':' .. seat) end
+  if value then
+    redis.call('HSET', ctx.seats, seat, value)
+    if user then redis.call('HINCRBY', ctx.owned, user, 1) end
+  else
+    redis.call('HDEL', ctx.seats, seat)
+  end
+  local change = {tonumber(seat), state}
+  if user then change[3] = tonumber(user) end
+  ctx.changes[#ctx.changes + 1] = change
+end
+
+-- One delta for everything this script changed: bump seq, keep it, publish it.
+-- seq has 16 digits (it starts at the clock in microseconds): exact in a Lua double, but
+-- cjson and tostring print only 14, so it is formatted with %d.
+local function emit(ctx)
+  if #ctx.changes == 0 then return end
+  local seq = string.format('%d', redis.call('INCR', ctx.seq))
+  local payload = '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":' .. cjson.encode(ctx.changes) .. '}'
+  redis.call('XADD', ctx.log, 'MAXLEN', HISTORY, seq .. '-0', 'd', payload)
+  redis.call('PUBLISH', 'tb:d:' .. ctx.round, payload)
+end
+
+local ctx = round_ctx(ARGV[1])

@@ -1,0 +1,176 @@
+"""The in-process engine: a real single-node engine with the same guarantees as the Redis one,
+for one server process. Each operation runs without awaiting in between, so it is atomic."""
+from __future__ import annotations
+
+import heapq
+import time
+from collections import defaultdict, deque
+
+from seatmap.engine import HISTORY, Listener, Loader
+from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
+                           HoldLimitExceeded, SeatState, SeatUnavailable, Snapshot)
+
+
+def clock_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+def clock_us() -> int:
+    return time.time_ns() // 1_000
+
+
+class _Round:
+    def __init__(self, round_id: int, seq: int):
+        self.round_id = round_id
+        self.seq = seq
+        self.seats: dict[int, SeatState] = {}
+        self.owned: dict[int, set[int]] = defaultdict(set)     # user -> held and pending seats
+        self.log: deque[Delta] = deque(maxlen=HISTORY)
+
+    def set(self, seat_id: int, new: SeatState | None) -> Change:
+        old = self.seats.get(seat_id)
+        if old is not None and old.user_id is not None:
+            self.owned[old.user_id].discard(seat_id)
+        if new is None:
+            self.seats.pop(seat_id, None)
+            return Change(seat_id, AVAILABLE)
+        self.seats[seat_id] = new
+        if new.user_id is not None:
+            self.owned[new.user_id].add(seat_id)
+        return Change(seat_id, new.state, new.user_id)
+
+
+class MemoryEngine:
+    def __init__(self, loader: Loader):
+        self._loader = loader
+        self._rounds: dict[int, _Round] = {}
+        self._deadlines: list[tuple[int, int, int]] = []      # (expires_ms, round, seat), a heap
+        self._listeners: dict[int, list[Listener]] = defaultdict(list)
+        self._forgotten_seq: dict[int, int] = {}
+
+    async def _round(self, round_id: int) -> _Round:
+        r = self._rounds.get(round_id)
+        if r is None:
+            truth = await self._loader(round_id)
+            r = self._rounds.get(round_id)        # another task may have loaded it meanwhile
+            if r is None:
+                # seq starts at the clock in microseconds, like in Redis, and never goes back.
+                r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
+                for seat_id, user_id in truth.pending.items():
+                    r.set(seat_id, SeatState(PENDING, user_id))
+                for seat_id in truth.sold:
+                    r.set(seat_id, SeatState(SOLD))
+                for seat_id in truth.blocked:
+                    r.set(seat_id, SeatState(BLOCKED))
+                self._rounds[round_id] = r
+        return r
+
+    def _emit(self, r: _Round, changes: list[Change]) -> None:
+        if not changes:
+            return
+        r.seq += 1
+        delta = Delta(r.round_id, r.seq, tuple(changes))
+        r.log.append(delta)
+        for listener in list(self._listeners.get(r.round_id, ())):
+            listener(delta)
+
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, now_ms=None) -> HoldGranted:
+        r = await self._round(round_id)
+        now = clock_ms() if now_ms is None else now_ms
+        seat_ids = list(dict.fromkeys(seat_ids))
+        taken = [s for s in seat_ids if (st := r.seats.get(s)) is not None
+                 and not (st.state == HELD and st.user_id == user_id)]
+        if taken:
+            raise SeatUnavailable(taken)
+        owned = r.owned.get(user_id, set())
+        new = [s for s in seat_ids if s not in owned]
+        if len(owned) + len(new) > limit:
+            raise HoldLimitExceeded(limit, len(owned))
+        expires = now + ttl_ms
+        changes = [r.set(s, SeatState(HELD, user_id, expires)) for s in seat_ids]
+        for s in seat_ids:
+            heapq.heappush(self._deadlines, (expires, round_id, s))
+        self._emit(r, changes)
+        return HoldGranted(tuple(seat_ids), expires)
+
+    async def release(self, round_id, user_id, seat_ids) -> list[int]:
+        r = await self._round(round_id)
+        mine = [s for s in dict.fromkeys(seat_ids)
+                if (st := r.seats.get(s)) is not None and st.state == HELD and st.user_id == user_id]
+        self._emit(r, [r.set(s, None) for s in mine])
+        return mine
+
+    async def sell(self, round_id, user_id, seat_ids) -> None:
+        r = await self._round(round_id)
+        self._emit(r, [r.set(s, SeatState(PENDING, user_id)) for s in seat_ids
+                       if r.seats.get(s) != SeatState(PENDING, user_id)])
+
+    async def settle(self, round_id, seat_ids) -> None:
+        r = await self._round(round_id)
+        # Pending and sold look the same to viewers: the state changes, no delta is due.
+        for s in seat_ids:
+            if (st := r.seats.get(s)) is not None and st.state == PENDING:
+                r.set(s, SeatState(SOLD))
+
+    async def free(self, round_id, seat_ids) -> None:
+        r = await self._round(round_id)
+        self._emit(r, [r.set(s, None) for s in seat_ids
+                       if (st := r.seats.get(s)) is not None and st.state in (PENDING, SOLD)])
+
+    async def block(self, round_id, seat_ids) -> None:
+        r = await self._round(round_id)
+        sold = [s for s in seat_ids if (st := r.seats.get(s)) is not None and st.state in (PENDING, SOLD)]
+        if sold:
+            raise SeatUnavailable(sold)        # a sold seat cannot be blocked; a held one can
+        self._emit(r, [r.set(s, SeatState(BLOCKED)) for s in dict.fromkeys(seat_ids)
+                       if (st := r.seats.get(s)) is None or st.state == HELD])
+
+    async def unblock(self, round_id, seat_ids) -> None:
+        r = await self._round(round_id)
+        self._emit(r, [r.set(s, None) for s in seat_ids
+                       if (st := r.seats.get(s)) is not None and st.state == BLOCKED])
+
+    async def snapshot(self, round_id) -> Snapshot:
+        r = await self._round(round_id)
+        return Snapshot(round_id, r.seq, dict(r.seats))
+
+    async def deltas_after(self, round_id, seq) -> list[Delta] | None:
+        r = await self._round(round_id)
+        if seq == r.seq:
+            return []
+        if seq > r.seq or not r.log or r.log[0].seq > seq + 1:
+            return None
+        return [d for d in r.log if d.seq > seq]
+
+    async def expire_due(self, now_ms=None) -> int:
+        now = clock_ms() if now_ms is None else now_ms
+        due: dict[int, list[int]] = defaultdict(list)
+        while self._deadlines and self._deadlines[0][0] <= now:
+            expires, round_id, seat_id = heapq.heappop(self._deadlines)
+            r = self._rounds.get(round_id)
+            st = r.seats.get(seat_id) if r else None
+            # A hold that was extended has a later deadline of its own in the heap.
+            if st is not None and st.state == HELD and st.expires_ms == expires:
+                due[round_id].append(seat_id)
+        for round_id, seat_ids in due.items():
+            r = self._rounds[round_id]
+            self._emit(r, [r.set(s, None) for s in seat_ids])
+        return sum(map(len, due.values()))
+
+    async def subscribe(self, round_id, listener) -> None:
+        self._listeners[round_id].append(listener)
+
+    async def unsubscribe(self, round_id, listener) -> None:
+        listeners = self._listeners.get(round_id, [])
+        if listener in listeners:
+            listeners.remove(listener)
+        if not listeners:
+            self._listeners.pop(round_id, None)
+
+    async def forget(self, round_id) -> None:
+        r = self._rounds.pop(round_id, None)
+        if r is not None:
+            self._forgotten_seq[round_id] = r.seq
+
+    async def close(self) -> None:
+        self._listeners.clear()

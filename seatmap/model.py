@@ -1,0 +1,93 @@
+"""What a round's seat map is made of: states, deltas, snapshots. Knows nothing of HTTP or storage.
+
+A seat the engine does not mention is available. The engine tracks only the others:
+  held     by one user until a deadline (the engine is the truth for holds)
+  pending  sold to one user whose reservation is not paid yet (counts toward their limit)
+  sold     paid (the database is the truth for pending and sold seats)
+  blocked  not for sale (an admin decision, kept in the database)
+Viewers see pending as `sold`, and their own holds as `mine`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Literal
+
+AVAILABLE, HELD, PENDING, SOLD, BLOCKED = "available", "held", "pending", "sold", "blocked"
+MINE = "mine"
+PublicState = Literal["available", "held", "sold", "blocked", "mine"]
+
+
+@dataclass(frozen=True, slots=True)
+class Change:
+    seat_id: int
+    state: str                 # available | held | pending | sold | blocked
+    user_id: int | None = None  # the holder, for held and pending
+
+    def public_state(self, viewer_id: int | None) -> str:
+        """What one viewer is told: pending looks sold; a viewer's own hold is `mine`."""
+        if self.state == HELD and viewer_id is not None and self.user_id == viewer_id:
+            return MINE
+        return SOLD if self.state == PENDING else self.state
+
+
+@dataclass(frozen=True, slots=True)
+class Delta:
+    round_id: int
+    seq: int
+    changes: tuple[Change, ...]
+
+    def involves(self, user_id: int) -> bool:
+        return any(c.user_id == user_id for c in self.changes)
+
+
+@dataclass(frozen=True, slots=True)
+class SeatState:
+    state: str
+    user_id: int | None = None
+    expires_ms: int | None = None
+
+
+@dataclass
+class Snapshot:
+    """The non-available seats of a round at `seq`."""
+    round_id: int
+    seq: int
+    seats: dict[int, SeatState] = field(default_factory=dict)
+
+    def apply(self, delta: Delta) -> None:
+        for c in delta.changes:
+            if c.state == AVAILABLE:
+                self.seats.pop(c.seat_id, None)
+            else:
+                self.seats[c.seat_id] = SeatState(c.state, c.user_id)
+        self.seq = delta.seq
+
+    def public(self, all_seat_ids: list[int], viewer_id: int | None) -> dict[str, list[int]]:
+        """Seat ids grouped by what `viewer_id` sees (API.md's WebSocket snapshot)."""
+        groups: dict[str, list[int]] = {AVAILABLE: [], HELD: [], SOLD: [], BLOCKED: [], MINE: []}
+        for seat_id in all_seat_ids:
+            s = self.seats.get(seat_id)
+            if s is None:
+                groups[AVAILABLE].append(seat_id)
+            else:
+                groups[Change(seat_id, s.state, s.user_id).public_state(viewer_id)].append(seat_id)
+        return groups
+
+
+@dataclass(frozen=True, slots=True)
+class HoldGranted:
+    seat_ids: tuple[int, ...]
+    expires_ms: int
+
+
+class SeatUnavailable(Exception):
+    def __init__(self, seat_ids: list[int]):
+        super().__init__(f"seats not available: {seat_ids}")
+        self.seat_ids = seat_ids
+
+
+class HoldLimitExceeded(Exception):
+    def __init__(self, limit: int, current: int):
+        super().__init__(f"limit {limit}, already {current}")
+        self.limit = limit
+        self.current = current

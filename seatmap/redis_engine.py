@@ -1,0 +1,205 @@
+"""The Redis engine: every change is one Lua script (state, seq, history and publish in one
+atomic step), so every server instance sees a round's deltas in the same order.
+
+One pub/sub connection per process, subscribed to the channels of the rounds that have local
+viewers. If the connection drops, listeners are told they may have missed deltas (`None`).
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import defaultdict
+from pathlib import Path
+
+import msgspec
+import redis.asyncio as redis
+from redis.exceptions import ConnectionError as RedisConnectionError
+
+from seatmap.engine import HISTORY, Listener, Loader, RoundTruth
+from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
+                           SeatState, SeatUnavailable, Snapshot)
+
+log = logging.getLogger(__name__)
+_LUA = Path(__file__).parent / "lua"
+_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "load", "expire")
+EXPIRE_BATCH = 1000
+
+
+class _WireDelta(msgspec.Struct):
+    round_id: int
+    seq: int
+    changes: list[list[int | str]]     # [seat, state] or [seat, state, user]
+
+
+_decode_delta = msgspec.json.Decoder(_WireDelta).decode
+
+
+def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
+    """A client whose callers wait for a free connection under load instead of failing."""
+    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
+                                                 decode_responses=True, health_check_interval=30)
+    return redis.Redis(connection_pool=pool)
+
+
+def round_keys(round_id: int) -> list[str]:
+    """Must match round_ctx in lua/prelude.lua."""
+    base = f"tb:{{r:{round_id}}}:"
+    return [base + "seats", base + "owned", base + "seq", base + "log"]
+
+
+def channel(round_id: int) -> str:
+    return f"tb:d:{round_id}"
+
+
+def parse_delta(payload: str | bytes) -> Delta:
+    wire = _decode_delta(payload)
+    return Delta(wire.round_id, wire.seq, tuple(Change(*c) for c in wire.changes))
+
+
+def _encode_state(s: SeatState) -> str:
+    return {PENDING: f"p|{s.user_id}", SOLD: "s", BLOCKED: "b"}[s.state]
+
+
+def _decode_state(value: str) -> SeatState:
+    kind, _, rest = value.partition("|")
+    if kind == "h":
+        user, _, expires = rest.partition("|")
+        return SeatState(HELD, int(user), int(expires))
+    if kind == "p":
+        return SeatState(PENDING, int(rest))
+    return SeatState(SOLD if kind == "s" else BLOCKED)
+
+
+class RedisEngine:
+    def __init__(self, client: redis.Redis, loader: Loader):
+        """`client` (from `connect`) must decode responses; the engine closes it."""
+        self._redis = client
+        self._loader = loader
+        prelude = (_LUA / "prelude.lua").read_text()
+        self._scripts = {name: client.register_script(prelude + (_LUA / f"{name}.lua").read_text())
+                         for name in _SCRIPTS}
+        self._listeners: dict[int, list[Listener]] = defaultdict(list)
+        self._pubsub = client.pubsub()
+        self._reader: asyncio.Task | None = None
+
+    # ---- changes ---------------------------------------------------------------------------
+    async def _run(self, name: str, round_id: int, *args) -> list:
+        keys = round_keys(round_id)
+        for _ in range(3):
+            result = await self._scripts[name](keys=keys, args=[round_id, *args])
+            if result[0] != "not_loaded":
+                return result
+            await self._load(round_id)
+        raise RuntimeError(f"round {round_id} would not load")
+
+    async def _load(self, round_id: int) -> None:
+        truth: RoundTruth = await self._loader(round_id)
+        pairs: list[object] = []
+        for seat_id, user_id in truth.pending.items():
+            pairs += [seat_id, _encode_state(SeatState(PENDING, user_id))]
+        for seat_id in truth.sold:
+            pairs += [seat_id, "s"]
+        for seat_id in truth.blocked:
+            pairs += [seat_id, "b"]
+        await self._scripts["load"](keys=round_keys(round_id), args=[round_id, *pairs])
+
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, now_ms=None) -> HoldGranted:
+        seat_ids = list(dict.fromkeys(seat_ids))
+        result = await self._run("hold", round_id, user_id, ttl_ms, limit, "" if now_ms is None else now_ms,
+                                 *seat_ids)
+        if result[0] == "taken":
+            raise SeatUnavailable([int(s) for s in result[1]])
+        if result[0] == "limit":
+            raise HoldLimitExceeded(limit, int(result[1]))
+        return HoldGranted(tuple(seat_ids), int(result[1]))
+
+    async def release(self, round_id, user_id, seat_ids) -> list[int]:
+        result = await self._run("release", round_id, user_id, *dict.fromkeys(seat_ids))
+        return [int(s) for s in result[1]]
+
+    async def sell(self, round_id, user_id, seat_ids) -> None:
+        await self._run("sell", round_id, user_id, *seat_ids)
+
+    async def settle(self, round_id, seat_ids) -> None:
+        await self._run("settle", round_id, *seat_ids)
+
+    async def free(self, round_id, seat_ids) -> None:
+        await self._run("free", round_id, *seat_ids)
+
+    async def block(self, round_id, seat_ids) -> None:
+        result = await self._run("block", round_id, *dict.fromkeys(seat_ids))
+        if result[0] == "taken":
+            raise SeatUnavailable([int(s) for s in result[1]])
+
+    async def unblock(self, round_id, seat_ids) -> None:
+        await self._run("unblock", round_id, *seat_ids)
+
+    async def expire_due(self, now_ms=None) -> int:
+        return int(await self._scripts["expire"](keys=[], args=[0, "" if now_ms is None else now_ms, EXPIRE_BATCH]))
+
+    # ---- reads -----------------------------------------------------------------------------
+    async def snapshot(self, round_id) -> Snapshot:
+        _, seq, flat = await self._run("snapshot", round_id)
+        seats = {int(flat[i]): _decode_state(flat[i + 1]) for i in range(0, len(flat), 2)}
+        return Snapshot(round_id, int(seq), seats)
+
+    async def deltas_after(self, round_id, seq) -> list[Delta] | None:
+        keys = round_keys(round_id)
+        async with self._redis.pipeline(transaction=True) as pipe:
+            current, entries = await pipe.get(keys[2]).xrange(keys[3], min=f"{seq + 1}-0", count=HISTORY).execute()
+        if current is None or seq > int(current):
+            return None
+        if seq == int(current):
+            return []
+        deltas = [parse_delta(fields["d"]) for _id, fields in entries]
+        if not deltas or deltas[0].seq != seq + 1:
+            return None           # trimmed away: the client needs a snapshot
+        return deltas
+
+    # ---- fan-out ---------------------------------------------------------------------------
+    async def subscribe(self, round_id, listener) -> None:
+        first = not self._listeners.get(round_id)
+        self._listeners[round_id].append(listener)
+        if first:
+            await self._pubsub.subscribe(channel(round_id))
+        if self._reader is None:
+            self._reader = asyncio.create_task(self._read(), name="seatmap-redis-pubsub")
+
+    async def unsubscribe(self, round_id, listener) -> None:
+        listeners = self._listeners.get(round_id, [])
+        if listener in listeners:
+            listeners.remove(listener)
+        if not listeners and self._listeners.pop(round_id, None) is not None:
+            await self._pubsub.unsubscribe(channel(round_id))
+
+    async def _read(self) -> None:
+        while True:
+            try:
+                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
+            except asyncio.CancelledError:
+                raise
+            except (RedisConnectionError, OSError) as exc:
+                log.warning("seat-map pub/sub connection lost (%s); resubscribing", exc)
+                self._tell_all(None)          # deltas may have been missed meanwhile
+                await asyncio.sleep(0.5)      # back off before reconnecting
+                continue
+            if message is None or message.get("type") != "message":
+                continue
+            delta = parse_delta(message["data"])
+            for listener in list(self._listeners.get(delta.round_id, ())):
+                listener(delta)
+
+    def _tell_all(self, delta: Delta | None) -> None:
+        for listeners in list(self._listeners.values()):
+            for listener in list(listeners):
+                listener(delta)
+
+    async def forget(self, round_id) -> None:
+        await self._redis.delete(*round_keys(round_id))
+
+    async def close(self) -> None:
+        if self._reader is not None:
+            self._reader.cancel()
+            await asyncio.gather(self._reader, return_exceptions=True)
+        await self._pubsub.aclose()
+        await self._redis.aclose()
