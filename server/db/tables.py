@@ -142,7 +142,7 @@ reservations = sa.Table(
     sa.Column("amount", sa.Integer, nullable=False),       # to pay, after discount
     sa.Column("discount", sa.Integer, nullable=False),
     sa.Column("order_id", sa.String(64), nullable=False, unique=True),
-    _fk("user_coupon_id", "user_coupons.id", unique=True),  # a coupon is used at most once
+    _fk("user_coupon_id", "user_coupons.id", nullable=True, unique=True),  # a coupon is used at most once
     sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
     _created(),
     sa.Column("updated_at", UtcDateTime, nullable=False),
@@ -207,7 +207,7 @@ outbox = sa.Table(
     sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True, autoincrement=True),
     sa.Column("channel", sa.String(20), nullable=False),
     sa.Column("event", sa.String(50), nullable=False),
-    _fk("user_id", "users.id"),
+    _fk("user_id", "users.id", nullable=True),           # NULL for messages to no one user (Slack)
     sa.Column("payload", sa.JSON, nullable=False),
     sa.Column("status", sa.String(10), nullable=False, server_default="pending"),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
@@ -217,4 +217,13 @@ outbox = sa.Table(
     sa.Column("delivered_at", UtcDateTime),
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+)
+
+# Seats an admin took off sale for one round. Kept here, not only in the seat engine, so a
+# lost Redis rebuilds them like sold seats.
+round_blocks = sa.Table(
+    "round_blocks", metadata,
+    _fk("round_id", "rounds.id", ondelete="CASCADE", primary_key=True),
+    _fk("seat_id", "seats.id", primary_key=True),
+    _created(),
 )
