@@ -1,0 +1,122 @@
+"""Rounds (show times) of a performance, and the booking checks that guard changing them."""
+from __future__ import annotations
+
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.catalogue.common import fetch_page, lock_or_404, make_page, one_or_404
+from server.db.database import Database
+from server.db.tables import performances, reservations, rounds
+from server.db.types import utcnow
+from server.errors import Conflict, InvalidRequest
+from server.schemas.catalogue import RoundCreate, RoundOut, RoundUpdate
+from server.schemas.common import Page, PageQuery
+
+LIVE_STATUSES = ("pending", "confirmed", "attended")
+
+
+async def refuse_if_booked(conn: AsyncConnection, round_ids: sa.ColumnElement | sa.Select, *,
+                           what: str, live_only: bool = False) -> None:
+    """409 invalid_state when reservations exist for these rounds.
+
+    Live ones (pending, confirmed, attended) hold seats. Past ones (canceled, expired) are kept as
+    booking and payment history, which refers to the round, so they still forbid deleting it."""
+    query = sa.select(reservations.c.status, sa.func.count()).where(reservations.c.round_id.in_(round_ids))
+    if live_only:
+        query = query.where(reservations.c.status.in_(LIVE_STATUSES))
+    counts = dict((await conn.execute(query.group_by(reservations.c.status))).all())
+    live = sum(n for status, n in counts.items() if status in LIVE_STATUSES)
+    if live:
+        raise Conflict(f"Cannot change {what}: it has {live} live reservation(s).", code="invalid_state",
+                       details={"live_reservations": live})
+    if counts:
+        raise Conflict(f"Cannot delete {what}: its past reservations are kept as booking history.",
+                       code="invalid_state", details={"past_reservations": sum(counts.values())})
+
+
+def round_ids_of(performance_id: int) -> sa.Select:
+    return sa.select(rounds.c.id).where(rounds.c.performance_id == performance_id)
+
+
+async def rounds_outside(conn: AsyncConnection, performance_id: int, starts_on: date, ends_on: date,
+                         zone: ZoneInfo) -> list[int]:
+    """The performance's rounds whose local date would fall outside starts_on..ends_on."""
+    rows = await conn.execute(sa.select(rounds.c.id, rounds.c.starts_at)
+                              .where(rounds.c.performance_id == performance_id).order_by(rounds.c.id))
+    return [row.id for row in rows if not starts_on <= row.starts_at.astimezone(zone).date() <= ends_on]
+
+
+class Rounds:
+    def __init__(self, db: Database, zone: ZoneInfo):
+        self._db = db
+        self._zone = zone
+
+    def _out(self, row) -> RoundOut:
+        starts_at = row.starts_at.astimezone(self._zone)
+        return RoundOut(id=row.id, performance_id=row.performance_id, starts_at=starts_at,
+                        ends_at=starts_at + timedelta(minutes=row.duration_minutes))
+
+    @staticmethod
+    def _query() -> sa.Select:
+        return (sa.select(rounds.c.id, rounds.c.performance_id, rounds.c.starts_at,
+                          performances.c.duration_minutes)
+                .join(performances, performances.c.id == rounds.c.performance_id))
+
+    async def _check_date(self, conn: AsyncConnection, performance_id: int, starts_at: datetime) -> None:
+        run = (await conn.execute(sa.select(performances.c.starts_on, performances.c.ends_on)
+                                  .where(performances.c.id == performance_id))).one()
+        local_day = starts_at.astimezone(self._zone).date()
+        if not run.starts_on <= local_day <= run.ends_on:
+            raise InvalidRequest(f"The round is on {local_day} ({self._zone.key}), outside the performance's "
+                                 f"run {run.starts_on}..{run.ends_on}.", fields=["starts_at"])
+
+    async def _get(self, conn: AsyncConnection, round_id: int) -> RoundOut:
+        return self._out(await one_or_404(conn, self._query().where(rounds.c.id == round_id), "round"))
+
+    async def create(self, performance_id: int, request: RoundCreate) -> RoundOut:
+        """400 when the round's local date is outside the performance's run."""
+        async with self._db.begin() as conn:
+            await lock_or_404(conn, performances, performance_id, "performance")
+            await self._check_date(conn, performance_id, request.starts_at)
+            result = await conn.execute(rounds.insert().values(
+                performance_id=performance_id, starts_at=request.starts_at, created_at=utcnow()))
+            return await self._get(conn, result.inserted_primary_key[0])
+
+    async def list(self, performance_id: int, page: PageQuery) -> Page[RoundOut]:
+        """In time order; 404 when the performance does not exist."""
+        async with self._db.read() as conn:
+            await one_or_404(conn, sa.select(performances.c.id).where(performances.c.id == performance_id),
+                             "performance")
+            rows, total = await fetch_page(conn, self._query().where(rounds.c.performance_id == performance_id)
+                                           .order_by(rounds.c.starts_at, rounds.c.id), page)
+        return make_page([self._out(row) for row in rows], page, total)
+
+    async def get(self, round_id: int) -> RoundOut:
+        async with self._db.read() as conn:
+            return await self._get(conn, round_id)
+
+    async def update(self, round_id: int, request: RoundUpdate) -> RoundOut:
+        """Moving a round that people have booked would move their tickets: 409 while any are live."""
+        async with self._db.begin() as conn:
+            await lock_or_404(conn, rounds, round_id, "round")
+            await refuse_if_booked(conn, [round_id], what="this round", live_only=True)
+            performance_id = (await conn.execute(sa.select(rounds.c.performance_id)
+                                                 .where(rounds.c.id == round_id))).scalar_one()
+            await self._check_date(conn, performance_id, request.starts_at)
+            await conn.execute(rounds.update().where(rounds.c.id == round_id).values(starts_at=request.starts_at))
+            return await self._get(conn, round_id)
+
+    async def delete(self, round_id: int) -> None:
+        """409 invalid_state while the round has reservations (live ones, or history to keep)."""
+        try:
+            async with self._db.begin() as conn:
+                await lock_or_404(conn, rounds, round_id, "round")
+                await refuse_if_booked(conn, [round_id], what="this round")
+                await conn.execute(rounds.delete().where(rounds.c.id == round_id))
+        except IntegrityError:
+            # A reservation arrived between our check and the delete (MariaDB).
+            raise Conflict("Cannot delete this round: it has reservations.", code="invalid_state") from None

@@ -1,0 +1,146 @@
+"""Rounds: show times within the performance's run, shown in the configured time zone."""
+from __future__ import annotations
+
+import pytest
+
+from tests.test_performances import add_reservation, make_performance
+
+
+async def make_round(client, token: str, performance_id: int, starts_at: str) -> dict:
+    reply = await client.post(f"/api/performances/{performance_id}/rounds", token=token,
+                              json={"starts_at": starts_at})
+    assert reply.status == 201, reply.json
+    return reply.json
+
+
+async def test_create_and_get_in_the_configured_time_zone(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin, duration_minutes=150)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T10:30:00Z")
+    assert created == {"id": created["id"], "performance_id": performance["id"],
+                       "starts_at": "2026-12-10T19:30:00+09:00", "ends_at": "2026-12-10T22:00:00+09:00"}
+    assert (await client.get(f"/api/rounds/{created['id']}")).json == created
+    # ends_at follows the performance's duration.
+    await client.patch(f"/api/performances/{performance['id']}", token=admin, json={"duration_minutes": 60})
+    assert (await client.get(f"/api/rounds/{created['id']}")).json["ends_at"] == "2026-12-10T20:30:00+09:00"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"timezone": "UTC"}])
+async def test_time_zone_is_a_setting(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    assert created["starts_at"] == "2026-12-10T10:30:00Z"
+    # In UTC, 08:00 in Seoul on the first day is still the day before the run.
+    early = await client.post(f"/api/performances/{performance['id']}/rounds", token=admin,
+                              json={"starts_at": "2026-12-01T08:00:00+09:00"})
+    assert early.status == 400
+
+
+async def test_the_local_date_must_be_within_the_run(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)          # 2026-12-01 .. 2026-12-31
+    path = f"/api/performances/{performance['id']}/rounds"
+    for outside in ("2026-11-30T23:30:00+09:00", "2026-12-31T15:00:00Z", "2027-01-01T00:00:00+09:00"):
+        reply = await client.post(path, token=admin, json={"starts_at": outside})
+        assert reply.status == 400 and reply.json["error"]["details"]["fields"] == ["starts_at"], outside
+    # 15:30 UTC on 30 November is 00:30 on 1 December in Seoul: inside.
+    first = await make_round(client, admin, performance["id"], "2026-11-30T15:30:00Z")
+    assert first["starts_at"] == "2026-12-01T00:30:00+09:00"
+    assert (await client.get(path)).json["total"] == 1
+
+
+@pytest.mark.parametrize("body, field", [
+    ({}, "starts_at"),
+    ({"starts_at": "2026-12-10T19:30:00"}, "starts_at"),          # no offset
+    ({"starts_at": "2026-12-10"}, "starts_at"),
+    ({"starts_at": 1765362600}, "starts_at"),
+    ({"starts_at": "2026-12-10T19:30:00+09:00", "hall": 1}, "hall"),
+])
+async def test_bad_bodies(client, body, field):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    path = f"/api/performances/{performance['id']}/rounds"
+    reply = await client.post(path, token=admin, json=body)
+    assert reply.status == 400 and reply.json["error"]["details"]["fields"] == [field]
+    assert (await client.get(path)).json["total"] == 0
+
+
+async def test_list_is_in_time_order_and_paginated(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    other = await make_performance(client, admin, hall_id=performance["hall_id"])
+    await make_round(client, admin, other["id"], "2026-12-01T19:00:00+09:00")
+    late = await make_round(client, admin, performance["id"], "2026-12-20T19:00:00+09:00")
+    early = await make_round(client, admin, performance["id"], "2026-12-05T14:00:00+09:00")
+    path = f"/api/performances/{performance['id']}/rounds"
+    listed = await client.get(path)
+    assert listed.json == {"items": [early, late], "page": 1, "size": 20, "total": 2}
+    assert (await client.get(f"{path}?size=1&page=2")).json["items"] == [late]
+    missing = await client.get("/api/performances/999999/rounds")
+    assert missing.status == 404 and missing.error_code() == "not_found"
+    assert (await client.post("/api/performances/999999/rounds", token=admin,
+                              json={"starts_at": "2026-12-05T14:00:00+09:00"})).status == 404
+
+
+async def test_update_moves_a_round(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    path = f"/api/rounds/{created['id']}"
+    moved = await client.patch(path, token=admin, json={"starts_at": "2026-12-11T14:00:00+09:00"})
+    assert moved.status == 200 and moved.json["starts_at"] == "2026-12-11T14:00:00+09:00"
+    outside = await client.patch(path, token=admin, json={"starts_at": "2027-01-11T14:00:00+09:00"})
+    assert outside.status == 400
+    assert (await client.patch(path, token=admin, json={})).status == 400
+    assert (await client.get(path)).json == moved.json
+    assert (await client.patch("/api/rounds/999999", token=admin,
+                               json={"starts_at": "2026-12-11T14:00:00+09:00"})).status == 404
+
+
+async def test_a_round_with_live_reservations_cannot_move_or_go(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    await add_reservation(client, created["id"], "attended")
+    path = f"/api/rounds/{created['id']}"
+    moved = await client.patch(path, token=admin, json={"starts_at": "2026-12-11T19:30:00+09:00"})
+    assert moved.status == 409 and moved.error_code() == "invalid_state"
+    deleted = await client.delete(path, token=admin)
+    assert deleted.status == 409 and deleted.json["error"]["details"] == {"live_reservations": 1}
+    assert (await client.get(path)).json == created
+
+
+async def test_past_reservations_allow_moving_but_not_deleting(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    await add_reservation(client, created["id"], "expired")
+    path = f"/api/rounds/{created['id']}"
+    moved = await client.patch(path, token=admin, json={"starts_at": "2026-12-11T19:30:00+09:00"})
+    assert moved.status == 200
+    deleted = await client.delete(path, token=admin)
+    assert deleted.status == 409 and deleted.json["error"]["details"] == {"past_reservations": 1}
+
+
+async def test_delete(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    assert (await client.delete(f"/api/rounds/{created['id']}", token=admin)).status == 204
+    assert (await client.get(f"/api/rounds/{created['id']}")).status == 404
+    assert (await client.delete(f"/api/rounds/{created['id']}", token=admin)).status == 404
+
+
+async def test_writes_need_an_admin(client):
+    user = await client.token()
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    body = {"starts_at": "2026-12-11T19:30:00+09:00"}
+    for method, url, json in [("POST", f"/api/performances/{performance['id']}/rounds", body),
+                              ("PATCH", f"/api/rounds/{created['id']}", body),
+                              ("DELETE", f"/api/rounds/{created['id']}", None)]:
+        assert (await client.call(method, url, json=json)).status == 401
+        assert (await client.call(method, url, json=json, token=user)).status == 403
+    assert (await client.get(f"/api/performances/{performance['id']}/rounds")).json["items"] == [created]
