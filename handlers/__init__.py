@@ -5,9 +5,10 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from handlers import accounts, docs, health, pages
+from handlers import (accounts, docs, halls, health, pages, performances, performers, reservations, rounds,
+                      seatmap_ws, seats)
 
-RESOURCES = [health, accounts]
+RESOURCES = [health, accounts, halls, performers, performances, rounds, seats, reservations]
 
 
 def setup(app: web.Application) -> None:
@@ -20,4 +21,5 @@ def setup(app: web.Application) -> None:
     except PackageNotFoundError:
         app_version = "dev"
     docs.setup(app, endpoints, app_version)
+    seatmap_ws.setup(app)
     pages.setup(app)

@@ -6,9 +6,13 @@ from typing import TYPE_CHECKING
 import aiohttp
 from aiohttp import web
 
+from seatmap.engine import SeatEngine
+from seatmap.hub import Hub
+from server.background import Background
 from server.db.database import Database
 from server.health import Health
 from server.settings import Settings
+from server.storage import Storage
 from server.tokens import Tokens
 
 if TYPE_CHECKING:
@@ -19,4 +23,8 @@ DATABASE = web.AppKey("database", Database)
 TOKENS = web.AppKey("tokens", Tokens)
 HEALTH = web.AppKey("health", Health)
 HTTP = web.AppKey("http_client", aiohttp.ClientSession)
+STORAGE = web.AppKey("storage", Storage)
+SEAT_ENGINE = web.AppKey("seat_engine", SeatEngine)
+HUB = web.AppKey("hub", Hub)
+BACKGROUND = web.AppKey("background", Background)
 SERVICES: web.AppKey["Services"] = web.AppKey("services")

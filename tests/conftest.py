@@ -12,6 +12,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
+import redis
 import sqlalchemy as sa
 
 from server.app import create_app
@@ -19,7 +20,7 @@ from server.db.database import Database
 from server.db.migrate import upgrade
 from server.db.tables import metadata
 from server.settings import Settings, load
-from tests.support import ADMIN_KEY, ApiClient
+from tests.support import ADMIN_KEY, ApiClient, make_round
 
 
 
@@ -116,3 +117,20 @@ async def app(settings):
 @pytest.fixture
 async def client(aiohttp_client, app) -> ApiClient:
     return ApiClient(await aiohttp_client(app))
+
+
+@pytest.fixture(params=["memory", "redis"])
+def seat_engine_settings(request) -> dict:
+    """Settings for the in-process engine and for Redis (flushed), for tests of the seat map."""
+    if request.param == "memory":
+        return {}
+    url = backend_url("REDIS_URL")
+    redis.Redis.from_url(url).flushdb()
+    return {"redis_url": url}
+
+
+@pytest.fixture
+async def show(client) -> dict:
+    """A hall of 15 seats (10 R, 5 S), a performance and one round two days ahead."""
+    admin = await client.token(admin=True)
+    return {**await make_round(client, admin), "admin": admin}

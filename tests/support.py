@@ -61,3 +61,28 @@ class ApiClient:
         reply = await self.post("/api/auth/login", json={"email": user["email"], "password": PASSWORD})
         assert reply.status == 200, reply.json
         return reply.json["access_token"]
+
+
+async def make_round(client: ApiClient, admin_token: str, *, sections: list[dict] | None = None,
+                     prices: dict[str, int] | None = None, days_ahead: int = 2) -> dict:
+    """A hall, a performance and one round through the public API; returns ids and seat ids."""
+    from datetime import date, datetime, timedelta, timezone
+    sections = sections or [{"name": "A", "rows": 2, "seats_per_row": 5, "grade": "R"},
+                            {"name": "B", "rows": 1, "seats_per_row": 5, "grade": "S"}]
+    prices = prices or {"R": 120000, "S": 90000}
+    hall = await client.post("/api/halls", token=admin_token,
+                             json={"name": "Blue Hall", "address": "Seoul", "sections": sections})
+    assert hall.status == 201, hall.json
+    today = date.today()
+    performance = await client.post("/api/performances", token=admin_token, json={
+        "title": "Test Show", "description": "A show for tests", "category": "concert",
+        "hall_id": hall.json["id"], "starts_on": str(today - timedelta(days=1)),
+        "ends_on": str(today + timedelta(days=30)), "duration_minutes": 120, "prices": prices})
+    assert performance.status == 201, performance.json
+    starts_at = (datetime.now(timezone.utc) + timedelta(days=days_ahead)).replace(microsecond=0)
+    round_ = await client.post(f"/api/performances/{performance.json['id']}/rounds", token=admin_token,
+                               json={"starts_at": starts_at.isoformat()})
+    assert round_.status == 201, round_.json
+    detail = await client.get(f"/api/halls/{hall.json['id']}")
+    return {"hall_id": hall.json["id"], "performance_id": performance.json["id"], "round_id": round_.json["id"],
+            "seats": detail.json["seats"], "seat_ids": [s["id"] for s in detail.json["seats"]]}

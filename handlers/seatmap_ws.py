@@ -1,0 +1,185 @@
+"""`GET /ws/rounds/{round_id}`: the live seat map over a WebSocket (API.md "WebSocket").
+
+Frames reach a socket through a bounded queue drained by one writer task per socket, so a slow
+socket never slows the others and never grows memory: when its queue overflows it is sent one
+fresh snapshot instead of the backlog, and a socket that cannot keep up even so is dropped.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import weakref
+from collections import deque
+
+import msgspec
+from aiohttp import WSCloseCode, WSMsgType, web
+
+from handlers.routing import OPTIONAL, authenticate, path_id
+from seatmap.frames import delta_frame, error_frame, hold_result_frame
+from seatmap.hub import Hub
+from server.app_keys import SERVICES
+from server.errors import ApiError, Unauthorized
+from server.schemas.seating import SeatIds
+
+log = logging.getLogger(__name__)
+MAX_QUEUED_FRAMES = 1024
+SEND_TIMEOUT_SECONDS = 10
+MAX_OVERFLOWS_IN_A_ROW = 3
+SOCKETS = web.AppKey("seatmap_sockets", weakref.WeakSet)
+
+
+# ---- client commands ---------------------------------------------------------------------------
+Req = int | str | None
+
+
+class Hold(msgspec.Struct, tag="hold", tag_field="type", forbid_unknown_fields=True):
+    seat_ids: SeatIds
+    req: Req = None
+
+
+class Release(msgspec.Struct, tag="release", tag_field="type", forbid_unknown_fields=True):
+    seat_ids: SeatIds
+    req: Req = None
+
+
+class SnapshotRequest(msgspec.Struct, tag="snapshot", tag_field="type", forbid_unknown_fields=True):
+    req: Req = None
+
+
+class Resume(msgspec.Struct, tag="resume", tag_field="type", forbid_unknown_fields=True):
+    seq: int
+    req: Req = None
+
+
+_decode_command = msgspec.json.Decoder(Hold | Release | SnapshotRequest | Resume).decode
+
+
+# ---- one socket ----------------------------------------------------------------------------------
+class SocketViewer:
+    def __init__(self, ws: web.WebSocketResponse, user_id: int | None, hub: Hub, round_id: int):
+        self.ws = ws
+        self.user_id = user_id
+        self._hub = hub
+        self._round_id = round_id
+        self._queue: deque[bytes] = deque()
+        self._wake = asyncio.Event()
+        self._behind = False
+        self._overflows = 0
+
+    def push(self, frame: bytes) -> None:
+        if self._behind:
+            return                          # a fresh snapshot is coming anyway
+        if len(self._queue) >= MAX_QUEUED_FRAMES:
+            self._queue.clear()
+            self._behind = True
+            self._overflows += 1
+        else:
+            self._queue.append(frame)
+        self._wake.set()
+
+    async def write(self) -> None:
+        """The socket's writer task: drains the queue in order."""
+        try:
+            while not self.ws.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                if self._behind:
+                    if self._overflows >= MAX_OVERFLOWS_IN_A_ROW:
+                        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+                        return
+                    frame = self._hub.snapshot_frame(self._round_id, self)
+                    self._behind = False        # from here on, deltas follow this snapshot
+                    if frame is not None:
+                        self._queue.appendleft(frame)
+                while self._queue and not self.ws.closed:
+                    frame = self._queue.popleft()
+                    # Pre-encoded bytes, uncompressed: the same bytes go to every viewer.
+                    await asyncio.wait_for(self.ws.send_frame(frame, WSMsgType.TEXT), SEND_TIMEOUT_SECONDS)
+                if not self._behind:
+                    self._overflows = 0
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+
+
+async def round_socket(request: web.Request) -> web.WebSocketResponse:
+    round_id = path_id(request, "round_id")
+    principal = authenticate(request, OPTIONAL, token_in_query=True)
+    services = request.app[SERVICES]
+    await services.seating.layout(round_id)              # 404 before the upgrade, in the error shape
+    ws = web.WebSocketResponse(heartbeat=25, compress=False, max_msg_size=64 * 1024)
+    await ws.prepare(request)
+    user_id = principal.user_id if principal else None
+    viewer = SocketViewer(ws, user_id, services.hub, round_id)
+    request.app[SOCKETS].add(ws)
+    writer = asyncio.create_task(viewer.write(), name=f"ws-writer-{round_id}")
+    try:
+        await services.hub.join(round_id, viewer)
+        async for message in ws:
+            if message.type == WSMsgType.TEXT:
+                await _command(request, round_id, viewer, message.data)
+            elif message.type == WSMsgType.BINARY:
+                viewer.push(error_frame({"code": "invalid_request", "message": "Send text frames.", "details": {}}))
+    finally:
+        await services.hub.leave(round_id, viewer)
+        writer.cancel()
+        await asyncio.gather(writer, return_exceptions=True)
+    return ws
+
+
+async def _command(request: web.Request, round_id: int, viewer: SocketViewer, data: str) -> None:
+    services = request.app[SERVICES]
+    try:
+        command = _decode_command(data)
+    except msgspec.DecodeError as exc:
+        from handlers.routing import validation_error
+        error = validation_error(exc) if isinstance(exc, msgspec.ValidationError) else \
+            ApiError(f"Malformed frame: {exc}", code="invalid_request", details={"fields": []})
+        viewer.push(error_frame(error.body()["error"]))
+        return
+    if isinstance(command, SnapshotRequest):
+        frame = services.hub.snapshot_frame(round_id, viewer)
+        if frame is not None:
+            viewer.push(frame)
+    elif isinstance(command, Resume):
+        await _resume(services.hub, services.seating.engine, round_id, viewer, command.seq)
+    else:
+        try:
+            if viewer.user_id is None:
+                raise Unauthorized("Sign in to hold seats: connect with ?token=<access_token>.")
+            if isinstance(command, Hold):
+                held = await services.seating.hold(round_id, viewer.user_id, command.seat_ids)
+                frame = hold_result_frame(command.req, seat_ids=held.seat_ids, expires_at=held.expires_at)
+            else:
+                released = await services.seating.release(round_id, viewer.user_id, command.seat_ids)
+                frame = hold_result_frame(command.req, seat_ids=released)
+        except ApiError as exc:
+            frame = hold_result_frame(command.req, error=exc.body()["error"])
+        viewer.push(frame)
+
+
+async def _resume(hub: Hub, engine, round_id: int, viewer: SocketViewer, seq: int) -> None:
+    """Replay the deltas after `seq` up to what this socket has already been sent live, or send a
+    snapshot when they are no longer kept. Clients skip deltas whose seq they have applied."""
+    deltas = await engine.deltas_after(round_id, seq)
+    current = hub.current_seq(round_id)
+    replay = [d for d in deltas or () if current is not None and d.seq <= current]
+    caught_up = current is not None and (seq >= current or (replay and replay[-1].seq == current))
+    if deltas is None or not caught_up:
+        frame = hub.snapshot_frame(round_id, viewer)
+        if frame is not None:
+            viewer.push(frame)
+        return
+    for delta in replay:
+        viewer.push(delta_frame(delta, viewer.user_id))
+
+
+async def close_sockets(app: web.Application) -> None:
+    """On shutdown every socket gets a close frame (1001, going away) before the loop stops."""
+    await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+                           for ws in list(app[SOCKETS])), return_exceptions=True)
+
+
+def setup(app: web.Application) -> None:
+    app[SOCKETS] = weakref.WeakSet()
+    app.router.add_get("/ws/rounds/{round_id}", round_socket)
+    app.on_shutdown.append(close_sockets)

@@ -1,0 +1,49 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from server.schemas.catalogue import SeatOut
+from server.schemas.common import Id, Request
+
+SeatIds = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
+
+
+class SeatIdsRequest(Request):
+    seat_ids: SeatIds
+
+
+class RoundSeatOut(SeatOut, kw_only=True):
+    price: int
+    status: str
+
+
+class RoundSeatsOut(msgspec.Struct):
+    round_id: int
+    seq: int
+    seats: list[RoundSeatOut]
+
+
+class GradeAvailability(msgspec.Struct):
+    total: int
+    available: int
+
+
+class AvailabilityOut(msgspec.Struct):
+    total: int
+    available: int
+    held: int
+    sold: int
+    blocked: int
+    by_grade: dict[str, GradeAvailability]
+
+
+class HoldOut(msgspec.Struct):
+    seat_ids: list[int]
+    expires_at: datetime
+
+
+class BlocksOut(msgspec.Struct):
+    seat_ids: list[int]

@@ -1,0 +1,177 @@
+"""Seats of a round: the live map (from the seat engine) joined with the hall layout and prices
+(from the database), holds, and admin blocks."""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import msgspec
+import sqlalchemy as sa
+
+from seatmap.engine import RoundTruth, SeatEngine
+from seatmap.model import AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, SeatUnavailable
+from server.db.database import Database
+from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
+from server.db.types import utcnow
+from server.errors import Conflict, InvalidRequest, NotFound
+from server.schemas.catalogue import SeatOut
+from server.schemas.seating import AvailabilityOut, GradeAvailability, HoldOut, RoundSeatOut, RoundSeatsOut
+
+LAYOUT_TTL_SECONDS = 60       # halls' seats never change; a round's time rarely does
+SOLD_STATUSES = ("confirmed", "attended")
+
+
+@dataclass(frozen=True)
+class RoundLayout:
+    round_id: int
+    performance_id: int
+    starts_at: datetime
+    seats: dict[int, SeatOut]
+    seat_ids: list[int]
+    loaded_at: float
+
+
+async def load_truth(db: Database, round_id: int) -> RoundTruth:
+    """What the seat engine rebuilds a round from: its live reservations and blocks."""
+    async with db.read_own_writes() as conn:
+        live = (await conn.execute(
+            sa.select(reservation_seats.c.seat_id, reservations.c.user_id, reservations.c.status)
+            .join(reservations, reservations.c.id == reservation_seats.c.reservation_id)
+            .where(reservation_seats.c.round_id == round_id, reservation_seats.c.live.is_(True)))).all()
+        blocked = (await conn.execute(sa.select(round_blocks.c.seat_id)
+                                      .where(round_blocks.c.round_id == round_id))).scalars().all()
+    truth = RoundTruth(blocked=list(blocked))
+    for row in live:
+        if row.status in SOLD_STATUSES:
+            truth.sold.append(row.seat_id)
+        else:
+            truth.pending[row.seat_id] = row.user_id
+    return truth
+
+
+class Seating:
+    def __init__(self, db: Database, engine: SeatEngine, *, hold_seconds: int, max_seats_per_user: int,
+                 zone: ZoneInfo):
+        self._db = db
+        self._zone = zone
+        self.engine = engine
+        self._hold_ms = hold_seconds * 1000
+        self._limit = max_seats_per_user
+        self._layouts: dict[int, RoundLayout] = {}
+
+    # ---- layout ----------------------------------------------------------------------------
+    async def layout(self, round_id: int) -> RoundLayout:
+        cached = self._layouts.get(round_id)
+        if cached is not None and time.monotonic() - cached.loaded_at < LAYOUT_TTL_SECONDS:
+            return cached
+        async with self._db.read() as conn:
+            found = (await conn.execute(
+                sa.select(rounds.c.performance_id, rounds.c.starts_at, performances.c.hall_id)
+                .join(performances, performances.c.id == rounds.c.performance_id)
+                .where(rounds.c.id == round_id))).first()
+            if found is None:
+                self._layouts.pop(round_id, None)
+                raise NotFound("No such round.")
+            rows = (await conn.execute(sa.select(seats).where(seats.c.hall_id == found.hall_id)
+                                       .order_by(seats.c.id))).all()
+        infos = {r.id: SeatOut(id=r.id, section=r.section, row=r.row, number=r.number, x=r.x, y=r.y,
+                               grade=r.grade) for r in rows}
+        layout = RoundLayout(round_id, found.performance_id, found.starts_at, infos, list(infos), time.monotonic())
+        self._layouts[round_id] = layout
+        return layout
+
+    async def seat_ids(self, round_id: int) -> list[int]:
+        return (await self.layout(round_id)).seat_ids
+
+    async def checked_seats(self, round_id: int, seat_ids: list[int], *, on_sale: bool = True) -> list[int]:
+        """The seats, deduplicated, if all are in the round's hall (and the show has not started)."""
+        layout = await self.layout(round_id)
+        unknown = [s for s in seat_ids if s not in layout.seats]
+        if unknown:
+            raise InvalidRequest("These seats are not in this round's hall.", fields=["seat_ids"], seat_ids=unknown)
+        if on_sale and layout.starts_at <= utcnow():
+            raise Conflict("This show has already started.", code="invalid_state")
+        return list(dict.fromkeys(seat_ids))
+
+    # ---- reads -------------------------------------------------------------------------------
+    async def round_seats(self, round_id: int, viewer_id: int | None) -> RoundSeatsOut:
+        layout = await self.layout(round_id)
+        async with self._db.read() as conn:
+            price_of = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price)
+                                                .where(prices.c.performance_id == layout.performance_id))).all())
+        snapshot = await self.engine.snapshot(round_id)
+        out = []
+        for s in layout.seats.values():
+            state = snapshot.seats.get(s.id)
+            status = AVAILABLE if state is None else Change(s.id, state.state, state.user_id).public_state(viewer_id)
+            out.append(RoundSeatOut(**msgspec.structs.asdict(s), price=price_of.get(s.grade, 0), status=status))
+        return RoundSeatsOut(round_id=round_id, seq=snapshot.seq, seats=out)
+
+    async def availability(self, round_id: int) -> AvailabilityOut:
+        layout = await self.layout(round_id)
+        snapshot = await self.engine.snapshot(round_id)
+        counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
+        by_grade: dict[str, GradeAvailability] = {}
+        for s in layout.seats.values():
+            state = snapshot.seats.get(s.id)
+            status = AVAILABLE if state is None else Change(s.id, state.state).public_state(None)
+            counts[status] += 1
+            grade = by_grade.setdefault(s.grade, GradeAvailability(total=0, available=0))
+            grade.total += 1
+            grade.available += status == AVAILABLE
+        return AvailabilityOut(total=len(layout.seats), available=counts[AVAILABLE], held=counts[HELD],
+                               sold=counts[SOLD], blocked=counts[BLOCKED], by_grade=by_grade)
+
+    # ---- holds -------------------------------------------------------------------------------
+    async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
+        seat_ids = await self.checked_seats(round_id, seat_ids)
+        try:
+            granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit)
+        except SeatUnavailable as exc:
+            raise Conflict("Some of these seats are not available.", code="seat_unavailable",
+                           details={"seat_ids": exc.seat_ids}) from None
+        except HoldLimitExceeded as exc:
+            raise Conflict(f"You can hold or reserve at most {exc.limit} seats of a show.",
+                           code="hold_limit_exceeded",
+                           details={"limit": exc.limit, "current": exc.current}) from None
+        return HoldOut(seat_ids=list(granted.seat_ids),
+                       expires_at=datetime.fromtimestamp(granted.expires_ms / 1000, self._zone))
+
+    async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
+        seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
+        return await self.engine.release(round_id, user_id, seat_ids)
+
+    async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
+        """Which of `seat_ids` this user holds right now (not expired)."""
+        snapshot = await self.engine.snapshot(round_id)
+        now_ms = time.time() * 1000
+        return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
+                and st.user_id == user_id and (st.expires_ms is None or st.expires_ms > now_ms)]
+
+    # ---- blocks (admin) ------------------------------------------------------------------------
+    async def block(self, round_id: int, seat_ids: list[int]) -> list[int]:
+        seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
+        async with self._db.begin() as conn:
+            sold = (await conn.execute(sa.select(reservation_seats.c.seat_id).where(
+                reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
+                reservation_seats.c.live.is_(True)))).scalars().all()
+            if sold:
+                raise Conflict("Sold seats cannot be blocked.", code="seat_unavailable",
+                               details={"seat_ids": sorted(sold)})
+            already = set((await conn.execute(sa.select(round_blocks.c.seat_id).where(
+                round_blocks.c.round_id == round_id, round_blocks.c.seat_id.in_(seat_ids)))).scalars())
+            now = utcnow()
+            new = [{"round_id": round_id, "seat_id": s, "created_at": now} for s in seat_ids if s not in already]
+            if new:
+                await conn.execute(round_blocks.insert(), new)
+        await self.engine.block(round_id, seat_ids)
+        return seat_ids
+
+    async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
+        seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
+        async with self._db.begin() as conn:
+            await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
+                                                           round_blocks.c.seat_id.in_(seat_ids)))
+        await self.engine.unblock(round_id, seat_ids)

@@ -1,0 +1,103 @@
+"""The fan-out hub: seq-exact streams per viewer, identical across processes, resync on gaps."""
+import asyncio
+import json
+
+import pytest
+
+from seatmap.hub import Hub
+from tests.test_seat_engine import ROUND, HOUR, make_engine, truth  # noqa: F401  (shared fixtures)
+
+SEATS = list(range(1, 21))
+
+
+async def seat_ids(round_id: int) -> list[int]:
+    return SEATS
+
+
+class Viewer:
+    def __init__(self, user_id=None):
+        self.user_id = user_id
+        self.frames: asyncio.Queue = asyncio.Queue()
+
+    def push(self, frame: bytes) -> None:
+        self.frames.put_nowait(json.loads(frame))
+
+    async def next(self) -> dict:
+        return await asyncio.wait_for(self.frames.get(), 5)
+
+
+async def test_viewers_get_a_snapshot_then_every_delta_in_order(make_engine):
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    mine, other = Viewer(user_id=1), Viewer()
+    await hub.join(ROUND, mine)
+    await hub.join(ROUND, other)
+    snap = await other.next()
+    assert snap["type"] == "snapshot" and snap["seats"]["available"] == SEATS and (await mine.next()) == snap
+    await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+    await engine.hold(ROUND, 2, [2], ttl_ms=HOUR, limit=8)
+    assert [(await other.next())["changes"] for _ in range(2)] == [[[1, "held"]], [[2, "held"]]]
+    own = [await mine.next() for _ in range(2)]
+    assert [f["changes"] for f in own] == [[[1, "mine"]], [[2, "held"]]]
+    assert [f["seq"] for f in own] == [snap["seq"] + 1, snap["seq"] + 2]
+    await hub.close()
+
+
+async def test_two_processes_deliver_identical_streams(make_engine):
+    engine_a, engine_b = await make_engine(), await make_engine()
+    hub_a, hub_b = Hub(engine_a, seat_ids), Hub(engine_b, seat_ids)
+    viewer_a, viewer_b = Viewer(), Viewer()
+    await hub_a.join(ROUND, viewer_a)
+    await hub_b.join(ROUND, viewer_b)
+    await viewer_a.next(), await viewer_b.next()
+
+    async def user(n):
+        engine = (engine_a, engine_b)[n % 2]
+        try:
+            await engine.hold(ROUND, n, [n % 20 + 1], ttl_ms=HOUR, limit=8)
+            await engine.release(ROUND, n, [n % 20 + 1])
+        except Exception:
+            pass
+    await asyncio.gather(*(user(n) for n in range(60)))
+    final_seq = (await engine_a.snapshot(ROUND)).seq
+
+    async def stream(viewer):
+        frames = []
+        while not frames or frames[-1]["seq"] < final_seq:
+            frames.append(await viewer.next())
+        return frames
+    a, b = await stream(viewer_a), await stream(viewer_b)
+    assert a == b
+    assert [f["seq"] for f in a] == list(range(a[0]["seq"], final_seq + 1))
+    await hub_a.close()
+    await hub_b.close()
+
+
+async def test_a_lost_connection_resyncs_viewers_with_a_snapshot(make_engine):
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    viewer = Viewer()
+    await hub.join(ROUND, viewer)
+    await viewer.next()
+    await engine.hold(ROUND, 1, [5], ttl_ms=HOUR, limit=8)
+    await viewer.next()
+    hub._listener(None)                       # what the engine says when deltas may have been lost
+    fresh = await viewer.next()
+    assert fresh["type"] == "snapshot" and fresh["seats"]["held"] == [5]
+    await engine.hold(ROUND, 1, [6], ttl_ms=HOUR, limit=8)
+    after = await viewer.next()
+    assert after["type"] == "delta" and after["seq"] == fresh["seq"] + 1
+    await hub.close()
+
+
+async def test_the_last_viewer_leaving_drops_the_subscription(make_engine):
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    viewer = Viewer()
+    await hub.join(ROUND, viewer)
+    assert hub.viewer_count(ROUND) == 1
+    await hub.leave(ROUND, viewer)
+    assert hub.viewer_count() == 0 and hub.current_seq(ROUND) is None
+    await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+    assert viewer.frames.qsize() == 1         # only the snapshot from joining
+    await hub.close()
