@@ -1,28 +1,33 @@
 """`GET /ws/rounds/{round_id}`: the live seat map over a WebSocket (API.md "WebSocket").
 
-Frames reach a socket through a bounded queue drained by one writer task per socket, so a slow
-socket never slows the others and never grows memory: when its queue overflows it is sent one
-fresh snapshot instead of the backlog, and a socket that cannot keep up even so is dropped.
+Frames go straight to a socket while it keeps up; a slow socket never slows the others and never
+grows memory: its backlog is bounded, when that overflows it is sent one fresh snapshot instead,
+and a socket that cannot keep up even so is dropped.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
+import socket
+import struct
 import weakref
-from collections import deque
 
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from handlers.routing import OPTIONAL, authenticate, path_id
-from seatmap.frames import delta_frame, error_frame, hold_result_frame
+from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame
 from seatmap.hub import Hub
 from server.app_keys import SERVICES
 from server.errors import ApiError, Unauthorized
 from server.schemas.seating import SeatIds
 
 log = logging.getLogger(__name__)
-MAX_QUEUED_FRAMES = 1024
+WRITE_BUFFER_HIGH = 64 * 1024      # above this a socket is behind: frames wait in its backlog
+WRITE_BUFFER_LOW = 16 * 1024       # ...until its buffer is down to this
+MAX_BACKLOG_BYTES = 256 * 1024     # a socket further behind gets a snapshot instead (bounded memory)
+SOCKET_SEND_BUFFER = 128 * 1024    # the kernel's share, fixed: autotuning lets one stalled socket take MBs
+DRAIN_POLL_SECONDS = 0.01
 SEND_TIMEOUT_SECONDS = 10
 MAX_OVERFLOWS_IN_A_ROW = 3
 SOCKETS = web.AppKey("seatmap_sockets", weakref.WeakSet)
@@ -55,34 +60,67 @@ _decode_command = msgspec.json.Decoder(Hold | Release | SnapshotRequest | Resume
 
 
 # ---- one socket ----------------------------------------------------------------------------------
+def text_frame(payload: bytes) -> bytes:
+    """A server-to-client WebSocket text frame (RFC 6455 5.2: final, unmasked, uncompressed). Built
+    here rather than by aiohttp's send_frame so that a tick's frames go out in one write, and
+    the same bytes serve every viewer."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
+
+
 class SocketViewer:
-    def __init__(self, ws: web.WebSocketResponse, user_id: int | None, hub: Hub, round_id: int):
+    """Frames go straight to the socket while it keeps up: no queue, no task switch, which is what
+    lets one process feed ten thousand viewers. A socket whose buffer fills up gets the rest
+    through a bounded backlog drained by its own writer task; when even that overflows it is sent
+    one fresh snapshot instead, and a socket that cannot keep up with that either is closed."""
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, user_id: int | None,
+                 hub: Hub, round_id: int):
         self.ws = ws
         self.user_id = user_id
+        self._transport = transport
         self._hub = hub
         self._round_id = round_id
-        self._queue: deque[bytes] = deque()
+        self._backlog: list[bytes] = []
+        self._backlog_bytes = 0
         self._wake = asyncio.Event()
         self._behind = False
         self._overflows = 0
 
     def push(self, frame: bytes) -> None:
-        if self._behind:
-            return                          # a fresh snapshot is coming anyway
-        if len(self._queue) >= MAX_QUEUED_FRAMES:
-            self._queue.clear()
+        self._send(text_frame(frame))
+
+    def push_batch(self, batch: Batch) -> None:
+        self._send(batch.wire(text_frame))
+
+    def _send(self, wire: bytes) -> None:
+        if self._behind or self._transport.is_closing():
+            return                              # a fresh snapshot is coming anyway, or nobody listens
+        buffered = self._transport.get_write_buffer_size()
+        if buffered + self._backlog_bytes + len(wire) > MAX_BACKLOG_BYTES:
+            self._backlog.clear()
+            self._backlog_bytes = 0
             self._behind = True
             self._overflows += 1
+        elif not self._backlog and buffered < WRITE_BUFFER_HIGH:
+            self._transport.write(wire)
+            return
         else:
-            self._queue.append(frame)
+            self._backlog.append(wire)
+            self._backlog_bytes += len(wire)
         self._wake.set()
 
     async def write(self) -> None:
-        """The socket's writer task: drains the queue in order."""
+        """The socket's writer task: works only while the socket is behind."""
         try:
             while not self.ws.closed:
                 await self._wake.wait()
                 self._wake.clear()
+                await self._drained()
                 if self._behind:
                     if self._overflows >= MAX_OVERFLOWS_IN_A_ROW:
                         await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
@@ -90,15 +128,24 @@ class SocketViewer:
                     frame = self._hub.snapshot_frame(self._round_id, self)
                     self._behind = False        # from here on, deltas follow this snapshot
                     if frame is not None:
-                        self._queue.appendleft(frame)
-                while self._queue and not self.ws.closed:
-                    frame = self._queue.popleft()
-                    # Pre-encoded bytes, uncompressed: the same bytes go to every viewer.
-                    await asyncio.wait_for(self.ws.send_frame(frame, WSMsgType.TEXT), SEND_TIMEOUT_SECONDS)
-                if not self._behind:
-                    self._overflows = 0
+                        self._backlog.insert(0, text_frame(frame))
+                elif not self._backlog:
+                    self._overflows = 0         # caught up without overflowing again
+                if self._backlog and not self._transport.is_closing():
+                    wire, self._backlog, self._backlog_bytes = b"".join(self._backlog), [], 0
+                    self._transport.write(wire)
+                    self._wake.set()            # look again once this has drained
         except (asyncio.TimeoutError, ConnectionError, RuntimeError):
             await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+
+    async def _drained(self) -> None:
+        """Until the socket's buffer is low again; only slow sockets ever wait here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SEND_TIMEOUT_SECONDS
+        while self._transport.get_write_buffer_size() > WRITE_BUFFER_LOW and not self._transport.is_closing():
+            if loop.time() > deadline:
+                raise asyncio.TimeoutError
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
 
 
 async def round_socket(request: web.Request) -> web.WebSocketResponse:
@@ -108,8 +155,11 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     await services.seating.layout(round_id)              # 404 before the upgrade, in the error shape
     ws = web.WebSocketResponse(heartbeat=25, compress=False, max_msg_size=64 * 1024)
     await ws.prepare(request)
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
     user_id = principal.user_id if principal else None
-    viewer = SocketViewer(ws, user_id, services.hub, round_id)
+    viewer = SocketViewer(ws, request.transport, user_id, services.hub, round_id)
     request.app[SOCKETS].add(ws)
     writer = asyncio.create_task(viewer.write(), name=f"ws-writer-{round_id}")
     try:

@@ -4,14 +4,15 @@ Every change to a round is one atomic step that updates seat states, bumps the r
 by one, keeps the delta for `resume`, and hands it to subscribers, so every subscriber sees
 a round's deltas in the same order. A round is loaded from the database (its truth for
 pending, sold and blocked seats) the first time the engine meets it, and again if the
-engine lost it (a flushed Redis).
+engine lost it (a flushed Redis); a load is announced to subscribers as a delta with no changes
+at the new seq, so they know to take a fresh snapshot.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Awaitable, Callable, Protocol
+from typing import Awaitable, Callable, NamedTuple, Protocol
 
-from seatmap.model import Delta, HoldGranted, Snapshot
+from seatmap.model import BLOCKED, PENDING, SOLD, Delta, HoldGranted, SeatState, Snapshot
 
 HISTORY = 1000     # deltas kept per round for `resume`
 
@@ -22,6 +23,19 @@ class RoundTruth:
     pending: dict[int, int] = field(default_factory=dict)   # seat -> user
     sold: list[int] = field(default_factory=list)
     blocked: list[int] = field(default_factory=list)
+
+    def states(self) -> dict[int, SeatState]:
+        """The seats the database owns the state of, as the engine keeps them."""
+        states = {seat: SeatState(PENDING, user) for seat, user in self.pending.items()}
+        states.update((seat, SeatState(SOLD)) for seat in self.sold)
+        states.update((seat, SeatState(BLOCKED)) for seat in self.blocked)
+        return states
+
+
+class ExpiredHold(NamedTuple):
+    round_id: int
+    seat_id: int
+    user_id: int
 
 
 Loader = Callable[[int], Awaitable[RoundTruth]]
@@ -50,11 +64,18 @@ class SeatEngine(Protocol):
 
     async def snapshot(self, round_id: int) -> Snapshot: ...
 
+    async def repair(self, round_id: int, truth: RoundTruth, seen_seq: int) -> bool:
+        """Make pending, sold and blocked seats match `truth` (read from the database after the
+        caller saw `seen_seq`), for when a process died between its database commit and its engine
+        call. Holds the database does not contradict are kept. Only if the round is still at
+        `seen_seq`: a change meanwhile may be the missing call arriving, so False means "look again"."""
+
     async def deltas_after(self, round_id: int, seq: int) -> list[Delta] | None:
         """The deltas after `seq`, or None when they are no longer all kept (send a snapshot)."""
 
-    async def expire_due(self, now_ms: int | None = None) -> int:
-        """Release every hold whose deadline has passed; safe to run anywhere at once. Returns how many."""
+    async def expire_due(self, now_ms: int | None = None) -> list[ExpiredHold]:
+        """Release every hold whose deadline has passed; safe to run anywhere at once (each hold is
+        expired by one sweeper). Returns what this call expired, so its holders can be told."""
 
     async def subscribe(self, round_id: int, listener: Listener) -> None: ...
     async def unsubscribe(self, round_id: int, listener: Listener) -> None: ...

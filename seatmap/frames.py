@@ -1,7 +1,7 @@
 """The WebSocket protocol's server frames (API.md), encoded once with msgspec."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 import msgspec
 
@@ -29,3 +29,18 @@ def hold_result_frame(req: Any, *, seat_ids: list[int] | None = None, expires_at
 
 def error_frame(error: dict) -> bytes:
     return _encode({"type": "error", "error": error})
+
+
+class Batch:
+    """The delta frames of one round from one tick, going to many viewers. Their wire form (the
+    WebSocket framing) is built once, by the first viewer that asks, and shared by the rest."""
+    __slots__ = ("frames", "_wire")
+
+    def __init__(self, frames: list[bytes]):
+        self.frames = frames
+        self._wire: bytes | None = None
+
+    def wire(self, frame_on_wire: Callable[[bytes], bytes]) -> bytes:
+        if self._wire is None:
+            self._wire = b"".join(map(frame_on_wire, self.frames))
+        return self._wire

@@ -1,7 +1,9 @@
 """Fan-out: per round with local viewers, one engine subscription and one in-memory copy of the
-map. A delta is encoded once for everyone (and once more per user whose own seats it touches,
-who see `mine`) and pushed to each viewer's bounded queue; a viewer that falls behind gets a
-fresh snapshot instead of an ever-growing backlog.
+map. Deltas are sent in batches: the ones that arrive within one tick go out together, encoded
+once for everyone (and once more per user whose own seats they touch, who see `mine`). An idle
+round sends at once; a busy one at most once per tick, and the tick stretches with the time a
+send-out takes, so ten thousand viewers cost a send per viewer per tick, not per delta. A viewer
+that falls behind gets a fresh snapshot instead of an ever-growing backlog.
 """
 from __future__ import annotations
 
@@ -11,10 +13,12 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Protocol
 
 from seatmap.engine import SeatEngine
-from seatmap.frames import delta_frame, snapshot_frame
+from seatmap.frames import Batch, delta_frame, snapshot_frame
 from seatmap.model import Delta, Snapshot
 
 log = logging.getLogger(__name__)
+TICK_SECONDS = 0.02          # a busy round sends at most this often...
+TICK_PER_SEND = 2            # ...and waits at least twice as long as its last send-out took
 SeatIds = Callable[[int], Awaitable[list[int]]]
 
 
@@ -23,6 +27,9 @@ class Viewer(Protocol):
 
     def push(self, frame: bytes) -> None:
         """Queue a frame; never blocks. A full queue makes the viewer ask for a snapshot."""
+
+    def push_batch(self, batch: Batch) -> None:
+        """Queue the frames of a batch, in order, the same way."""
 
 
 @dataclass(eq=False)
@@ -33,6 +40,9 @@ class RoundFeed:
     early: list[Delta] = field(default_factory=list)  # deltas that arrived while starting
     viewers: set = field(default_factory=set)
     resyncing: bool = False
+    outgoing: list[Delta] = field(default_factory=list)   # applied, not yet sent
+    next_send: float = 0.0                                 # loop time before which a batch waits
+    send_scheduled: bool = False
 
     def frame_for(self, viewer: Viewer) -> bytes:
         return snapshot_frame(self.snapshot, self.seat_ids, viewer.user_id)
@@ -51,6 +61,7 @@ class Hub:
     async def join(self, round_id: int, viewer: Viewer) -> None:
         """Add a viewer; its first frame is the snapshot its deltas continue from."""
         feed = await self._feed(round_id)
+        self._send(feed)             # what the snapshot already holds must not follow it
         feed.viewers.add(viewer)
         viewer.push(feed.frame_for(viewer))
 
@@ -66,7 +77,12 @@ class Hub:
     def snapshot_frame(self, round_id: int, viewer: Viewer) -> bytes | None:
         """A fresh snapshot from the local copy, for a viewer that fell behind or asked."""
         feed = self._feeds.get(round_id)
-        return feed.frame_for(viewer) if feed is not None and feed.snapshot is not None else None
+        if feed is None or feed.snapshot is None:
+            return None
+        # The copy already holds the deltas waiting for the next tick: they go out now (to this
+        # viewer too, which ignores them while it waits for its snapshot), not after the snapshot.
+        self._send(feed)
+        return feed.frame_for(viewer)
 
     def current_seq(self, round_id: int) -> int | None:
         feed = self._feeds.get(round_id)
@@ -125,23 +141,40 @@ class Hub:
             return
         if delta.seq <= feed.snapshot.seq:
             return                                   # already in the snapshot
-        if delta.seq != feed.snapshot.seq + 1:
+        if delta.seq != feed.snapshot.seq + 1 or not delta.changes:   # a gap, or the round was rebuilt
             feed.early.append(delta)                 # a gap: our copy can't be trusted
             self._resync_later(feed)
             return
         feed.snapshot.apply(delta)
         self.deltas_seen += 1
-        shared = delta_frame(delta)                  # encoded once for everyone not involved
-        own: dict[int, bytes] = {}
+        feed.outgoing.append(delta)
+        if not feed.send_scheduled:
+            feed.send_scheduled = True
+            loop = asyncio.get_running_loop()
+            loop.call_at(max(loop.time(), feed.next_send), self._send, feed)
+
+    def _send(self, feed: RoundFeed) -> None:
+        """One batch to every viewer of the round: the shared frames once, own ones per user."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deltas, feed.outgoing, feed.send_scheduled = feed.outgoing, [], False
+        if not deltas or self._feeds.get(feed.round_id) is not feed:
+            return
+        shared = Batch([delta_frame(d) for d in deltas])
+        own: dict[int, Batch] = {}
+        involved = {c.user_id for d in deltas for c in d.changes if c.user_id is not None}
         for viewer in feed.viewers:
             user = viewer.user_id
-            if user is not None and delta.involves(user):
-                frame = own.get(user)
-                if frame is None:
-                    frame = own[user] = delta_frame(delta, user)
-                viewer.push(frame)
+            if user is not None and user in involved:
+                batch = own.get(user)
+                if batch is None:
+                    batch = own[user] = Batch([delta_frame(d, user) if d.involves(user) else frame
+                                               for d, frame in zip(deltas, shared.frames)])
+                viewer.push_batch(batch)
             else:
-                viewer.push(shared)
+                viewer.push_batch(shared)
+        took = loop.time() - started
+        feed.next_send = started + max(TICK_SECONDS, TICK_PER_SEND * took)
 
     def _resync_later(self, feed: RoundFeed) -> None:
         if feed.resyncing:
@@ -158,6 +191,7 @@ class Hub:
             log.exception("resync of round %s failed; the next gap retries", feed.round_id)
             feed.resyncing = False
             return
+        self._send(feed)             # the old copy's last deltas go before the snapshot
         feed.snapshot, feed.resyncing = snapshot, False
         early, feed.early = feed.early, []
         for viewer in list(feed.viewers):

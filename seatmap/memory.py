@@ -6,7 +6,7 @@ import heapq
 import time
 from collections import defaultdict, deque
 
-from seatmap.engine import HISTORY, Listener, Loader
+from seatmap.engine import ExpiredHold, HISTORY, Listener, Loader
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
                            HoldLimitExceeded, SeatState, SeatUnavailable, Snapshot)
 
@@ -56,13 +56,12 @@ class MemoryEngine:
             if r is None:
                 # seq starts at the clock in microseconds, like in Redis, and never goes back.
                 r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
-                for seat_id, user_id in truth.pending.items():
-                    r.set(seat_id, SeatState(PENDING, user_id))
-                for seat_id in truth.sold:
-                    r.set(seat_id, SeatState(SOLD))
-                for seat_id in truth.blocked:
-                    r.set(seat_id, SeatState(BLOCKED))
+                for seat_id, state in truth.states().items():
+                    r.set(seat_id, state)
                 self._rounds[round_id] = r
+                # As in Redis: an empty delta says "rebuilt"; subscribers' seq jumps and they resync.
+                for listener in list(self._listeners.get(round_id, ())):
+                    listener(Delta(round_id, r.seq, ()))
         return r
 
     def _emit(self, r: _Round, changes: list[Change]) -> None:
@@ -130,6 +129,16 @@ class MemoryEngine:
         self._emit(r, [r.set(s, None) for s in seat_ids
                        if (st := r.seats.get(s)) is not None and st.state == BLOCKED])
 
+    async def repair(self, round_id, truth, seen_seq) -> bool:
+        r = await self._round(round_id)
+        if r.seq != seen_seq:
+            return False
+        target = truth.states()
+        changes = [r.set(s, None) for s, st in list(r.seats.items()) if st.state != HELD and s not in target]
+        changes += [r.set(s, st) for s, st in target.items() if r.seats.get(s) != st]
+        self._emit(r, changes)
+        return True
+
     async def snapshot(self, round_id) -> Snapshot:
         r = await self._round(round_id)
         return Snapshot(round_id, r.seq, dict(r.seats))
@@ -142,9 +151,10 @@ class MemoryEngine:
             return None
         return [d for d in r.log if d.seq > seq]
 
-    async def expire_due(self, now_ms=None) -> int:
+    async def expire_due(self, now_ms=None) -> list[ExpiredHold]:
         now = clock_ms() if now_ms is None else now_ms
         due: dict[int, list[int]] = defaultdict(list)
+        expired: list[ExpiredHold] = []
         while self._deadlines and self._deadlines[0][0] <= now:
             expires, round_id, seat_id = heapq.heappop(self._deadlines)
             r = self._rounds.get(round_id)
@@ -152,10 +162,11 @@ class MemoryEngine:
             # A hold that was extended has a later deadline of its own in the heap.
             if st is not None and st.state == HELD and st.expires_ms == expires:
                 due[round_id].append(seat_id)
+                expired.append(ExpiredHold(round_id, seat_id, st.user_id))
         for round_id, seat_ids in due.items():
             r = self._rounds[round_id]
             self._emit(r, [r.set(s, None) for s in seat_ids])
-        return sum(map(len, due.values()))
+        return expired
 
     async def subscribe(self, round_id, listener) -> None:
         self._listeners[round_id].append(listener)

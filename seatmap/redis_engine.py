@@ -13,15 +13,15 @@ from pathlib import Path
 
 import msgspec
 import redis.asyncio as redis
-from redis.exceptions import ConnectionError as RedisConnectionError
 
-from seatmap.engine import HISTORY, Listener, Loader, RoundTruth
+from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
                            SeatState, SeatUnavailable, Snapshot)
+from seatmap.redis_client import listen, namespace
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
-_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "load", "expire")
+_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "load", "expire", "repair")
 EXPIRE_BATCH = 1000
 
 
@@ -34,21 +34,10 @@ class _WireDelta(msgspec.Struct):
 _decode_delta = msgspec.json.Decoder(_WireDelta).decode
 
 
-def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
-    """A client whose callers wait for a free connection under load instead of failing."""
-    pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
-                                                 decode_responses=True, health_check_interval=30)
-    return redis.Redis(connection_pool=pool)
-
-
 def round_keys(round_id: int) -> list[str]:
     """Must match round_ctx in lua/prelude.lua."""
     base = f"tb:{{r:{round_id}}}:"
     return [base + "seats", base + "owned", base + "seq", base + "log"]
-
-
-def channel(round_id: int) -> str:
-    return f"tb:d:{round_id}"
 
 
 def parse_delta(payload: str | bytes) -> Delta:
@@ -58,6 +47,11 @@ def parse_delta(payload: str | bytes) -> Delta:
 
 def _encode_state(s: SeatState) -> str:
     return {PENDING: f"p|{s.user_id}", SOLD: "s", BLOCKED: "b"}[s.state]
+
+
+def _truth_pairs(truth: RoundTruth) -> list[object]:
+    """seat, value, seat, value, ... as the Lua scripts take a round's database truth."""
+    return [x for seat, state in truth.states().items() for x in (seat, _encode_state(state))]
 
 
 def _decode_state(value: str) -> SeatState:
@@ -75,7 +69,9 @@ class RedisEngine:
         """`client` (from `connect`) must decode responses; the engine closes it."""
         self._redis = client
         self._loader = loader
-        prelude = (_LUA / "prelude.lua").read_text()
+        self._channel = namespace(client) + "d:"
+        prelude = (_LUA / "prelude.lua").read_text().replace("local CHANNEL = 'tb:d:'",
+                                                             f"local CHANNEL = '{self._channel}'")
         self._scripts = {name: client.register_script(prelude + (_LUA / f"{name}.lua").read_text())
                          for name in _SCRIPTS}
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
@@ -94,14 +90,7 @@ class RedisEngine:
 
     async def _load(self, round_id: int) -> None:
         truth: RoundTruth = await self._loader(round_id)
-        pairs: list[object] = []
-        for seat_id, user_id in truth.pending.items():
-            pairs += [seat_id, _encode_state(SeatState(PENDING, user_id))]
-        for seat_id in truth.sold:
-            pairs += [seat_id, "s"]
-        for seat_id in truth.blocked:
-            pairs += [seat_id, "b"]
-        await self._scripts["load"](keys=round_keys(round_id), args=[round_id, *pairs])
+        await self._scripts["load"](keys=round_keys(round_id), args=[round_id, *_truth_pairs(truth)])
 
     async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
@@ -134,8 +123,13 @@ class RedisEngine:
     async def unblock(self, round_id, seat_ids) -> None:
         await self._run("unblock", round_id, *seat_ids)
 
-    async def expire_due(self, now_ms=None) -> int:
-        return int(await self._scripts["expire"](keys=[], args=[0, "" if now_ms is None else now_ms, EXPIRE_BATCH]))
+    async def repair(self, round_id, truth, seen_seq) -> bool:
+        result = await self._run("repair", round_id, seen_seq, *_truth_pairs(truth))
+        return result[0] == "ok"
+
+    async def expire_due(self, now_ms=None) -> list[ExpiredHold]:
+        flat = await self._scripts["expire"](keys=[], args=[0, "" if now_ms is None else now_ms, EXPIRE_BATCH])
+        return [ExpiredHold(int(flat[i]), int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)]
 
     # ---- reads -----------------------------------------------------------------------------
     async def snapshot(self, round_id) -> Snapshot:
@@ -161,33 +155,23 @@ class RedisEngine:
         first = not self._listeners.get(round_id)
         self._listeners[round_id].append(listener)
         if first:
-            await self._pubsub.subscribe(channel(round_id))
+            await self._pubsub.subscribe(self._channel + str(round_id))
         if self._reader is None:
-            self._reader = asyncio.create_task(self._read(), name="seatmap-redis-pubsub")
+            self._reader = asyncio.create_task(
+                listen(self._pubsub, "seat maps", self._deliver, lambda: self._tell_all(None)),
+                name="seatmap-redis-pubsub")
 
     async def unsubscribe(self, round_id, listener) -> None:
         listeners = self._listeners.get(round_id, [])
         if listener in listeners:
             listeners.remove(listener)
         if not listeners and self._listeners.pop(round_id, None) is not None:
-            await self._pubsub.unsubscribe(channel(round_id))
+            await self._pubsub.unsubscribe(self._channel + str(round_id))
 
-    async def _read(self) -> None:
-        while True:
-            try:
-                message = await self._pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-            except asyncio.CancelledError:
-                raise
-            except (RedisConnectionError, OSError) as exc:
-                log.warning("seat-map pub/sub connection lost (%s); resubscribing", exc)
-                self._tell_all(None)          # deltas may have been missed meanwhile
-                await asyncio.sleep(0.5)      # back off before reconnecting
-                continue
-            if message is None or message.get("type") != "message":
-                continue
-            delta = parse_delta(message["data"])
-            for listener in list(self._listeners.get(delta.round_id, ())):
-                listener(delta)
+    def _deliver(self, data: str) -> None:
+        delta = parse_delta(data)
+        for listener in list(self._listeners.get(delta.round_id, ())):
+            listener(delta)
 
     def _tell_all(self, delta: Delta | None) -> None:
         for listeners in list(self._listeners.values()):

@@ -2,10 +2,8 @@
 import asyncio
 import json
 
-import pytest
-
 from seatmap.hub import Hub
-from tests.test_seat_engine import ROUND, HOUR, make_engine, truth  # noqa: F401  (shared fixtures)
+from tests.test_seat_engine import HOUR, ROUND
 
 SEATS = list(range(1, 21))
 
@@ -21,6 +19,10 @@ class Viewer:
 
     def push(self, frame: bytes) -> None:
         self.frames.put_nowait(json.loads(frame))
+
+    def push_batch(self, batch) -> None:
+        for frame in batch.frames:
+            self.push(frame)
 
     async def next(self) -> dict:
         return await asyncio.wait_for(self.frames.get(), 5)
@@ -40,6 +42,26 @@ async def test_viewers_get_a_snapshot_then_every_delta_in_order(make_engine):
     own = [await mine.next() for _ in range(2)]
     assert [f["changes"] for f in own] == [[[1, "mine"]], [[2, "held"]]]
     assert [f["seq"] for f in own] == [snap["seq"] + 1, snap["seq"] + 2]
+    await hub.close()
+
+
+async def test_a_snapshot_on_request_is_never_followed_by_deltas_it_already_holds(make_engine):
+    """Deltas wait for the next tick in the hub's copy; a snapshot taken meanwhile must not be
+    followed by them (the viewer would step back in time)."""
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    viewer = Viewer()
+    await hub.join(ROUND, viewer)
+    start = (await viewer.next())["seq"]
+    await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+    viewer.push(hub.snapshot_frame(ROUND, viewer))
+    await engine.hold(ROUND, 2, [2], ttl_ms=HOUR, limit=8)
+    frames = [await viewer.next()]
+    while frames[-1]["seq"] < start + 2:
+        frames.append(await viewer.next())
+    snapshot = next(i for i, f in enumerate(frames) if f["type"] == "snapshot")
+    after = [f["seq"] for f in frames[snapshot:]]
+    assert after == list(range(after[0], start + 3))
     await hub.close()
 
 

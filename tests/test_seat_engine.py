@@ -4,53 +4,16 @@ from __future__ import annotations
 import asyncio
 
 import pytest
-import redis.asyncio as redis
+import redis.asyncio
 
 from seatmap.engine import RoundTruth
-from seatmap.memory import MemoryEngine
-from seatmap.model import HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, SeatUnavailable
-from seatmap.redis_engine import RedisEngine, connect
+from seatmap.redis_client import connect
+from seatmap.redis_engine import RedisEngine
 from tests.conftest import backend_url
+from seatmap.model import HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, SeatUnavailable
 
 ROUND = 7
 HOUR = 3_600_000
-
-
-class Truth:
-    """The database's view of rounds, as the engine's loader sees it."""
-
-    def __init__(self):
-        self.rounds: dict[int, RoundTruth] = {}
-        self.loads = 0
-
-    async def __call__(self, round_id: int) -> RoundTruth:
-        self.loads += 1
-        return self.rounds.get(round_id, RoundTruth())
-
-
-@pytest.fixture
-def truth():
-    return Truth()
-
-
-@pytest.fixture(params=["memory", "redis"])
-async def make_engine(request, truth):
-    """A factory, so a test can have two engines on one store (two server processes)."""
-    made = []
-    if request.param == "redis":
-        async with redis.from_url(backend_url("REDIS_URL")) as client:
-            await client.flushdb()
-
-    async def make():
-        if request.param == "memory":
-            if not made:                          # one process has one in-process engine
-                made.append(MemoryEngine(truth))
-            return made[0]
-        made.append(RedisEngine(connect(backend_url("REDIS_URL")), truth))
-        return made[-1]
-    yield make
-    for engine in made:
-        await engine.close()
 
 
 @pytest.fixture
@@ -84,8 +47,8 @@ async def test_holding_your_own_seat_extends_it(engine):
     first = await engine.hold(ROUND, 1, [1], ttl_ms=1000, limit=8, now_ms=10_000)
     again = await engine.hold(ROUND, 1, [1, 2], ttl_ms=1000, limit=8, now_ms=10_500)
     assert again.expires_ms == first.expires_ms + 500
-    assert await engine.expire_due(now_ms=11_000) == 0          # the first deadline no longer counts
-    assert await engine.expire_due(now_ms=11_500) == 2
+    assert await engine.expire_due(now_ms=11_000) == []         # the first deadline no longer counts
+    assert len(await engine.expire_due(now_ms=11_500)) == 2
 
 
 async def test_limit_counts_held_and_pending_seats(engine):
@@ -118,6 +81,8 @@ async def test_every_change_is_one_delta_with_seq_plus_one(engine):
     await engine.sell(ROUND, 1, [1])
     await engine.block(ROUND, [9])
     await engine.free(ROUND, [1])
+    loaded = await recorder.next()                                 # the load announces itself
+    assert (loaded.seq, loaded.changes) == (start, ())
     got = [await recorder.next() for _ in range(5)]
     assert [d.seq for d in got] == list(range(start + 1, start + 6))
     assert [[(c.seat_id, c.state, c.user_id) for c in d.changes] for d in got] == [
@@ -133,10 +98,11 @@ async def test_expiry_releases_due_holds_once(make_engine):
     await a.subscribe(ROUND, recorder)
     await a.hold(ROUND, 1, [1, 2], ttl_ms=1000, limit=8, now_ms=0)
     await a.hold(ROUND, 2, [3], ttl_ms=5000, limit=8, now_ms=0)
+    assert (await recorder.next()).changes == ()                   # loaded
     hold = await recorder.next()
     await recorder.next()
     expired = await asyncio.gather(a.expire_due(now_ms=2000), b.expire_due(now_ms=2000))
-    assert sum(expired) == 2                                        # two sweepers, each hold once
+    assert sorted(expired[0] + expired[1]) == [(ROUND, 1, 1), (ROUND, 2, 1)]   # two sweepers, each hold once
     delta = await recorder.next()
     assert delta.seq == hold.seq + 2 and {c.seat_id for c in delta.changes} == {1, 2}
     assert set((await a.snapshot(ROUND)).seats) == {3}
@@ -178,10 +144,42 @@ async def test_a_lost_round_is_rebuilt_and_seq_keeps_growing(engine, truth):
     await engine.sell(ROUND, 1, [1])
     truth.rounds[ROUND] = RoundTruth(pending={1: 1})
     before = (await engine.snapshot(ROUND)).seq
+    recorder = Recorder()
+    await engine.subscribe(ROUND, recorder)
     await engine.forget(ROUND)                                        # what a flushed Redis looks like
     with pytest.raises(SeatUnavailable):
         await engine.hold(ROUND, 2, [1], ttl_ms=HOUR, limit=8)
-    assert (await engine.snapshot(ROUND)).seq > before
+    rebuilt = await recorder.next()                                   # subscribers are told: resync
+    assert rebuilt.changes == () and rebuilt.seq > before + 1
+    assert (await engine.snapshot(ROUND)).seq == rebuilt.seq
+
+
+async def test_repair_brings_sold_pending_and_blocked_seats_in_line_with_the_database(engine, truth):
+    await engine.hold(ROUND, 1, [1, 2], ttl_ms=HOUR, limit=8)   # seat 1: its sell never arrived (crash)
+    await engine.hold(ROUND, 3, [4], ttl_ms=HOUR, limit=8)      # an ordinary hold: kept
+    await engine.sell(ROUND, 2, [3])                            # seat 3: its free never arrived
+    seen = (await engine.snapshot(ROUND)).seq
+    recorder = Recorder()
+    await engine.subscribe(ROUND, recorder)
+    assert await engine.repair(ROUND, RoundTruth(pending={1: 1}, sold=[5], blocked=[6]), seen)
+    delta = await recorder.next()
+    assert delta.seq == seen + 1
+    assert sorted((c.seat_id, c.state) for c in delta.changes) == [
+        (1, PENDING), (3, "available"), (5, SOLD), (6, BLOCKED)]
+    snap = await engine.snapshot(ROUND)
+    assert {s: (v.state, v.user_id) for s, v in snap.seats.items()} == {
+        1: (PENDING, 1), 2: (HELD, 1), 4: (HELD, 3), 5: (SOLD, None), 6: (BLOCKED, None)}
+    await engine.hold(ROUND, 2, [7], ttl_ms=HOUR, limit=1)      # user 2 no longer counts seat 3
+    with pytest.raises(HoldLimitExceeded):
+        await engine.hold(ROUND, 1, [8], ttl_ms=HOUR, limit=2)  # user 1: seat 2 held + seat 1 pending
+
+
+async def test_repair_is_refused_when_the_round_changed_since_it_looked(engine):
+    await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+    seen = (await engine.snapshot(ROUND)).seq
+    await engine.sell(ROUND, 1, [1])                            # the late call arrives first
+    assert not await engine.repair(ROUND, RoundTruth(), seen)   # from a stale read: must not free seat 1
+    assert (await engine.snapshot(ROUND)).seats[1].state == PENDING
 
 
 async def test_deltas_after_replays_or_asks_for_a_snapshot(engine):
@@ -228,3 +226,29 @@ async def test_racing_users_never_share_a_seat(make_engine):
     snap = await engines[0].snapshot(ROUND)
     assert {s: v.user_id for s, v in snap.seats.items()} == owners
     assert len(owners) >= 5                                         # the race did hand seats out
+
+
+async def test_deployments_on_two_redis_databases_never_hear_each_other(truth):
+    """Pub/sub channels are global to a Redis server; keys are per database. Engines on db 1 and
+    db 2 use the same round id: each hears only its own deltas."""
+    base = backend_url("REDIS_URL").rsplit("/", 1)[0]
+    engines, heard = [], []
+    for db in (1, 2):
+        async with redis.asyncio.from_url(f"{base}/{db}") as client:
+            await client.flushdb()
+        engine = RedisEngine(connect(f"{base}/{db}"), truth)
+        recorder = Recorder()
+        await engine.subscribe(ROUND, recorder)
+        engines.append(engine)
+        heard.append(recorder)
+    try:
+        await engines[0].hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+        await engines[1].hold(ROUND, 2, [2], ttl_ms=HOUR, limit=8)
+        for engine, recorder, (seat, user) in zip(engines, heard, ((1, 1), (2, 2))):
+            while not (delta := await recorder.next()).changes:
+                pass                                      # the round's load announcement
+            # The first change each hears is its own: the other's, published earlier, never came.
+            assert [(c.seat_id, c.user_id) for c in delta.changes] == [(seat, user)]
+    finally:
+        for engine in engines:
+            await engine.close()

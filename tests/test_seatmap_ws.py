@@ -5,11 +5,14 @@ import json
 import pytest
 from aiohttp import WSMsgType
 
+from server.app_keys import SEAT_ENGINE
+from tests.raw_ws import RawSocket
+
 
 @pytest.fixture
-def settings_overrides(seat_engine_settings):
-    """These tests run on the in-process engine and on Redis."""
-    return seat_engine_settings
+def settings_overrides(request, seat_engine_settings):
+    """These tests run on the in-process engine and on Redis (plus what a test parametrizes)."""
+    return {**seat_engine_settings, **getattr(request, "param", {})}
 
 
 class Socket:
@@ -138,3 +141,63 @@ async def test_shutdown_sends_a_close_frame(client, show, connect):
     await client.http.server.close()
     message = await asyncio.wait_for(socket.ws.receive(), 5)
     assert message.type == WSMsgType.CLOSE and message.data == 1001 and message.extra == "server shutdown"
+
+
+@pytest.mark.parametrize("settings_overrides", [{"hold_seconds": 1}], indirect=True)
+async def test_an_expired_hold_comes_back_to_every_viewer(client, show, connect):
+    """End to end: the background sweeper expires the hold and the delta reaches the sockets."""
+    token = await client.token()
+    watcher, holder = await connect(show["round_id"]), await connect(show["round_id"], token)
+    start = await watcher.next("snapshot")
+    await holder.next("snapshot")
+    seat = show["seat_ids"][0]
+    await holder.send({"type": "hold", "req": 1, "seat_ids": [seat]})
+    assert (await holder.next("hold_result"))["ok"]
+    assert (await watcher.next("delta"))["changes"] == [[seat, "held"]]
+    expired = await watcher.next("delta")                  # about a second later, from the sweeper
+    assert expired == {"type": "delta", "round_id": show["round_id"], "seq": start["seq"] + 2,
+                       "changes": [[seat, "available"]]}
+    assert (await holder.next("delta"))["changes"] == [[seat, "mine"]]
+    assert (await holder.next("delta"))["changes"] == [[seat, "available"]]
+
+
+@pytest.mark.parametrize("seat_engine_settings", [{}])    # the in-process engine is fast enough to flood it
+async def test_a_viewer_that_stops_reading_gets_a_snapshot_instead_of_a_backlog(client, show):
+    """Memory stays bounded: what a stalled socket missed is dropped, not queued, and once it reads
+    again it is sent one fresh snapshot and then seq-exact deltas."""
+    round_id, seat = show["round_id"], show["seat_ids"][0]
+    engine = client.http.server.app[SEAT_ENGINE]
+    stalled = await RawSocket.connect(client.http.port, f"/ws/rounds/{round_id}", receive_buffer=4096)
+    assert (await stalled.next_frame())["type"] == "snapshot"
+    changes = 40_000                                  # ~2.8 MB of frames, ten times the backlog limit
+    for _ in range(changes // 2):
+        await engine.block(round_id, [seat])
+        await engine.unblock(round_id, [seat])
+        await asyncio.sleep(0)                        # let the hub send as it would between requests
+    final = (await engine.snapshot(round_id)).seq
+
+    frames = [await stalled.next_frame()]
+    while frames[-1].get("seq") != final:
+        assert frames[-1]["type"] in ("snapshot", "delta"), frames[-1]
+        frames.append(await stalled.next_frame())
+    stalled.close()
+    snapshots = [i for i, f in enumerate(frames) if f["type"] == "snapshot"]
+    assert snapshots, ("the stalled socket was never resynced", len(frames), frames[:2], frames[-1])
+    assert len(frames) < changes / 4                  # the backlog was dropped, not delivered late
+    after = frames[snapshots[-1]:]
+    assert [f["seq"] for f in after] == list(range(after[0]["seq"], final + 1))
+
+
+@pytest.mark.parametrize("settings_overrides", [{"hold_seconds": 1}], indirect=True)
+async def test_the_holder_is_told_over_sse_when_a_hold_expires(client, show):
+    token = await client.token()
+    seat = show["seat_ids"][0]
+    async with client.http.get(f"/api/events?token={token}") as events:
+        assert events.status == 200
+        held = await client.post(f"/api/rounds/{show['round_id']}/holds", token=token, json={"seat_ids": [seat]})
+        assert held.status == 200
+        async with asyncio.timeout(10):
+            while (line := (await events.content.readline()).decode().strip()) != "event: hold.expired":
+                assert line != "" or not events.content.at_eof()
+            data = (await events.content.readline()).decode()
+    assert json.loads(data.removeprefix("data:")) == {"round_id": show["round_id"], "seat_ids": [seat]}

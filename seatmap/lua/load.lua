@@ -8,5 +8,9 @@ for i = 2, #ARGV, 2 do
   local user = holder(ARGV[i + 1])
   if user then redis.call('HINCRBY', ctx.owned, user, 1) end
 end
-redis.call('SET', ctx.seq, string.format('%d', clock_us()))
+local seq = string.format('%d', clock_us())
+redis.call('SET', ctx.seq, seq)
+-- A delta with no changes tells subscribers the round was rebuilt (holds may be gone): their seq
+-- jumps, so they take a fresh snapshot. It is not kept for `resume`: it is not a change.
+redis.call('PUBLISH', CHANNEL .. ctx.round, '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":[]}')
 return 1

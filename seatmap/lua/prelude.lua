@@ -6,6 +6,9 @@
 -- plus one global zset of hold deadlines, member "<round>:<seat>", for the sweeper.
 -- Key names must match seatmap/redis_engine.py:round_keys.
 local DEADLINES = 'tb:deadlines'
+-- Pub/sub channels are shared by every database of a Redis server: the engine puts its database
+-- number in this prefix when it loads the scripts (redis_engine.py), so deployments never cross-talk.
+local CHANNEL = 'tb:d:'
 local HISTORY = 1000
 
 local function round_ctx(round)
@@ -58,7 +61,7 @@ local function emit(ctx)
   local seq = string.format('%d', redis.call('INCR', ctx.seq))
   local payload = '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":' .. cjson.encode(ctx.changes) .. '}'
   redis.call('XADD', ctx.log, 'MAXLEN', HISTORY, seq .. '-0', 'd', payload)
-  redis.call('PUBLISH', 'tb:d:' .. ctx.round, payload)
+  redis.call('PUBLISH', CHANNEL .. ctx.round, payload)
 end
 
 local ctx = round_ctx(ARGV[1])
