@@ -31,7 +31,8 @@ async def get(request: web.Request, reservation_id: int, user: Principal) -> Res
     return await request.app[SERVICES].reservations.get(user.user_id, reservation_id)
 
 
-@api.post("/api/reservations/{reservation_id}/cancel", response=ReservationOut, auth=USER, errors=(409,))
+@api.post("/api/reservations/{reservation_id}/cancel", response=ReservationOut, auth=USER, errors=(409, 502))
 async def cancel(request: web.Request, reservation_id: int, user: Principal) -> ReservationOut:
-    """Cancel a pending reservation; its seats become available again."""
-    return await request.app[SERVICES].reservations.cancel(user.user_id, reservation_id)
+    """Cancel a reservation; a paid one is refunded through the payment provider first. Its seats
+    become available again."""
+    return await request.app[SERVICES].checkout.cancel(user.user_id, reservation_id)

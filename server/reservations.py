@@ -6,15 +6,21 @@ from __future__ import annotations
 import logging
 import uuid
 from datetime import timedelta
+from typing import Awaitable, Callable
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from server.coupons import Coupons
 from server.db.database import Database
-from server.db.tables import prices, reservation_seats, reservations
+from server.db.tables import halls, performances, prices, reservation_seats, reservations, rounds, seats
 from server.db.types import utcnow
-from server.errors import Conflict, InvalidRequest, NotFound
+from server.errors import Conflict, NotFound
+from server.notify.messages import Booking, SeatLabel
+from server.outbox import enqueue
 from server.schemas.common import Page, PageQuery
 from server.schemas.reservations import ReservationCreate, ReservationOut
 from server.seating import Seating
@@ -25,15 +31,15 @@ EXPIRE_BATCH = 500
 
 
 class Reservations:
-    def __init__(self, db: Database, seating: Seating, *, payment_window_seconds: int, zone: ZoneInfo):
+    def __init__(self, db: Database, seating: Seating, coupons: Coupons, *, payment_window_seconds: int,
+                 zone: ZoneInfo):
         self._db = db
         self._zone = zone
         self._seating = seating
+        self._coupons = coupons
         self._window = timedelta(seconds=payment_window_seconds)
 
     async def create(self, user_id: int, request: ReservationCreate) -> ReservationOut:
-        if request.coupon_id is not None:
-            raise InvalidRequest("Coupons are not available yet.", fields=["coupon_id"])
         round_id = request.round_id
         seat_ids = await self._seating.checked_seats(round_id, request.seat_ids)
         held = set(await self._seating.holds_of(round_id, user_id, seat_ids))
@@ -51,15 +57,19 @@ class Reservations:
                     raise Conflict("These seats have no price yet.", code="invalid_state",
                                    details={"grades": sorted(unpriced)})
                 seat_prices = {s: price_of[layout.seats[s].grade] for s in seat_ids}
-                amount = sum(seat_prices.values())
-                order_id = f"tb-{uuid.uuid4().hex}"
+                total = sum(seat_prices.values())
+                issued_id, discount = None, 0
+                if request.coupon_id is not None:
+                    issued_id, discount = await self._coupons.use(conn, user_id, request.coupon_id, total)
+                order_id = f"tb-{uuid.uuid4().hex}"          # Toss: 6-64 of [A-Za-z0-9_-]
                 reservation_id = (await conn.execute(reservations.insert().values(
-                    user_id=user_id, round_id=round_id, status="pending", amount=amount, discount=0,
-                    order_id=order_id, expires_at=now + self._window, created_at=now, updated_at=now))
-                ).inserted_primary_key[0]
+                    user_id=user_id, round_id=round_id, status="pending", amount=total - discount,
+                    discount=discount, order_id=order_id, user_coupon_id=issued_id,
+                    expires_at=now + self._window, created_at=now, updated_at=now))).inserted_primary_key[0]
                 await conn.execute(reservation_seats.insert(), [
                     {"reservation_id": reservation_id, "seat_id": s, "round_id": round_id, "price": p, "live": True}
                     for s, p in seat_prices.items()])
+                await self.announce(conn, reservation_id, "reservation.created")
         except IntegrityError:
             raise await self._already_sold(round_id, seat_ids) from None
         await self._seating.engine.sell(round_id, user_id, seat_ids)
@@ -112,41 +122,58 @@ class Reservations:
                                created_at=r.created_at.astimezone(self._zone)) for r in rows]
 
     # ---- endings -------------------------------------------------------------------------------
-    async def cancel(self, user_id: int, reservation_id: int) -> ReservationOut:
-        current = await self.get(user_id, reservation_id)
-        if current.status != "pending":
-            raise Conflict(f"A {current.status} reservation cannot be canceled here.", code="invalid_state",
-                           details={"status": current.status})
-        if not await self._end(reservation_id, "canceled"):
-            raise Conflict("The reservation changed meanwhile; look at it again.", code="invalid_state")
-        return await self.get(user_id, reservation_id)
-
-    async def expire_due(self) -> int:
-        """Pending reservations past their payment window: expired, seats available again.
-        Safe on every instance at once: each reservation ends exactly once."""
+    async def due_for_expiry(self) -> list[int]:
+        """Pending reservations past their payment window, oldest first."""
         async with self._db.read_own_writes() as conn:
-            due = (await conn.execute(sa.select(reservations.c.id).where(
+            return list((await conn.execute(sa.select(reservations.c.id).where(
                 reservations.c.status == "pending", reservations.c.expires_at <= utcnow())
-                .order_by(reservations.c.expires_at).limit(EXPIRE_BATCH))).scalars().all()
-        ended = 0
-        for reservation_id in due:
-            ended += await self._end(reservation_id, "expired")
-        return ended
+                .order_by(reservations.c.expires_at).limit(EXPIRE_BATCH))).scalars())
 
-    async def _end(self, reservation_id: int, status: str, *, from_status: str = "pending") -> bool:
-        """Move one reservation out of `from_status` and free its seats; False if someone else did."""
+    async def end(self, reservation_id: int, status: str, *, from_status: str = "pending",
+                  also: Callable[[AsyncConnection], Awaitable[None]] | None = None) -> bool:
+        """Move one reservation from `from_status` to canceled or expired in one transaction (with
+        `also`, e.g. the refund's record, and the messages it causes), give its coupon back, then free
+        its seats. False if it was not in `from_status` (someone else ended it): safe to race."""
         now = utcnow()
         async with self._db.begin() as conn:
+            row = (await conn.execute(sa.select(reservations.c.round_id, reservations.c.user_coupon_id)
+                                      .where(reservations.c.id == reservation_id))).first()
             changed = await conn.execute(reservations.update().where(
                 reservations.c.id == reservation_id, reservations.c.status == from_status)
-                .values(status=status, updated_at=now))
-            if changed.rowcount != 1:
-                return False
-            round_id = (await conn.execute(sa.select(reservations.c.round_id)
-                                           .where(reservations.c.id == reservation_id))).scalar_one()
+                .values(status=status, updated_at=now, user_coupon_id=None))
+            if row is None or changed.rowcount != 1:
+                return False                 # (the conditional update is what decides, not the read)
+            await self._coupons.give_back(conn, row.user_coupon_id)
             seat_ids = (await conn.execute(sa.select(reservation_seats.c.seat_id).where(
                 reservation_seats.c.reservation_id == reservation_id))).scalars().all()
             await conn.execute(reservation_seats.update().where(
                 reservation_seats.c.reservation_id == reservation_id).values(live=None))
-        await self._seating.engine.free(round_id, list(seat_ids))
+            if also is not None:
+                await also(conn)
+            await self.announce(conn, reservation_id, f"reservation.{status}")
+        await self._seating.engine.free(row.round_id, list(seat_ids))
         return True
+
+    # ---- messages --------------------------------------------------------------------------------
+    async def booking(self, conn: AsyncConnection, reservation_id: int, **extra) -> Booking:
+        """What a reservation's messages (SSE, mail, Slack) say about it."""
+        r = (await conn.execute(
+            sa.select(reservations.c.id, reservations.c.status, reservations.c.amount, reservations.c.discount,
+                      rounds.c.starts_at, performances.c.title, halls.c.name)
+            .join(rounds, rounds.c.id == reservations.c.round_id)
+            .join(performances, performances.c.id == rounds.c.performance_id)
+            .join(halls, halls.c.id == performances.c.hall_id)
+            .where(reservations.c.id == reservation_id))).one()
+        labels = (await conn.execute(
+            sa.select(seats.c.section, seats.c.row, seats.c.number, seats.c.grade)
+            .join(reservation_seats, reservation_seats.c.seat_id == seats.c.id)
+            .where(reservation_seats.c.reservation_id == reservation_id).order_by(seats.c.id))).all()
+        return Booking(reservation_id=r.id, performance_title=r.title, starts_at=r.starts_at.astimezone(self._zone),
+                       hall_name=r.name, seats=[SeatLabel(*label) for label in labels], amount=r.amount,
+                       discount=r.discount, status=r.status, **extra)
+
+    async def announce(self, conn: AsyncConnection, reservation_id: int, event: str, **extra) -> None:
+        """Queue `event` about the reservation in the caller's transaction (the outbox)."""
+        user_id = (await conn.execute(sa.select(reservations.c.user_id)
+                                      .where(reservations.c.id == reservation_id))).scalar_one()
+        await enqueue(conn, event=event, user_id=user_id, payload=await self.booking(conn, reservation_id, **extra))

@@ -2,9 +2,12 @@
 (from the database), holds, and admin blocks."""
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
+from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -16,11 +19,14 @@ from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidRequest, NotFound
+from server.outbox import enqueue
 from server.schemas.catalogue import SeatOut
 from server.schemas.seating import AvailabilityOut, GradeAvailability, HoldOut, RoundSeatOut, RoundSeatsOut
 
+log = logging.getLogger(__name__)
 LAYOUT_TTL_SECONDS = 60       # halls' seats never change; a round's time rarely does
 SOLD_STATUSES = ("confirmed", "attended")
+REPAIR_TRIES = 3
 
 
 @dataclass(frozen=True)
@@ -60,12 +66,22 @@ class Seating:
         self._hold_ms = hold_seconds * 1000
         self._limit = max_seats_per_user
         self._layouts: dict[int, RoundLayout] = {}
+        self._loading: dict[int, asyncio.Future] = {}
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
         cached = self._layouts.get(round_id)
         if cached is not None and time.monotonic() - cached.loaded_at < LAYOUT_TTL_SECONDS:
             return cached
+        # One load at a time per round: when a popular round's copy expires, hundreds of requests
+        # arrive together, and each parsing thousands of seats would stall them all.
+        loading = self._loading.get(round_id)
+        if loading is None:
+            loading = self._loading[round_id] = asyncio.ensure_future(self._load_layout(round_id))
+            loading.add_done_callback(lambda _: self._loading.pop(round_id, None))
+        return await asyncio.shield(loading)
+
+    async def _load_layout(self, round_id: int) -> RoundLayout:
         async with self._db.read() as conn:
             found = (await conn.execute(
                 sa.select(rounds.c.performance_id, rounds.c.starts_at, performances.c.hall_id)
@@ -149,6 +165,47 @@ class Seating:
         now_ms = time.time() * 1000
         return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
                 and st.user_id == user_id and (st.expires_ms is None or st.expires_ms > now_ms)]
+
+    async def expire_holds(self) -> int:
+        """The sweeper: release due holds and tell their holders (SSE `hold.expired`)."""
+        expired = await self.engine.expire_due()
+        if not expired:
+            return 0
+        seats_of: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for hold in expired:
+            seats_of[(hold.user_id, hold.round_id)].append(hold.seat_id)
+        try:
+            async with self._db.begin() as conn:
+                for (user_id, round_id), seat_ids in sorted(seats_of.items()):   # user order: see enqueue
+                    await enqueue(conn, event="hold.expired", user_id=user_id,
+                                  payload={"round_id": round_id, "seat_ids": sorted(seat_ids)})
+        except Exception:
+            # The seats are free either way (the engine decides holds); only the notices are lost.
+            log.exception("hold.expired notices for %d holds could not be queued", len(expired))
+        return len(expired)
+
+    # ---- repair -------------------------------------------------------------------------------
+    async def repair_recent(self, window_seconds: float) -> int:
+        """A process that died between its database commit and its engine call leaves the engine
+        wrong about a seat (held instead of pending, pending instead of free). Rounds whose
+        reservations changed lately are compared with the database and fixed; the database was never
+        wrong, so nothing was sold twice meanwhile. Safe on every instance at once. Returns rounds fixed."""
+        since = utcnow() - timedelta(seconds=window_seconds)
+        async with self._db.read_own_writes() as conn:
+            round_ids = (await conn.execute(sa.select(reservations.c.round_id).distinct()
+                                            .where(reservations.c.updated_at >= since))).scalars().all()
+        fixed = 0
+        for round_id in round_ids:
+            for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
+                seen = await self.engine.snapshot(round_id)   # its seq first, then the database
+                truth = await load_truth(self._db, round_id)
+                if truth.states() == {s: st for s, st in seen.seats.items() if st.state != HELD}:
+                    break
+                if await self.engine.repair(round_id, truth, seen.seq):
+                    log.warning("round %s: seat map repaired from the database", round_id)
+                    fixed += 1
+                    break
+        return fixed
 
     # ---- blocks (admin) ------------------------------------------------------------------------
     async def block(self, round_id: int, seat_ids: list[int]) -> list[int]:

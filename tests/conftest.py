@@ -13,8 +13,13 @@ from pathlib import Path
 
 import pytest
 import redis
+import redis.asyncio
 import sqlalchemy as sa
 
+from seatmap.engine import RoundTruth
+from seatmap.memory import MemoryEngine
+from seatmap.redis_client import connect
+from seatmap.redis_engine import RedisEngine
 from server.app import create_app
 from server.db.database import Database
 from server.db.migrate import upgrade
@@ -41,8 +46,11 @@ def run_in_fresh_loop(coroutine_function, *args):
 async def _reset_mysql(url: str) -> None:
     db = Database(url)
     async with db.begin() as conn:
-        await conn.run_sync(metadata.drop_all)
-        await conn.execute(sa.text("DROP TABLE IF EXISTS alembic_version"))
+        # Whatever is there (an older or newer schema from another branch), not only our tables.
+        await conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
+        for table in await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()):
+            await conn.execute(sa.text(f"DROP TABLE `{table}`"))
+        await conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
     await upgrade(db)
     await db.close()
 
@@ -85,8 +93,22 @@ async def database_url(request, tmp_path) -> str:
         path = tmp_path / "ticketblue.sqlite3"
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
-    url = request.getfixturevalue("mysql_url")
+    url = request.getfixturevalue("mysql_url")     # (an async fixture cannot be requested from here)
     await _empty_tables(url)
+    return url
+
+
+@pytest.fixture
+async def empty_mysql_url(mysql_url) -> str:
+    """The MariaDB test database with every table emptied."""
+    await _empty_tables(mysql_url)
+    return mysql_url
+
+
+@pytest.fixture
+def empty_redis_url() -> str:
+    url = backend_url("REDIS_URL")
+    redis.Redis.from_url(url).flushdb()
     return url
 
 
@@ -124,9 +146,7 @@ def seat_engine_settings(request) -> dict:
     """Settings for the in-process engine and for Redis (flushed), for tests of the seat map."""
     if request.param == "memory":
         return {}
-    url = backend_url("REDIS_URL")
-    redis.Redis.from_url(url).flushdb()
-    return {"redis_url": url}
+    return {"redis_url": request.getfixturevalue("empty_redis_url")}
 
 
 @pytest.fixture
@@ -134,3 +154,41 @@ async def show(client) -> dict:
     """A hall of 15 seats (10 R, 5 S), a performance and one round two days ahead."""
     admin = await client.token(admin=True)
     return {**await make_round(client, admin), "admin": admin}
+
+
+# ---- seat engines, without the web application ---------------------------------------------------
+class Truth:
+    """The database's view of rounds, as the engine's loader sees it."""
+
+    def __init__(self):
+        self.rounds: dict[int, RoundTruth] = {}
+        self.loads = 0
+
+    async def __call__(self, round_id: int) -> RoundTruth:
+        self.loads += 1
+        return self.rounds.get(round_id, RoundTruth())
+
+
+@pytest.fixture
+def truth():
+    return Truth()
+
+
+@pytest.fixture(params=["memory", "redis"])
+async def make_engine(request, truth):
+    """A factory, so a test can have two engines on one store (two server processes)."""
+    made = []
+    if request.param == "redis":
+        async with redis.asyncio.from_url(backend_url("REDIS_URL")) as client:
+            await client.flushdb()
+
+    async def make():
+        if request.param == "memory":
+            if not made:                          # one process has one in-process engine
+                made.append(MemoryEngine(truth))
+            return made[0]
+        made.append(RedisEngine(connect(backend_url("REDIS_URL")), truth))
+        return made[-1]
+    yield make
+    for engine in made:
+        await engine.close()

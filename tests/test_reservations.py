@@ -1,7 +1,6 @@
 """Reservations from holds: one transaction guarded by the unique live-seat key."""
 import asyncio
 
-import pytest
 import sqlalchemy as sa
 
 from server.app_keys import DATABASE, SERVICES
@@ -62,8 +61,8 @@ async def test_unpaid_reservations_expire_and_free_their_seats(client, app, show
     made = await hold_and_reserve(client, token, show["round_id"], show["seat_ids"][:2])
     async with app[DATABASE].begin() as conn:             # the payment window has passed
         await conn.execute(reservations.update().values(expires_at=utcnow()))
-    expired = await asyncio.gather(app[SERVICES].reservations.expire_due(),
-                                   app[SERVICES].reservations.expire_due())
+    expired = await asyncio.gather(app[SERVICES].checkout.expire_due(),
+                                   app[SERVICES].checkout.expire_due())
     assert sum(expired) == 1                               # two sweepers, one expiry
     assert (await client.get(f"/api/reservations/{made.json['id']}", token=token)).json["status"] == "expired"
     seats = {s["id"]: s["status"] for s in (await client.get(f"/api/rounds/{show['round_id']}/seats")).json["seats"]}

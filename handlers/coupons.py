@@ -1,0 +1,37 @@
+"""First-come coupons: admins create runs, users take one each and apply it when reserving."""
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.routing import ADMIN, USER, Api
+from server.app_keys import SERVICES
+from server.schemas.common import Page, PageQuery
+from server.schemas.coupons import CouponCreate, CouponOut, IssuedCouponOut
+from server.tokens import Principal
+
+api = Api("coupons")
+
+
+@api.post("/api/coupons", body=CouponCreate, response=CouponOut, status=201, auth=ADMIN)
+async def create_coupon(request: web.Request, body: CouponCreate) -> CouponOut:
+    """Create a run of `quantity` coupons, issuable between `starts_at` and `ends_at`."""
+    return await request.app[SERVICES].coupons.create(body)
+
+
+@api.get("/api/coupons", query=PageQuery, response=Page[CouponOut])
+async def list_coupons(request: web.Request, query: PageQuery) -> Page[CouponOut]:
+    """Coupons that can be taken now."""
+    return await request.app[SERVICES].coupons.list_issuable(query)
+
+
+@api.post("/api/coupons/{coupon_id}/issue", response=IssuedCouponOut, status=201, auth=USER, errors=(404, 409))
+async def issue_coupon(request: web.Request, coupon_id: int, user: Principal) -> IssuedCouponOut:
+    """Take one, first come, first served: 409 `sold_out` when none are left, `already_issued` if you
+    have one. Apply it with `coupon_id` when reserving."""
+    return await request.app[SERVICES].coupons.issue(user.user_id, coupon_id)
+
+
+@api.get("/api/users/me/coupons", query=PageQuery, response=Page[IssuedCouponOut], auth=USER)
+async def my_coupons(request: web.Request, query: PageQuery, user: Principal) -> Page[IssuedCouponOut]:
+    """The coupons you have taken, used or not."""
+    return await request.app[SERVICES].coupons.mine(user.user_id, query)

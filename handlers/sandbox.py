@@ -1,0 +1,42 @@
+"""The built-in Toss sandbox's own endpoints (sandbox mode only; 404 when the server uses Toss).
+
+`POST /sandbox/toss/checkout` stands in for the Toss payment widget; `POST /sandbox/toss/failures`
+scripts failures for tests and demos. Next to them, the sandbox's Toss-shaped API is mounted
+under /sandbox/toss/v1 (see server/payments/sandbox_http.py).
+"""
+from __future__ import annotations
+
+from aiohttp import web
+
+from handlers.routing import Api
+from server.app_keys import SERVICES, SETTINGS
+from server.errors import NotFound
+from server.payments import hosts_sandbox
+from server.payments.sandbox import CheckoutIn, CheckoutOut, FailuresIn, TossSandbox
+from server.payments.sandbox_http import add_routes
+
+api = Api("sandbox")
+
+
+def setup(app: web.Application) -> None:
+    if hosts_sandbox(app[SETTINGS]):
+        add_routes(app.router)
+
+
+def _sandbox(request: web.Request) -> TossSandbox:
+    sandbox = request.app[SERVICES].toss_sandbox
+    if sandbox is None:
+        raise NotFound("The Toss sandbox is off: this server uses Toss Payments.")
+    return sandbox
+
+
+@api.post("/sandbox/toss/checkout", body=CheckoutIn, response=CheckoutOut, errors=(404,))
+async def checkout(request: web.Request, body: CheckoutIn) -> CheckoutOut:
+    """Sandbox stand-in for the Toss payment widget: a payment_key to confirm for this order and amount."""
+    return CheckoutOut(payment_key=_sandbox(request).checkout(body.order_id, body.amount))
+
+
+@api.post("/sandbox/toss/failures", body=FailuresIn, status=204, errors=(404,))
+async def script_failures(request: web.Request, body: FailuresIn) -> None:
+    """Sandbox only: make the next Toss calls about an order fail (error code, timeout, disconnect), in order."""
+    _sandbox(request).fail_next(body.order_id, *body.failures)

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated
+
+import msgspec
+
+from server.schemas.common import Id, Request
+
+
+class ReviewCreate(Request):
+    reservation_id: Id
+    rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
+    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+
+
+class ReviewOut(msgspec.Struct):
+    id: int
+    performance_id: int
+    reservation_id: int
+    user_name: str
+    rating: int
+    content: str
+    created_at: datetime

@@ -1,0 +1,33 @@
+"""The buyer's side of a Toss payment in sandbox mode, through the public API.
+
+In production the Toss widget authenticates the buyer and hands the page a paymentKey; in
+sandbox mode `POST /sandbox/toss/checkout` does that. Then the server confirms it with Toss.
+"""
+from __future__ import annotations
+
+import base64
+import uuid
+
+from server.payments.sandbox import SANDBOX_SECRET_KEY
+from tests.support import ApiClient
+
+TOSS_V1 = "/sandbox/toss/v1/payments"        # the sandbox's Toss-shaped API, mounted on the server
+
+
+def basic_auth(credentials: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
+
+
+SANDBOX_AUTH = basic_auth(f"{SANDBOX_SECRET_KEY}:")
+
+
+def new_order_id() -> str:
+    return f"order-{uuid.uuid4().hex[:16]}"
+
+
+async def checkout(client: ApiClient, amount: int = 15000, order_id: str | None = None) -> tuple[str, str]:
+    """Pay in the (sandbox) widget: returns (payment_key, order_id), waiting to be confirmed."""
+    order_id = order_id or new_order_id()
+    reply = await client.post("/sandbox/toss/checkout", json={"order_id": order_id, "amount": amount})
+    assert reply.status == 200, reply.json
+    return reply.json["payment_key"], order_id

@@ -1,0 +1,206 @@
+"""Mail: bilingual messages, delivered through real SMTP servers (the suite's aiosmtpd Maildir
+server, and ones started here that stall or are not there), never slowing a booking."""
+from __future__ import annotations
+
+import asyncio
+import email
+import email.policy
+import logging
+import uuid
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from aiohttp.test_utils import unused_port
+
+from server.app import create_app
+from server.app_keys import DATABASE
+from server.db.database import Database
+from server.db.tables import users
+from server.db.types import utcnow
+from server.notify.mail import TEMPLATES, MailChannel, SmtpMailer, open_mailer, render
+from server.notify.messages import booking as as_booking
+from server.outbox import MAIL, SSE, DeliveryFailed, Dispatcher, Policy
+from server.settings import SettingsError
+from tests.conftest import backend_url
+from tests.conftest import test_settings as settings_for
+from tests.test_outbox import (SEOUL, Clock, SmtpServer, booking, enqueue_one, eventually, make_user, outbox_rows,
+                               settled)
+
+FROM = "Ticket Blue <no-reply@ticketblue.test>"
+
+
+def rendered(event: str = "reservation.confirmed", **changes) -> email.message.EmailMessage:
+    return render(event, booking(7, **changes), to_address="blue@example.com", to_name="김블루", mail_from=FROM,
+                  zone=SEOUL, message_id="<outbox-1@ticketblue.test>")
+
+
+# ---- what it says ----------------------------------------------------------------------------------
+def test_a_confirmation_reads_well_in_korean_and_in_english():
+    mail = rendered(discount=10000)
+    assert mail["Subject"] == "[Ticket Blue] 예매가 확정되었습니다 / Your booking is confirmed - 레미제라블 Les Misérables"
+    assert mail["To"] == "김블루 <blue@example.com>" and mail["From"] == FROM
+    assert mail["Message-ID"] == "<outbox-1@ticketblue.test>"
+    body = mail.get_content()
+    for line in ["김블루님, 결제가 완료되어 예매가 확정되었습니다.", "공연: 레미제라블 Les Misérables", "공연장: 블루홀",
+                 "일시: 2026년 12월 24일 (목) 19:30", "좌석: A구역 1열 3번 (R석), A구역 1열 4번 (R석)",
+                 "결제 금액: 240,000원 (할인 10,000원)", "예매 번호: 7",
+                 "Hello 김블루, your payment went through and your booking is confirmed.",
+                 "Venue: 블루홀", "Date: Thu 24 Dec 2026, 19:30 (KST)",
+                 "Seats: section A, row 1, seat 3 (R), section A, row 1, seat 4 (R)",
+                 "Amount paid: KRW 240,000 (discount KRW 10,000)", "Booking number: 7"]:
+        assert line in body.splitlines(), line
+    assert body.index("공연:") < body.index("Performance:")          # Korean first
+
+
+def test_a_cancellation_states_the_refund():
+    body = rendered("reservation.canceled", refund_amount=240000).get_content()
+    assert "환불 금액: 240,000원" in body and "Refunded: KRW 240,000" in body
+
+
+@pytest.mark.parametrize("event", sorted(TEMPLATES))
+def test_every_mailed_event_has_both_languages(event):
+    mail, template = rendered(event), TEMPLATES[event]
+    body = mail.get_content()
+    assert template.subject_ko in mail["Subject"] and template.subject_en in mail["Subject"]
+    assert template.intro_ko.format(name="김블루") in body and template.intro_en.format(name="김블루") in body
+    assert ("결제 금액" in body) == template.money
+
+
+def test_a_message_that_can_never_be_written_is_permanent():
+    with pytest.raises(DeliveryFailed) as missing:
+        as_booking({"reservation_id": 1})
+    with pytest.raises(DeliveryFailed) as unknown:
+        rendered("coupon.issued")
+    assert missing.value.permanent and unknown.value.permanent
+
+
+def test_smtp_urls_choose_tls_and_carry_the_login():
+    assert SmtpMailer("smtps://box%40mail.test:p%2Fss@mail.test", timeout=5).options == dict(
+        hostname="mail.test", port=465, username="box@mail.test", password="p/ss", use_tls=True, start_tls=False,
+        timeout=5)
+    plain = SmtpMailer("smtp://mail.test", timeout=5).options
+    assert (plain["port"], plain["use_tls"], plain["start_tls"], plain["username"]) == (25, False, None, None)
+    with pytest.raises(SettingsError, match="TICKETBLUE_SMTP_URL"):
+        SmtpMailer("http://mail.test", timeout=5)
+
+
+# ---- delivering ------------------------------------------------------------------------------------
+@dataclass
+class Mail:
+    db: Database
+    user: int
+    address: str
+
+
+@pytest.fixture
+def mail_app(tmp_path, database_url, aiohttp_client):
+    """Start the application (with its dispatcher) on these settings; a user with a fresh address."""
+    async def start(**overrides) -> Mail:
+        app = create_app(settings_for(tmp_path, database_url, **overrides))
+        await aiohttp_client(app)
+        address = f"mail-{uuid.uuid4().hex}@example.com"
+        return Mail(app[DATABASE], await make_user(app[DATABASE], email_address=address), address)
+    return start
+
+
+@pytest.fixture
+def stalling_smtp():
+    with SmtpServer() as server:
+        server.hold()
+        yield server
+
+
+def maildir_messages(address: str) -> list[email.message.EmailMessage]:
+    found = []
+    for path in Path(backend_url("MAILDIR"), "new").iterdir():
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if address in str(message["To"]):
+            found.append(message)
+    return found
+
+
+async def test_a_confirmation_arrives_in_the_mailbox(mail_app):
+    mail = await mail_app(smtp_url=backend_url("SMTP_URL"))
+    ids = await enqueue_one(mail.db, "reservation.confirmed", mail.user, booking(12))
+    await settled(mail.db, [ids[MAIL]])
+    [message] = await eventually(lambda: asyncio.to_thread(maildir_messages, mail.address))
+    assert message["Subject"] == "[Ticket Blue] 예매가 확정되었습니다 / Your booking is confirmed - 레미제라블 Les Misérables"
+    [to] = message["To"].addresses
+    assert (to.addr_spec, to.display_name) == (mail.address, "김블루")
+    assert message["Message-ID"] == f"<outbox-{ids[MAIL]}@ticketblue.local>"
+    body = message.get_content()
+    assert "좌석: A구역 1열 3번 (R석), A구역 1열 4번 (R석)" in body and "결제 금액: 240,000원" in body
+    assert "Amount paid: KRW 240,000" in body and "예매 번호: 12" in body
+
+
+async def test_no_smtp_server_means_retries_then_a_dead_letter(mail_app):
+    mail = await mail_app(smtp_url=f"smtp://127.0.0.1:{unused_port()}", outbox_max_attempts=3,
+                          outbox_backoff_seconds=0.05, outbox_poll_seconds=0.05)
+    ids = await enqueue_one(mail.db, "reservation.confirmed", mail.user, booking())
+    row = (await settled(mail.db, [ids[MAIL]], "dead"))[ids[MAIL]]
+    assert row.attempts == 3 and "SMTP" in row.last_error and row.delivered_at is None
+    assert (await outbox_rows(mail.db, [ids[SSE]]))[ids[SSE]].status == "delivered"     # unaffected
+
+
+async def test_a_stalled_smtp_server_delays_neither_bookings_nor_the_other_channels(mail_app, stalling_smtp):
+    mail = await mail_app(smtp_url=stalling_smtp.url, delivery_timeout_seconds=60)
+    first = await enqueue_one(mail.db, "reservation.confirmed", mail.user, booking(1))
+    await eventually(lambda: asyncio.to_thread(stalling_smtp.stalled.is_set))     # its mail is stuck in DATA
+    # A booking made now commits while the mail server holds the first mail, and its SSE event goes out.
+    second = await asyncio.wait_for(enqueue_one(mail.db, "reservation.canceled", mail.user, booking(1)), 10)
+    await settled(mail.db, [first[SSE], second[SSE]])
+    rows = await outbox_rows(mail.db, [first[MAIL], second[MAIL]])
+    assert all(r.status == "pending" for r in rows.values()) and stalling_smtp.received == []
+    stalling_smtp.release()
+    await settled(mail.db, [first[MAIL], second[MAIL]])
+    assert len(stalling_smtp.received) == 2
+
+
+async def test_a_mail_server_that_does_not_answer_in_time_is_retried(database_url, stalling_smtp):
+    db, clock = Database(database_url), Clock()
+    try:
+        user = await make_user(db)
+        row_id = (await enqueue_one(db, "reservation.confirmed", user, booking()))[MAIL]
+        clock.now = utcnow()
+        channel = MailChannel(db, SmtpMailer(stalling_smtp.url, timeout=10), mail_from=FROM, zone=SEOUL)
+        dispatcher = Dispatcher(db, {MAIL: channel}, Policy(timeout_seconds=0.5, backoff_seconds=10), clock=clock)
+        assert await dispatcher.run_once(MAIL) == 1
+        row = (await outbox_rows(db, [row_id]))[row_id]
+        assert (row.status, row.attempts) == ("pending", 1) and "no answer within 0.5s" in row.last_error
+        stalling_smtp.release()
+        clock.advance(10)
+        assert await dispatcher.run_once(MAIL) == 1
+        assert (await outbox_rows(db, [row_id]))[row_id].status == "delivered"
+    finally:
+        await db.close()
+
+
+async def test_without_smtp_mail_is_written_to_the_log(database_url, caplog):
+    db = Database(database_url)
+    try:
+        user = await make_user(db)
+        row_id = (await enqueue_one(db, "reminder.upcoming", user, booking()))[MAIL]
+        channel = MailChannel(db, open_mailer("", timeout=5), mail_from=FROM, zone=SEOUL)
+        with caplog.at_level(logging.INFO, logger="server.notify.mail"):
+            assert await Dispatcher(db, {MAIL: channel}).run_once(MAIL) == 1
+        assert (await outbox_rows(db, [row_id]))[row_id].status == "delivered"
+        assert "곧 공연이 시작됩니다 / Your performance is coming up" in caplog.text
+        assert "김블루님, 예매하신 공연이 곧 시작됩니다" in caplog.text
+    finally:
+        await db.close()
+
+
+async def test_a_deleted_account_gets_no_mail(database_url):
+    db = Database(database_url)
+    try:
+        user = await make_user(db)
+        async with db.begin() as conn:
+            await conn.execute(users.update().where(users.c.id == user).values(email=None, status="deleted"))
+        row_id = (await enqueue_one(db, "reservation.canceled", user, booking()))[MAIL]
+        channel = MailChannel(db, open_mailer("", timeout=5), mail_from=FROM, zone=SEOUL)
+        await Dispatcher(db, {MAIL: channel}).run_once(MAIL)
+        row = (await outbox_rows(db, [row_id]))[row_id]
+        assert (row.status, row.attempts) == ("dead", 1) and "no e-mail address" in row.last_error
+    finally:
+        await db.close()

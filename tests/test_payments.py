@@ -1,0 +1,190 @@
+"""Paying for reservations through the (sandbox) Toss API, refunds, and what a lost answer leaves."""
+import asyncio
+
+import pytest
+import sqlalchemy as sa
+
+from server.app_keys import DATABASE, SERVICES, TOSS_SANDBOX
+from server.db.tables import outbox, payments, reservations
+from server.db.types import utcnow
+from server.payments.sandbox import Refuse, Stall
+from tests.peers.toss import checkout
+from tests.test_reservations import hold_and_reserve
+
+TIMEOUT = 0.3
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"toss_timeout_seconds": TIMEOUT, "toss_retries": 1, "toss_retry_backoff_seconds": 0.01}
+
+
+@pytest.fixture
+def sandbox(app, client):
+    return app[TOSS_SANDBOX]
+
+
+def money(sandbox, order_id: str) -> list[tuple[str, int]]:
+    return [(m.kind, m.amount) for m in sandbox.ledger if m.order_id == order_id]
+
+
+async def reserve(client, show, token, seats=1) -> dict:
+    reply = await hold_and_reserve(client, token, show["round_id"], show["seat_ids"][:seats])
+    assert reply.status == 201, reply.json
+    return reply.json
+
+
+async def pay(client, token, reservation, amount=None):
+    payment_key, _ = await checkout(client, reservation["amount"], reservation["order_id"])
+    return payment_key, await client.post("/api/payments/confirm", token=token, json={
+        "payment_key": payment_key, "order_id": reservation["order_id"],
+        "amount": reservation["amount"] if amount is None else amount})
+
+
+async def events_of(app, reservation_id: int) -> list[tuple[str, str]]:
+    async with app[DATABASE].read_own_writes() as conn:
+        rows = (await conn.execute(sa.select(outbox.c.event, outbox.c.channel, outbox.c.payload)
+                                   .order_by(outbox.c.id))).all()
+    return [(r.event, r.channel) for r in rows if r.payload.get("reservation_id") == reservation_id]
+
+
+async def test_paying_confirms_once_however_often_it_is_asked(client, app, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    payment_key, confirmed = await pay(client, token, reservation)
+    assert confirmed.status == 200, confirmed.json
+    assert confirmed.json["status"] == "confirmed" and confirmed.json["reservation_id"] == reservation["id"]
+    again = await client.post("/api/payments/confirm", token=token, json={
+        "payment_key": payment_key, "order_id": reservation["order_id"], "amount": reservation["amount"]})
+    assert again.status == 200 and again.json == confirmed.json
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "confirmed"
+    seats = (await client.get(f"/api/rounds/{show['round_id']}/seats")).json["seats"]
+    assert [s["status"] for s in seats if s["id"] == show["seat_ids"][0]] == ["sold"]
+    assert ("reservation.confirmed", "mail") in await events_of(app, reservation["id"])
+    assert ("payment.confirmed", "sse") in await events_of(app, reservation["id"])
+
+
+async def test_the_amount_must_be_the_servers(client, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    _, reply = await pay(client, token, reservation, amount=100)
+    assert reply.status == 400 and reply.error_code() == "amount_mismatch"
+    assert reply.json["error"]["details"]["expected"] == 120000
+    assert money(sandbox, reservation["order_id"]) == []            # nothing charged
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "pending"
+
+
+async def test_someone_elses_order_is_not_found(client, show):
+    owner, other = await client.token(), await client.token()
+    reservation = await reserve(client, show, owner)
+    _, reply = await pay(client, other, reservation)
+    assert reply.status == 404
+
+
+@pytest.mark.parametrize("code, status, api_code", [("REJECT_CARD_PAYMENT", 402, "payment_declined"),
+                                                     ("PROVIDER_ERROR", 502, "payment_provider_error")])
+async def test_a_provider_failure_leaves_it_pending_and_says_why(client, show, sandbox, code, status, api_code):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Refuse(code))
+    _, failed = await pay(client, token, reservation)
+    assert failed.status == status and failed.error_code() == api_code
+    assert failed.json["error"]["details"]["provider_code"] == code
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "pending"
+    _, retried = await pay(client, token, reservation)              # another card, another payment
+    assert retried.status == 200 and retried.json["status"] == "confirmed"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+
+
+async def test_money_taken_without_an_answer_is_never_left_without_a_booking(client, app, show, sandbox):
+    """The provider approves, but its answer never reaches us (a timeout, or a crash before our
+    commit): the reservation stays pending with the payment open; the expiry pass asks the
+    provider, finds the approval, and confirms instead of expiring."""
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    _, lost = await pay(client, token, reservation)
+    assert lost.status == 502 and lost.error_code() == "payment_provider_error"
+    async with asyncio.timeout(5):           # the stalled calls are handled late, as Toss would
+        while not money(sandbox, reservation["order_id"]):
+            await asyncio.sleep(0.02)
+    async with app[DATABASE].begin() as conn:   # its payment window is over
+        await conn.execute(reservations.update().where(reservations.c.id == reservation["id"])
+                           .values(expires_at=utcnow()))
+    assert await app[SERVICES].checkout.expire_due() == 0
+    got = (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json
+    assert got["status"] == "confirmed"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+    async with app[DATABASE].read_own_writes() as conn:
+        assert (await conn.execute(sa.select(payments.c.status))).scalars().all() == ["approved"]
+
+
+async def test_an_unpaid_reservation_expires_and_its_seats_come_back(client, app, show):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    async with app[DATABASE].begin() as conn:
+        await conn.execute(reservations.update().where(reservations.c.id == reservation["id"])
+                           .values(expires_at=utcnow()))
+    assert await app[SERVICES].checkout.expire_due() == 1
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "expired"
+    _, late = await pay(client, token, reservation)
+    assert late.status == 409 and late.error_code() == "invalid_state"
+    again = await hold_and_reserve(client, await client.token(), show["round_id"], show["seat_ids"][:1])
+    assert again.status == 201
+    assert ("reservation.expired", "mail") in await events_of(app, reservation["id"])
+
+
+async def test_canceling_a_paid_reservation_refunds_first_then_frees_the_seats(client, app, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token, seats=2)
+    _, paid = await pay(client, token, reservation)
+    assert paid.status == 200
+    canceled = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert canceled.status == 200 and canceled.json["status"] == "canceled"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 240000), ("cancel", 240000)]
+    seats = {s["id"]: s["status"] for s in (await client.get(f"/api/rounds/{show['round_id']}/seats")).json["seats"]}
+    assert seats[show["seat_ids"][0]] == seats[show["seat_ids"][1]] == "available"
+    twice = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert twice.status == 409 and twice.error_code() == "invalid_state"
+    assert ("payment.canceled", "sse") in await events_of(app, reservation["id"])
+
+
+async def test_a_refund_the_provider_fails_keeps_the_booking(client, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    await pay(client, token, reservation)
+    sandbox.fail_next(reservation["order_id"], Refuse("PROVIDER_ERROR"))
+    failed = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert failed.status == 502
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "confirmed"
+    retried = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert retried.status == 200 and retried.json["status"] == "canceled"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000), ("cancel", 120000)]
+
+
+async def test_bad_confirm_bodies_are_400(client):
+    token = await client.token()
+    for body in ({}, {"payment_key": "k", "order_id": "short", "amount": 1},
+                 {"payment_key": "k", "order_id": "tb-" + "x" * 70, "amount": 1},
+                 {"payment_key": "k", "order_id": "tb-ok-order", "amount": -5},
+                 {"payment_key": "k", "order_id": "tb-ok-order", "amount": "100"}):
+        reply = await client.post("/api/payments/confirm", token=token, json=body)
+        assert reply.status == 400 and reply.error_code() == "invalid_request", body
+    assert (await client.post("/api/payments/confirm", json={"payment_key": "k", "order_id": "tb-ok-order",
+                                                              "amount": 1})).status == 401
+
+
+async def test_after_a_lost_answer_the_next_confirm_settles_it_charging_once(client, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    payment_key, lost = await pay(client, token, reservation)
+    assert lost.status == 502
+    retried = await client.post("/api/payments/confirm", token=token, json={
+        "payment_key": payment_key, "order_id": reservation["order_id"], "amount": reservation["amount"]})
+    assert retried.status == 200 and retried.json["status"] == "confirmed"     # same Idempotency-Key
+    async with asyncio.timeout(5):                     # the stalled attempts land too, and change nothing
+        while sandbox.stalled:
+            await asyncio.sleep(0.01)
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
