@@ -1,0 +1,62 @@
+// The admin page: an admin signs in, then manages halls, performers, performances, rounds and
+// their seats, coupons, and searches bookings. Everything goes through the public API.
+import { askToSignIn, renderAccount, setUpAuthDialog } from "../auth.js";
+import { config } from "../config.js";
+import { $, $$, h, replace } from "../dom.js";
+import { setTimeZone } from "../format.js";
+import { route, start } from "../router.js";
+import { session } from "../session.js";
+import { blocksView } from "./blocks.js";
+import { bookingsView } from "./bookings.js";
+import { couponsView } from "./coupons.js";
+import { hallsView } from "./halls.js";
+import { performancesView } from "./performances.js";
+import { performersView } from "./performers.js";
+import { roundsView } from "./rounds.js";
+
+const adminOnly = (view) => async (main, params) => {
+  if (!session.isAdmin) return gate(main);
+  return view(main, params);
+};
+
+route("/halls", adminOnly(hallsView));
+route("/performers", adminOnly(performersView));
+route("/performances", adminOnly(performancesView));
+route("/rounds", adminOnly(roundsView));
+route("/rounds/:performance", adminOnly(roundsView));
+route("/seats/:id", adminOnly(blocksView));
+route("/coupons", adminOnly(couponsView));
+route("/bookings", adminOnly(bookingsView));
+route("/", adminOnly(hallsView));
+
+function gate(main) {
+  replace(main, h("section", { class: "panel stack" },
+    h("h1", {}, "Admin"),
+    h("p", {}, session.signedIn ? "This account is not an admin account." : "Log in with an admin account."),
+    h("button", { type: "button", onclick: async () => { session.logout(); await askToSignIn(); } }, "Log in")));
+}
+
+function showNav() {
+  $("#admin-nav").hidden = !session.isAdmin;
+  const here = location.hash.split("/")[1] || "halls";
+  for (const a of $$("#admin-nav a")) {
+    if (a.getAttribute("href") === `#/${here}`) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
+  }
+}
+
+async function main() {
+  setTimeZone((await config()).timezone);
+  setUpAuthDialog({ adminKey: true });
+  renderAccount();
+  showNav();
+  session.addEventListener("change", () => {
+    renderAccount();
+    showNav();
+    window.dispatchEvent(new HashChangeEvent("hashchange"));   // re-render the current screen
+  });
+  window.addEventListener("hashchange", showNav);
+  start();
+}
+
+main();

@@ -1,0 +1,45 @@
+// How money, dates and times read on the pages.
+const number = new Intl.NumberFormat("en-US");
+
+/** 120000 → "120,000 won" (also how screen readers hear it). */
+export const won = (amount) => `${number.format(amount)} won`;
+
+let zone = "Asia/Seoul";
+export function setTimeZone(name) { zone = name; }
+
+const formatters = new Map();
+function formatter(options) {
+  const key = JSON.stringify(options) + zone;
+  if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat("en-GB", { ...options, timeZone: zone }));
+  return formatters.get(key);
+}
+
+/** "Thu 24 Dec 2026, 19:30" in the venue's time zone. */
+export const dateTime = (iso) => formatter({ weekday: "short", day: "numeric", month: "short", year: "numeric",
+  hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+
+/** "24 Dec 2026" for a date ("2026-12-24"). */
+export const day = (isoDate) => new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric",
+  timeZone: "UTC" }).format(new Date(`${isoDate}T00:00:00Z`));
+
+export const time = (iso) => formatter({ hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
+
+/** 272 → "4:32" */
+export function minutesSeconds(totalSeconds) {
+  const s = Math.max(0, Math.ceil(totalSeconds));
+  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+}
+
+/** The wall time "2026-12-24T19:30" in `zoneName`, as RFC 3339 with that zone's offset then. */
+export function zonedToIso(local, zoneName = zone) {
+  const asUtc = new Date(`${local}:00Z`);
+  const parts = Object.fromEntries(new Intl.DateTimeFormat("en-US", {
+    timeZone: zoneName, hourCycle: "h23", year: "numeric", month: "2-digit", day: "2-digit",
+    hour: "2-digit", minute: "2-digit", second: "2-digit",
+  }).formatToParts(asUtc).map((p) => [p.type, p.value]));
+  const seen = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  const offsetMinutes = Math.round((seen - asUtc.getTime()) / 60000);
+  const sign = offsetMinutes < 0 ? "-" : "+";
+  const abs = Math.abs(offsetMinutes);
+  return `${local}:00${sign}${String(Math.floor(abs / 60)).padStart(2, "0")}:${String(abs % 60).padStart(2, "0")}`;
+}

@@ -1,0 +1,48 @@
+// Hash routes: "#/rounds/7" → the handler registered for "/rounds/:id" with {id: "7"}.
+// A handler renders into <main> and may return {leave()} to stop what it started.
+import { h, replace } from "./dom.js";
+
+const routes = [];
+let current = null;
+let navigation = 0;
+
+export function route(pattern, handler) {
+  const names = [];
+  const regex = new RegExp(`^${pattern.replace(/:(\w+)/g, (_, name) => { names.push(name); return "([^/]+)"; })}$`);
+  routes.push({ regex, names, handler });
+}
+
+/** Show `path`; showing the current one again re-renders it. */
+export function go(path) {
+  if (location.hash === `#${path}`) render();
+  else location.hash = path;
+}
+
+export function start() {
+  window.addEventListener("hashchange", render);
+  render();
+}
+
+async function render() {
+  const path = location.hash.replace(/^#/, "") || "/";
+  const mine = ++navigation;
+  current?.leave?.();
+  current = null;
+  const found = routes.map((r) => ({ ...r, match: path.match(r.regex) })).find((r) => r.match);
+  if (!found) { location.hash = "/"; return; }
+  const params = Object.fromEntries(found.names.map((n, i) => [n, decodeURIComponent(found.match[i + 1])]));
+  // Each navigation renders into its own box: one still loading after the user moved on
+  // fills a box that is no longer on the page.
+  const box = h("div", { class: "view" }, h("p", { class: "muted" }, "Loading…"));
+  replace(document.getElementById("main"), box);
+  try {
+    const view = await found.handler(box, params);
+    if (mine === navigation) current = view || null;
+    else view?.leave?.();               // the user moved on while this one was loading
+  } catch (err) {
+    if (mine !== navigation) return;
+    replace(box, h("h1", {}, "Something went wrong"),
+      h("p", { class: "alert" }, err.status === 404 ? "That page does not exist (any more)." : err.message),
+      h("a", { href: "#/" }, "Back to the performances"));
+  }
+}

@@ -1,0 +1,40 @@
+// Tells screen-reader users, politely and in few words, how the map changes while they look at it:
+// what happened to their own seats at once, everyone else's changes summed up every few seconds.
+import { announce } from "../toast.js";
+import { seatPlace } from "./names.js";
+
+const SUMMARY_EVERY_MS = 4000;
+
+export class ChangeAnnouncer {
+  constructor(store) {
+    this.store = store;
+    this.taken = 0;
+    this.freed = 0;
+    this.timer = null;
+  }
+
+  /** changes: [{seat, from, to}] from a delta. focusedId: the seat the user is on, if any. */
+  changed(changes, focusedId) {
+    for (const { seat, from, to } of changes) {
+      if (seat.id === focusedId && from !== "mine" && to !== "mine") {
+        announce(`${seatPlace(seat)} is now ${to === "available" ? "available" : "taken"}.`);
+        continue;
+      }
+      if (from === "available" && to !== "mine") this.taken += 1;
+      else if (to === "available" && from !== "mine") this.freed += 1;
+    }
+    if ((this.taken || this.freed) && !this.timer) this.timer = setTimeout(() => this.#summary(), SUMMARY_EVERY_MS);
+  }
+
+  stop() { clearTimeout(this.timer); }
+
+  #summary() {
+    this.timer = null;
+    const parts = [];
+    if (this.taken) parts.push(`${this.taken} seat${this.taken > 1 ? "s" : ""} taken`);
+    if (this.freed) parts.push(`${this.freed} seat${this.freed > 1 ? "s" : ""} freed`);
+    this.taken = 0;
+    this.freed = 0;
+    if (parts.length) announce(`${parts.join(", ")}. ${this.store.count("available")} available now.`);
+  }
+}

@@ -1,0 +1,138 @@
+"""Support for the browser tests: the real application on a real TCP port (restartable, so a test can
+take the server away under a page), an API client against it, and Chromium through Playwright.
+
+Playwright drives Debian's Chromium (`/usr/bin/chromium`; scripts/with-backends installs it):
+Playwright's own browser download is not used.
+"""
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import struct
+import zlib
+from pathlib import Path
+from typing import Awaitable, Callable
+
+import aiohttp
+import pytest
+from aiohttp import web
+from playwright.async_api import Browser, BrowserContext, Page, async_playwright, expect
+
+from server.app import create_app
+from server.settings import Settings
+from tests import conftest
+from tests.instances import free_port
+from tests.support import ApiClient
+
+CHROMIUM = "/usr/bin/chromium"
+SCREENSHOTS = Path(__file__).parent / "screenshots"
+DESKTOP = {"width": 1280, "height": 900}
+PHONE = {"width": 390, "height": 844}
+expect.set_options(timeout=10_000)
+
+
+class LiveServer:
+    """The app from the real factory, served on 127.0.0.1:<port> as `python -m server serve` would.
+    `stop()` then `start()` is a server restart on the same port: a new app on the same database."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.port = free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app: web.Application | None = None
+        self._runner: web.AppRunner | None = None
+
+    async def start(self, before_listening: Callable[[web.Application], Awaitable[None]] | None = None) -> None:
+        """Open the app's resources, run `before_listening(app)` (nobody can connect yet), then listen."""
+        self.app = create_app(self.settings)
+        self._runner = web.AppRunner(self.app, handle_signals=False)
+        await self._runner.setup()
+        if before_listening is not None:
+            await before_listening(self.app)
+        await web.TCPSite(self._runner, "127.0.0.1", self.port, reuse_address=True).start()
+
+    async def stop(self) -> None:
+        """Graceful shutdown, as on SIGTERM: sockets get a close frame, then the port is closed."""
+        if self._runner is not None:
+            await self._runner.cleanup()
+            self._runner = None
+
+
+class Api(ApiClient):
+    """tests.support.ApiClient against a LiveServer's URL."""
+
+    def __init__(self, http: aiohttp.ClientSession):
+        super().__init__(http)  # type: ignore[arg-type]  (ClientSession.request has the same shape)
+
+    async def user(self, *, admin: bool = False) -> dict:
+        """A new signed-in account: {token, user}."""
+        token = await self.token(admin=admin)
+        me = await self.get("/api/users/me", token=token)
+        assert me.status == 200, me.json
+        return {"token": token, "user": me.json}
+
+
+async def signed_in_context(browser: Browser, account: dict | None, viewport: dict = DESKTOP) -> BrowserContext:
+    """A browser context whose page starts signed in as `account` (the page's own session storage)."""
+    context = await browser.new_context(viewport=viewport)
+    if account is not None:
+        saved = {"token": account["token"], "user": account["user"], "expiresAt": 4102444800000}
+        await context.add_init_script(f"localStorage.setItem('ticketblue.session', {json.dumps(json.dumps(saved))});")
+    return context
+
+
+async def open_page(context: BrowserContext, url: str) -> Page:
+    """A page with its JavaScript errors collected in `page.errors` (a test asserts there are none)."""
+    page = await context.new_page()
+    page.errors = []
+    page.on("pageerror", lambda error: page.errors.append(str(error)))
+    await page.goto(url)
+    return page
+
+
+def seat(page: Page, section: str, row: int, number: int):
+    """A seat on the map (or in the list) by its accessible name, whatever its state."""
+    return page.get_by_role("button", name=re.compile(rf"^Section {section}, row {row}, seat {number},"))
+
+
+async def screenshot(page: Page, name: str) -> Path:
+    SCREENSHOTS.mkdir(exist_ok=True)
+    path = SCREENSHOTS / f"{name}.png"
+    await page.screenshot(path=str(path))
+    return path
+
+
+def png(width: int = 30, height: int = 40, rgb: tuple[int, int, int] = (24, 70, 199)) -> bytes:
+    """A real PNG of one colour (for poster uploads)."""
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
+    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
+    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 2, 0, 0, 0))
+            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
+
+
+# ---- fixtures (imported by the test_browser* modules) ---------------------------------------------
+@pytest.fixture
+async def server(tmp_path, sqlite_template):
+    """The real app on SQLite with the in-process seat engine, on a real port."""
+    path = tmp_path / "ticketblue.sqlite3"
+    shutil.copy(sqlite_template, path)
+    live = LiveServer(conftest.test_settings(tmp_path, f"sqlite+aiosqlite:///{path}"))
+    await live.start()
+    yield live
+    await live.stop()
+
+
+@pytest.fixture
+async def api(server):
+    async with aiohttp.ClientSession(base_url=server.url) as http:
+        yield Api(http)
+
+
+@pytest.fixture
+async def browser():
+    async with async_playwright() as playwright:
+        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
+        yield chromium
+        await chromium.close()
