@@ -1,0 +1,69 @@
+"""What every benchmark needs: its own database and Redis, server processes, a show to book."""
+from __future__ import annotations
+
+import os
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import AsyncIterator
+
+import aiohttp
+import redis.asyncio
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from server.db.database import Database
+from server.db.migrate import upgrade
+from tests.instances import ServerProcess, start_instances
+from tests.support import ADMIN_KEY, ApiClient, make_round
+
+WORK = Path(__file__).resolve().parent.parent / ".benchmarks"
+
+
+def backend(name: str) -> str:
+    value = os.environ.get(f"TICKETBLUE_TEST_{name}")
+    if not value:
+        raise SystemExit(f"TICKETBLUE_TEST_{name} is not set: run benchmarks with benchmarks/run")
+    return value
+
+
+async def fresh_backends(database: str = "ticketblue_bench") -> dict[str, str]:
+    """An empty, migrated MariaDB database of its own and an empty Redis; returns server settings."""
+    url = make_url(backend("MYSQL_URL"))
+    admin = Database(url.set(database="mysql").render_as_string(hide_password=False))
+    async with admin.begin() as conn:
+        await conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{database}`"))
+        await conn.execute(sa.text(f"CREATE DATABASE `{database}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci"))
+    await admin.close()
+    database_url = url.set(database=database).render_as_string(hide_password=False)
+    db = Database(database_url)
+    await upgrade(db)
+    await db.close()
+    redis_url = backend("REDIS_URL")
+    async with redis.asyncio.from_url(redis_url) as client:
+        await client.flushdb()
+    return {"database_url": database_url, "redis_url": redis_url, "admin_signup_key": ADMIN_KEY,
+            "password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
+@asynccontextmanager
+async def servers(count: int, **settings) -> AsyncIterator[list[ServerProcess]]:
+    WORK.mkdir(exist_ok=True)
+    started = await start_instances(count, WORK, **settings)
+    try:
+        yield started
+    finally:
+        for server in started:
+            server.stop()
+
+
+@asynccontextmanager
+async def api(server: ServerProcess) -> AsyncIterator[ApiClient]:
+    async with aiohttp.ClientSession(base_url=server.url, connector=aiohttp.TCPConnector(limit=0)) as session:
+        yield ApiClient(session)
+
+
+async def big_show(client: ApiClient, *, sections: int = 4, rows: int = 20, seats_per_row: int = 25) -> dict:
+    """A hall of sections × rows × seats (2,000 by default), a performance and a round."""
+    layout = [{"name": chr(ord("A") + i), "rows": rows, "seats_per_row": seats_per_row, "grade": "R"}
+              for i in range(sections)]
+    return await make_round(client, await client.token(admin=True), sections=layout, prices={"R": 100000})

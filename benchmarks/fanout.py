@@ -1,0 +1,200 @@
+"""Fan-out: 1k / 5k / 10k viewers on one round while a driver makes 200 seat changes a second.
+
+Measures, per viewer count, on one server instance (MariaDB + Redis):
+- change → viewer latency p50/p99: from the driver sending a hold or release to a probe viewer
+  receiving the delta that carries it (20 probe viewers, all parsing every frame);
+- frames delivered per second to all viewers (the counting viewers' bytes over the probes'
+  measured bytes per frame);
+- server RSS per viewer (resident memory after the viewers connected, minus before, over count);
+- server CPU use.
+The viewers run in separate processes (benchmarks/viewers.py), the driver and probes in this one.
+
+    benchmarks/run fanout [--counts 1000,5000,10000] [--seconds 15]
+"""
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import aiohttp
+
+from benchmarks.common import WORK, api, big_show, fresh_backends, servers
+from benchmarks.results import cpu_seconds, percentile, record, rss_kib
+from tests.raw_ws import RawSocket
+
+VIEWERS: list[str] = []  # the counting viewers' command (viewers_command)
+RATE = 200              # seat changes per second
+PROBES = 20
+VIEWER_PROCESSES = 2
+HELD_AT_ONCE = 100      # the driver holds this many seats, then releases the oldest for each new one
+
+
+class Probe:
+    """A viewer that parses every frame and notes when each (seat, state) first arrived."""
+
+    def __init__(self, socket: RawSocket):
+        self.socket = socket
+        self.seen: dict[tuple[int, str], float] = {}
+        self.frames = 0
+        self.task = asyncio.create_task(self._read())
+
+    async def _read(self) -> None:
+        while True:
+            frame = await self.socket.next_frame(timeout=3600)
+            if frame["type"] != "delta":
+                if frame["type"] in ("close", "eof"):
+                    return
+                continue
+            now = time.monotonic()
+            self.frames += 1
+            for seat, state in frame["changes"]:
+                self.seen.setdefault((seat, state), now)
+
+
+async def drive(ws: aiohttp.ClientWebSocketResponse, seat_ids: list[int], seconds: float) -> dict:
+    """RATE changes a second for `seconds`: hold the next seat, release the oldest held one."""
+    sent: dict[tuple[int, str], float] = {}
+    held: list[int] = []
+    cursor = 0
+    start = time.monotonic()
+    for n in range(int(RATE * seconds)):
+        await asyncio.sleep(max(0.0, start + n / RATE - time.monotonic()))    # pacing, not syncing
+        if len(held) < HELD_AT_ONCE:
+            seat, kind, state = seat_ids[cursor % len(seat_ids)], "hold", "held"
+            cursor += 1
+            held.append(seat)
+        else:
+            seat, kind, state = held.pop(0), "release", "available"
+        sent[(seat, state)] = time.monotonic()
+        await ws.send_str(json.dumps({"type": kind, "seat_ids": [seat]}))
+    return sent
+
+
+def viewers_command() -> list[str]:
+    """The Go viewers when Go is installed (cheaper, so the server gets the CPU), else Python's."""
+    if shutil.which("go"):
+        binary = WORK / "viewers-go"
+        subprocess.run(["go", "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "viewers_go", check=True)
+        return [str(binary)]
+    return [sys.executable, "-m", "benchmarks.viewers"]
+
+
+async def spawn_viewers(port: int, round_id: int, count: int) -> list[asyncio.subprocess.Process]:
+    share = [count // VIEWER_PROCESSES + (i < count % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)]
+    procs = [await asyncio.create_subprocess_exec(*VIEWERS, str(port), str(round_id), str(n),
+                                                  stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
+             for n in share]
+    for proc in procs:
+        line = (await asyncio.wait_for(proc.stdout.readline(), 300)).decode().split()
+        assert line and line[0] == "ready", line
+    return procs
+
+
+async def ask(procs) -> dict:
+    totals = {"open": 0, "bytes": 0}
+    for proc in procs:
+        proc.stdin.write(b"report\n")
+        report = json.loads(await proc.stdout.readline())
+        for key in totals:
+            totals[key] += report[key]
+    return totals
+
+
+async def measure(settings: dict, count: int, seconds: float) -> dict:
+    async with servers(1, max_seats_per_user=1000, **settings) as (server,), api(server) as client:
+        show = await big_show(client)
+        round_id, seat_ids = show["round_id"], show["seat_ids"]
+        token = await client.token()
+        driver = await client.http.ws_connect(f"/ws/rounds/{round_id}?token={token}")
+        drain = asyncio.create_task(_drain(driver))
+        probes = [Probe(await RawSocket.connect(server.port, f"/ws/rounds/{round_id}")) for _ in range(PROBES)]
+        rss_before = rss_kib(server.pid)
+        procs = await spawn_viewers(server.port, round_id, count)
+        rss_after = rss_kib(server.pid)
+        before, cpu_before = await ask(procs), cpu_seconds(server.pid)
+        load_cpu_before = sum(cpu_seconds(p.pid) for p in procs) + time.process_time()
+        frames_before = sum(p.frames for p in probes)
+        started = time.monotonic()
+        sent = await drive(driver, seat_ids, seconds)
+        # Everything sent has reached the probes once the last change has (probes see all of them).
+        last = max(sent, key=sent.get)
+        while not all(last in p.seen for p in probes) and time.monotonic() - started < seconds + 30:
+            await asyncio.sleep(0.05)
+        elapsed = time.monotonic() - started
+        after, cpu_after = await ask(procs), cpu_seconds(server.pid)
+        load_cpu = sum(cpu_seconds(p.pid) for p in procs) + time.process_time() - load_cpu_before
+        latencies = [(p.seen[key] - t) * 1000 for p in probes for key, t in sent.items() if key in p.seen]
+        missing = sum(1 for p in probes for key in sent if key not in p.seen)
+        probe_frames = (sum(p.frames for p in probes) - frames_before) / PROBES
+        for proc in procs:
+            proc.stdin.write(b"quit\n")
+        await asyncio.gather(*(proc.wait() for proc in procs))
+        drain.cancel()
+        await driver.close()
+        for p in probes:
+            p.socket.close()
+            p.task.cancel()
+    frame_bytes = _frame_bytes(seat_ids)
+    delivered = (after["bytes"] - before["bytes"]) / frame_bytes + probe_frames * PROBES
+    return {"viewers": count, "open_at_end": after["open"], "changes": len(sent),
+            "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
+            "max_ms": max(latencies) if latencies else float("nan"), "missing": missing,
+            "frames_per_s": delivered / elapsed, "deltas_per_probe": probe_frames,
+            "rss_per_viewer_kib": (rss_after - rss_before) / count, "rss_mib": rss_after / 1024,
+            "server_cpu": (cpu_after - cpu_before) / elapsed, "load_cpu": load_cpu / elapsed}
+
+
+def _frame_bytes(seat_ids: list[int]) -> float:
+    """Mean wire size of one delta frame (2-byte header + JSON), over the seats the driver uses."""
+    from seatmap.frames import delta_frame
+    from seatmap.model import Change, Delta
+    sizes = [2 + len(delta_frame(Delta(1, 1795000000000000, (Change(s, state),)))) for s in seat_ids[:200]
+             for state in ("held", "available")]
+    return sum(sizes) / len(sizes)
+
+
+async def _drain(ws) -> None:
+    async for _ in ws:
+        pass
+
+
+async def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--counts", default="1000,5000,10000")
+    parser.add_argument("--seconds", type=float, default=15)
+    args = parser.parse_args()
+    global VIEWERS
+    WORK.mkdir(exist_ok=True)
+    VIEWERS = viewers_command()
+    rows = []
+    for count in map(int, args.counts.split(",")):
+        settings = await fresh_backends()
+        result = await measure(settings, count, args.seconds)
+        print(json.dumps(result), flush=True)
+        rows.append(result)
+    table = ["| viewers | p50 latency | p99 latency | max | frames/s delivered | RSS per viewer | server CPU | load generators' CPU | lost |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        table.append(f"| {r['viewers']:,} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
+                     f"{r['frames_per_s']:,.0f} | {r['rss_per_viewer_kib']:.1f} KiB | {r['server_cpu']:.0%} | "
+                     f"{r['load_cpu']:.0%} | {r['missing']} |")
+    record("fanout", f"""
+One server instance (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE} seat
+changes per second over a WebSocket for {args.seconds:.0f} s; {PROBES} probe viewers parse every frame and
+time each change from the driver's send to its arrival; the other viewers run in {VIEWER_PROCESSES}
+separate processes ({"Go, benchmarks/viewers_go" if "viewers-go" in VIEWERS[0] else "Python, benchmarks/viewers.py"})
+and count bytes. "lost" counts changes some probe never received.
+Targets: 10k viewers p99 ≤ 200 ms, ≤ 30 KiB per viewer.
+
+{chr(10).join(table)}
+""")
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

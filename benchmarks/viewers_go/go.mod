@@ -1,0 +1,3 @@
+module ticketblue/benchmarks/viewers
+
+go 1.21
