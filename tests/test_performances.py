@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from server.app_keys import DATABASE
-from server.db.tables import coupons, reservations, user_coupons
+from server.db.tables import reservations
 from tests.test_halls import make_hall
 from tests.test_performers import make_performer
 
@@ -29,22 +29,14 @@ async def make_performance(client, token: str, hall_id: int | None = None, **cha
 
 
 async def add_reservation(client, round_id: int, status: str) -> None:
-    """A reservation row as the booking flow would leave it (written directly: only its existence matters here).
-
-    The schema makes reservations.user_coupon_id NOT NULL (reported to the lead), so each one gets a coupon."""
+    """A reservation row as the booking flow would leave it in `status` (only its existence matters here)."""
     user = await client.signup()
     now = datetime.now(timezone.utc)
-    order = next(_orders)
     async with client.http.app[DATABASE].begin() as conn:
-        coupon = await conn.execute(coupons.insert().values(
-            name=f"test coupon {order}", discount_type="amount", discount=1, quantity=1, issued_count=1,
-            starts_at=now, ends_at=now + timedelta(days=1), created_at=now))
-        user_coupon = await conn.execute(user_coupons.insert().values(
-            coupon_id=coupon.inserted_primary_key[0], user_id=user["id"], issued_at=now, used_at=now))
         await conn.execute(reservations.insert().values(
             user_id=user["id"], round_id=round_id, status=status, amount=1000, discount=0,
-            order_id=f"test-order-{order}", user_coupon_id=user_coupon.inserted_primary_key[0],
-            expires_at=now + timedelta(minutes=10), created_at=now, updated_at=now))
+            order_id=f"test-order-{next(_orders)}", expires_at=now + timedelta(minutes=10),
+            created_at=now, updated_at=now))
 
 
 async def performance_count(client) -> int:

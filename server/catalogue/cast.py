@@ -9,6 +9,8 @@ from server.db.database import Database
 from server.db.tables import cast, performances, performers
 from server.errors import Conflict, NotFound
 from server.schemas.catalogue import CastAdd, CastMember
+from server.search.backend import PERFORMANCES
+from server.search.sync import changed as search_changed
 
 
 class Cast:
@@ -29,6 +31,7 @@ class Cast:
                 if already:
                     raise Conflict("This performer is already in the cast.", code="already_exists")
                 await conn.execute(cast.insert().values(performance_id=performance_id, performer_id=performer.id))
+                await search_changed(conn, PERFORMANCES, [performance_id])
         except IntegrityError:
             # Two admins added the same performer at once; the primary key let one of them in.
             raise Conflict("This performer is already in the cast.", code="already_exists") from None
@@ -40,5 +43,6 @@ class Cast:
             await lock_or_404(conn, performances, performance_id, "performance")
             result = await conn.execute(cast.delete().where(cast.c.performance_id == performance_id,
                                                             cast.c.performer_id == performer_id))
+            await search_changed(conn, PERFORMANCES, [performance_id] if result.rowcount else [])
         if result.rowcount == 0:
             raise NotFound("This performer is not in the performance's cast.")

@@ -15,6 +15,8 @@ from server.errors import Conflict, InvalidRequest, require
 from server.schemas.catalogue import (MAX_SEATS_PER_HALL, HallCreate, HallDetail, HallOut, HallUpdate, SeatOut,
                                       SectionSpec, SeatSpec)
 from server.schemas.common import Page, PageQuery
+from server.search.backend import HALLS
+from server.search.sync import changed as search_changed
 
 SECTION_GAP_ROWS = 2        # empty rows between stacked sections on the generated map
 SHOWN_DUPLICATES = 10
@@ -97,6 +99,7 @@ class Halls:
                     name=request.name, address=request.address, created_at=utcnow()))
                 hall_id = result.inserted_primary_key[0]
                 await conn.execute(seats.insert(), [{**seat, "hall_id": hall_id} for seat in seat_rows])
+                await search_changed(conn, HALLS, [hall_id])
                 return await hall_detail(conn, hall_id)
         except IntegrityError:
             # Names equal to the database but not to casefold() (MariaDB also ignores accents).
@@ -117,6 +120,7 @@ class Halls:
             await lock_or_404(conn, halls, hall_id, "hall")
             if changes := given_fields(request):
                 await conn.execute(halls.update().where(halls.c.id == hall_id).values(**changes))
+                await search_changed(conn, HALLS, [hall_id])
             return await hall_detail(conn, hall_id)
 
     async def delete(self, hall_id: int) -> None:
@@ -131,6 +135,7 @@ class Halls:
                                    details={"performance_ids": list(used_by)})
                 await conn.execute(seats.delete().where(seats.c.hall_id == hall_id))
                 await conn.execute(halls.delete().where(halls.c.id == hall_id))
+                await search_changed(conn, HALLS, [hall_id])
         except IntegrityError:
             # A performance was created on the hall after our check (possible on MariaDB only).
             raise Conflict("Performances use this hall; delete them first.", code="invalid_state") from None

@@ -16,6 +16,8 @@ from server.errors import Conflict, InvalidRequest, require
 from server.schemas.catalogue import (CastMember, PerformanceCreate, PerformanceOut, PerformanceQuery,
                                       PerformanceUpdate)
 from server.schemas.common import Page
+from server.search.backend import PERFORMANCES
+from server.search.sync import changed as search_changed
 from server.storage import Storage
 
 _SELECT = sa.select(performances.c.id, performances.c.title, performances.c.description, performances.c.category,
@@ -87,6 +89,7 @@ class Performances:
                 duration_minutes=request.duration_minutes, created_at=utcnow()))
             performance_id = result.inserted_primary_key[0]
             await _replace_prices(conn, performance_id, request.prices)
+            await search_changed(conn, PERFORMANCES, [performance_id])
             return await self._get(conn, performance_id)
 
     async def list(self, query: PerformanceQuery) -> Page[PerformanceOut]:
@@ -147,6 +150,8 @@ class Performances:
                                    .values(**changes))
             if new_prices is not None:
                 await _replace_prices(conn, performance_id, new_prices)
+            if changes:
+                await search_changed(conn, PERFORMANCES, [performance_id])
             return await self._get(conn, performance_id)
 
     async def delete(self, performance_id: int) -> None:
@@ -161,6 +166,7 @@ class Performances:
                 for table in (posters, cast, prices, rounds):
                     await conn.execute(table.delete().where(table.c.performance_id == performance_id))
                 await conn.execute(performances.delete().where(performances.c.id == performance_id))
+                await search_changed(conn, PERFORMANCES, [performance_id])
         except IntegrityError:
             # A reservation arrived between our check and the delete (MariaDB).
             raise Conflict("Cannot delete this performance: it has reservations.", code="invalid_state") from None

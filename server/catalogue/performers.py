@@ -10,6 +10,8 @@ from server.db.tables import cast, performers
 from server.db.types import utcnow
 from server.schemas.catalogue import PerformerCreate, PerformerOut, PerformerQuery, PerformerUpdate
 from server.schemas.common import Page
+from server.search.backend import PERFORMERS
+from server.search.sync import changed as search_changed
 
 _COLUMNS = (performers.c.id, performers.c.name, performers.c.birth_date, performers.c.nationality)
 
@@ -28,6 +30,7 @@ class Performers:
             result = await conn.execute(performers.insert().values(
                 name=request.name, birth_date=request.birth_date, nationality=request.nationality,
                 created_at=utcnow()))
+            await search_changed(conn, PERFORMERS, [result.inserted_primary_key[0]])
         return PerformerOut(id=result.inserted_primary_key[0], name=request.name, birth_date=request.birth_date,
                             nationality=request.nationality)
 
@@ -50,6 +53,7 @@ class Performers:
             await lock_or_404(conn, performers, performer_id, "performer")
             if changes := given_fields(request):
                 await conn.execute(performers.update().where(performers.c.id == performer_id).values(**changes))
+                await search_changed(conn, PERFORMERS, [performer_id])
             return await _performer(conn, performer_id)
 
     async def delete(self, performer_id: int) -> None:
@@ -58,3 +62,4 @@ class Performers:
             await lock_or_404(conn, performers, performer_id, "performer")
             await conn.execute(cast.delete().where(cast.c.performer_id == performer_id))
             await conn.execute(performers.delete().where(performers.c.id == performer_id))
+            await search_changed(conn, PERFORMERS, [performer_id])
