@@ -37,6 +37,7 @@ VENV_BIN = ROOT / ".venv" / "bin"  # moto_server and aiosmtpd are installed ther
 HOST = "127.0.0.1"
 PORTS = {
     "mysql": int(os.environ.get("TB_TEST_MYSQL_PORT", 13306)),
+    "mysql_replica": int(os.environ.get("TB_TEST_MYSQL_REPLICA_PORT", 13307)),
     "redis": int(os.environ.get("TB_TEST_REDIS_PORT", 16379)),
     "smtp": int(os.environ.get("TB_TEST_SMTP_PORT", 11025)),
     "s3": int(os.environ.get("TB_TEST_S3_PORT", 15000)),
@@ -145,8 +146,8 @@ def start_mysql(tmp):
         sbin("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
         f"--bind-address={HOST}", f"--user={user}", "--skip-name-resolve", f"--log-error={log}",
         "--innodb-buffer-pool-size=128M", "--max-connections=500",
-        # throwaway data: no binlog, no fsync per commit
-        "--skip-log-bin", "--innodb-flush-log-at-trx-commit=2"])
+        # a binary log for the replica (start_mysql_replica); throwaway data: no fsync per commit
+        "--server-id=1", "--log-bin=mysql-bin", "--innodb-flush-log-at-trx-commit=2"])
     root_sql = [sbin("mariadb"), "--no-defaults", f"--socket={sock}", "-uroot", "-e"]
 
     def ready():
@@ -160,6 +161,56 @@ def start_mysql(tmp):
                     f"GRANT ALL ON *.* TO 'ticketblue'@'{host}';")
         run(root_sql + [sql])
     return ready
+
+
+def primary_logs_binlog():
+    """A MariaDB we did not start (reused) can only be replicated if it writes a binary log."""
+    res = subprocess.run([sbin("mariadb"), "--no-defaults", f"--host={HOST}", f"--port={PORTS['mysql']}",
+                          "-uticketblue", "-pticketblue", "-N", "-e", "SELECT @@log_bin"],
+                         capture_output=True, text=True)
+    return res.returncode == 0 and res.stdout.strip() == "1"
+
+
+def start_mysql_replica(tmp):
+    """A second MariaDB, a read replica of the first (GTID replication of everything but the
+    benchmarks' databases), for the primary/replica tests.
+
+    It runs under a shell loop that starts it again whenever it stops, except while the hold file
+    exists: a test stops the replica for real (SQL SHUTDOWN) after creating that file, and brings it
+    back by deleting it. The loop is the session leader, so `stop` ends both."""
+    if port_answers(PORTS["mysql"]) and not primary_logs_binlog():
+        say(f"mysql_replica: not started: the MariaDB reused on port {PORTS['mysql']} writes no binary log "
+            "(restart it with this script to get one); the replica tests will fail")
+        return None
+    port, data, sock = PORTS["mysql_replica"], tmp / "mysql-replica", tmp / "mysqld-replica.sock"
+    log, hold = tmp / "mariadb-replica.log", tmp / "mysql-replica.hold"
+    user = getpass.getuser()
+    run([sbin("mariadb-install-db"), "--no-defaults", f"--datadir={data}", f"--user={user}",
+         "--auth-root-authentication-method=normal", "--skip-test-db"], log)
+    mariadbd = [sbin("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
+                f"--bind-address={HOST}", f"--user={user}", "--skip-name-resolve", f"--log-error={log}",
+                "--innodb-buffer-pool-size=128M", "--max-connections=500", "--innodb-flush-log-at-trx-commit=2",
+                "--server-id=2", "--skip-log-bin", "--relay-log=relay-bin", "--read-only",
+                # the 1M-row job benchmarks would only keep a second server busy on two cores
+                "--replicate-wild-ignore-table=ticketblue_bench%.%"]
+    loop = (f"while :; do while [ -e {shlex.quote(str(hold))} ]; do sleep 0.2; done; "
+            f"{shlex.join(mariadbd)}; sleep 0.2; done")
+    proc, _ = spawn(tmp, "mariadbd-replica", ["sh", "-c", loop])
+    root_sql = [sbin("mariadb"), "--no-defaults", f"--socket={sock}", "-uroot", "-N", "-e"]
+
+    def query(sql):
+        return subprocess.run(root_sql + [sql], capture_output=True, text=True)
+
+    def ready():  # called after the primary's ready(): its ticketblue user exists by now
+        wait_until(lambda: query("SELECT 1").returncode == 0, 60, "MariaDB replica", proc, log)
+        run(root_sql + [f"CHANGE MASTER TO MASTER_HOST='{HOST}', MASTER_PORT={PORTS['mysql']}, "
+                        "MASTER_USER='ticketblue', MASTER_PASSWORD='ticketblue', MASTER_USE_GTID=slave_pos, "
+                        "MASTER_CONNECT_RETRY=1; START SLAVE;"])
+        # caught up far enough: the primary's test database and user have arrived
+        wait_until(lambda: query("SELECT COUNT(*) FROM mysql.user WHERE user='ticketblue'").stdout.strip()
+                   not in ("", "0") and "ticketblue_test" in query("SHOW DATABASES").stdout.split(),
+                   120, "MariaDB replica catching up", proc, log)
+    return ready, {"replica_hold": str(hold)}
 
 
 def start_redis(tmp):
@@ -271,12 +322,20 @@ def save(state_path, state):
     state_path.write_text(json.dumps(state, indent=2) + "\n")
 
 
+def recorded(state_path, key):
+    """What the state file of the run that started a reused backend says about it (a path)."""
+    for other in sorted(state_path.parent.glob("*.json")):
+        value = (load(other) or {}).get(key)
+        if other != state_path and value and Path(value).parent.is_dir():
+            return value
+    return None
+
+
 def known_maildir(state_path):
     """A reused SMTP server: its maildir is recorded in the state file of the run that started it."""
-    for other in sorted(state_path.parent.glob("*.json")):
-        maildir = (load(other) or {}).get("maildir")
-        if other != state_path and maildir and Path(maildir).is_dir():
-            return maildir
+    maildir = recorded(state_path, "maildir")
+    if maildir and Path(maildir).is_dir():
+        return maildir
     raise BackendError(f"an SMTP server already answers on port {PORTS['smtp']}, but no state file in "
                        f"{state_path.parent} records its maildir; stop it or let this script start it")
 
@@ -290,19 +349,28 @@ def start(state_path):
     state = {"tmpdir": str(tmp), "started": [], "maildir": None}
     save(state_path, state)  # before spawning anything, so stop can always clean up
     starters = {  # slowest first, so the others start while Elasticsearch boots
-        "elasticsearch": start_elasticsearch, "mysql": start_mysql, "redis": start_redis,
+        # the replica before the primary: ready() runs in reverse, and the replica's needs the primary's done
+        "elasticsearch": start_elasticsearch, "mysql_replica": start_mysql_replica, "mysql": start_mysql,
+        "redis": start_redis,
         "s3": start_s3, "smtp": lambda t: start_smtp(t, t / "maildir"),
     }
-    waiting = []
+    waiting, reused = [], []
     try:
         for name, starter in starters.items():
             if port_answers(PORTS[name]):
                 say(f"{name}: reusing what already answers on port {PORTS[name]}")
                 if name == "smtp":
                     maildir = known_maildir(state_path)
+                reused.append(name)
                 continue
             began = time.monotonic()
-            waiting.append((name, began, starter(tmp)))
+            started = starter(tmp)
+            if started is None:  # cannot run here (said why); its tests fail, the others run
+                continue
+            if isinstance(started, tuple):  # (ready, what to record for later runs that reuse it)
+                started, extra = started
+                state.update(extra)
+            waiting.append((name, began, started))
             state["started"].append(name)
             if name == "smtp":
                 maildir = state["maildir"] = str(tmp / "maildir")
@@ -323,6 +391,12 @@ def start(state_path):
         "TICKETBLUE_TEST_SMTP_URL": f"smtp://{HOST}:{PORTS['smtp']}",
         "TICKETBLUE_TEST_MAILDIR": maildir,
     }
+    if "mysql_replica" in state["started"] + reused:
+        env["TICKETBLUE_TEST_MYSQL_REPLICA_URL"] = (
+            f"mysql+aiomysql://ticketblue:ticketblue@{HOST}:{PORTS['mysql_replica']}/ticketblue_test")
+    replica_hold = state.get("replica_hold") or recorded(state_path, "replica_hold")
+    if replica_hold and "mysql_replica" in state["started"] + reused:  # the test that stops the replica creates this file first (see start_mysql_replica)
+        env["TICKETBLUE_TEST_MYSQL_REPLICA_HOLD_FILE"] = replica_hold
     for key, value in env.items():
         print(f"export {key}={shlex.quote(value)}")
 

@@ -75,9 +75,11 @@ class Accounts:
         """Soft delete: the row stays for past bookings; the email is freed for a new sign-up."""
         async with self._db.begin() as conn:
             result = await conn.execute(
-                users.update().where(users.c.id == user_id, users.c.status != "deleted").values(
-                    deleted_email=users.c.email, email=None, kakao_id=None, password_hash=None,
-                    status="deleted", deleted_at=utcnow()))
+                # deleted_email is set first: MariaDB evaluates SET left to right, so after
+                # email=NULL it would copy the NULL.
+                users.update().where(users.c.id == user_id, users.c.status != "deleted").ordered_values(
+                    (users.c.deleted_email, users.c.email), (users.c.email, None), (users.c.kakao_id, None),
+                    (users.c.password_hash, None), (users.c.status, "deleted"), (users.c.deleted_at, utcnow())))
         if result.rowcount == 0:
             raise Unauthorized("This account no longer exists.")
 

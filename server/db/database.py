@@ -1,7 +1,6 @@
 """The database: one primary for writes, optional read replicas, the same code on SQLite and MariaDB."""
 from __future__ import annotations
 
-import random
 from contextlib import asynccontextmanager
 from typing import AsyncIterator
 
@@ -9,6 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
+
+from server.db.replicas import Replica, Replicas
+
+REPLICA_CONNECT_TIMEOUT_SECONDS = 2     # a replica that is down must not hold a read up: the primary answers
 
 
 def _mysql_url(url: str) -> str:
@@ -18,13 +21,14 @@ def _mysql_url(url: str) -> str:
     return parsed.render_as_string(hide_password=False)
 
 
-def make_engine(url: str, *, writer: bool = True) -> AsyncEngine:
+def make_engine(url: str, *, writer: bool = True, connect_timeout: float | None = None) -> AsyncEngine:
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         _sqlite_pragmas(engine, immediate=writer)
         return engine
     return create_async_engine(
         _mysql_url(url), pool_size=10, max_overflow=40, pool_recycle=1800, pool_pre_ping=True,
+        connect_args={"connect_timeout": connect_timeout} if connect_timeout else {},
         # READ COMMITTED: conditional UPDATEs see committed rows and gap locks stay small.
         isolation_level="READ COMMITTED",
     )
@@ -50,16 +54,19 @@ def _sqlite_pragmas(engine: AsyncEngine, *, immediate: bool) -> None:
 
 
 class Database:
-    """``begin()`` is a write transaction on the primary; ``read()`` may use a replica."""
+    """``begin()`` is a write transaction on the primary; ``read()`` may use a replica (one that is up
+    and in step: server/db/replicas.py; call ``watch_replicas()`` to start checking them)."""
 
-    def __init__(self, url: str, replica_urls: list[str] | None = None):
+    def __init__(self, url: str, replica_urls: list[str] | None = None, *, max_lag_seconds: float = 5,
+                 check_seconds: float = 1):
         self.url = url
         self.primary = make_engine(url)
         # SQLite readers use a second engine whose transactions do not take the write lock.
-        if url.startswith("sqlite"):
-            self.replicas = [make_engine(url, writer=False)]
-        else:
-            self.replicas = [make_engine(u) for u in (replica_urls or [])]
+        self._sqlite_reader = make_engine(url, writer=False) if url.startswith("sqlite") else None
+        members = [] if self._sqlite_reader else [
+            Replica(u, make_engine(u, connect_timeout=REPLICA_CONNECT_TIMEOUT_SECONDS)) for u in replica_urls or []]
+        self.replicas = Replicas(self.primary, members, max_lag_seconds=max_lag_seconds,
+                                 check_seconds=check_seconds)
 
     @property
     def dialect(self) -> str:
@@ -78,15 +85,29 @@ class Database:
 
     @asynccontextmanager
     async def read(self) -> AsyncIterator[AsyncConnection]:
-        """Reads that may lag a little behind the primary (catalogue, search)."""
-        engine = random.choice(self.replicas) if self.replicas else self.primary
-        async with engine.connect() as conn:
+        """Reads that may lag a little behind the primary (catalogue, search): a replica in step, else
+        the primary."""
+        if self._sqlite_reader is not None:
+            conn = await self._sqlite_reader.connect()
+        else:
+            conn = await self.replicas.connect() or await self.primary.connect()
+        try:
             yield conn
+        finally:
+            await conn.close()
+
+    async def watch_replicas(self) -> None:
+        """Check the replicas once (so the first reads already know), then keep checking them."""
+        if self.replicas.members:
+            await self.replicas.check()
+            self.replicas.start()
 
     async def ping(self) -> None:
         async with self.primary.connect() as conn:
             await conn.execute(sa.text("SELECT 1"))
 
     async def close(self) -> None:
-        for engine in (self.primary, *self.replicas):
+        await self.replicas.stop()
+        readers = [self._sqlite_reader] if self._sqlite_reader else [r.engine for r in self.replicas.members]
+        for engine in (self.primary, *readers):
             await engine.dispose()
