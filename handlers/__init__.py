@@ -5,10 +5,11 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from handlers import (accounts, docs, halls, health, pages, performances, performers, reservations, rounds,
-                      seatmap_ws, seats)
+from handlers import (accounts, config, coupons, docs, events, halls, health, jobs, pages, payments, performances,
+                      performers, reservations, reviews, rounds, sandbox, search, seatmap_ws, seats)
 
-RESOURCES = [health, accounts, halls, performers, performances, rounds, seats, reservations]
+RESOURCES = [health, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
+             reviews, search, events, sandbox, config, jobs]
 
 
 def setup(app: web.Application) -> None:
@@ -22,4 +23,6 @@ def setup(app: web.Application) -> None:
         app_version = "dev"
     docs.setup(app, endpoints, app_version)
     seatmap_ws.setup(app)
+    events.setup(app)
+    sandbox.setup(app)
     pages.setup(app)

@@ -1,4 +1,4 @@
-"""Command line: `python -m server [serve|migrate|demo] ...`. Settings come from TICKETBLUE_* variables."""
+"""Command line: `python -m server [serve|migrate|demo|reindex|job NAME] ...`. Settings come from TICKETBLUE_* variables."""
 from __future__ import annotations
 
 import argparse
@@ -6,8 +6,10 @@ import asyncio
 import logging
 import sys
 import textwrap
+from typing import get_args
 
 from server import settings as settings_module
+from server.jobs.schemas import JobName
 from server.settings import SettingsError
 
 
@@ -28,6 +30,11 @@ def parser() -> argparse.ArgumentParser:
                                                            "(only into an empty database)")
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("demo", help="load the demo hall, performance and rounds into an empty database")
+    sub.add_parser("reindex", help="rebuild the Elasticsearch indices from the database (bulk, then an alias "
+                                   "swap: search keeps answering meanwhile)")
+    job = sub.add_parser("job", help="run one batch job now, in this process, and print what it did (exit 1 if it "
+                                     "failed, 3 if it is running elsewhere)")
+    job.add_argument("name", choices=get_args(JobName))
     return p
 
 
@@ -46,16 +53,44 @@ async def _demo(settings) -> None:
     await load_demo(settings)
 
 
+async def _reindex(settings) -> int:
+    from server.db.database import Database
+    from server.search.service import open_search
+    if not settings.elasticsearch_url:
+        print("error: TICKETBLUE_ELASTICSEARCH_URL is not set; SQL search reads the tables, there is no "
+              "index to rebuild", file=sys.stderr)
+        return 2
+    log = logging.getLogger("server.reindex")
+
+    async def progress(kind: str, done: int) -> None:
+        log.info("%s: %s indexed", kind, done)
+    db = Database(settings.resolved_database_url)
+    try:
+        async with open_search(settings, db) as search:
+            counts = await search.reindex(progress=progress)
+    finally:
+        await db.close()
+    print(" ".join(f"{kind}={count}" for kind, count in counts.items()))
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
     try:
         settings = settings_module.load()
+        from server.jobs.service import check_intervals
+        check_intervals(settings)          # a bad schedule stops start-up here, naming the variable
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     log = logging.getLogger("server")
     command = args.command or "serve"
+    if command == "job":
+        from server.jobs.cli import run_job
+        return asyncio.run(run_job(settings, args.name))
+    if command == "reindex":
+        return asyncio.run(_reindex(settings))
     if command == "migrate":
         asyncio.run(_migrate(settings))
         log.info("database is up to date")

@@ -12,10 +12,18 @@ from functools import partial
 
 from seatmap.hub import Hub
 from seatmap.memory import MemoryEngine
-from server.app_keys import BACKGROUND, DATABASE, HEALTH, HTTP, HUB, SEAT_ENGINE, SERVICES, SETTINGS, STORAGE
+from server.app_keys import (BACKGROUND, DATABASE, DISPATCHER, EVENT_BUS, HEALTH, HTTP, HUB, JOBS, SEARCH,
+                             SEAT_ENGINE, SERVICES, SETTINGS, STORAGE, TOSS, TOSS_SANDBOX)
 from server.background import Background
 from server.db.database import Database
 from server.db.migrate import upgrade
+from server.jobs.service import Jobs, job_context
+from server.notify import open_channels
+from server.notify.events import open_bus
+from server.middleware import METRICS
+from server.outbox import SEARCH as SEARCH_CHANNEL, Dispatcher, Policy
+from server.payments import open_toss
+from server.search.service import open_search
 from server.seating import load_truth
 from server.services import build_services
 from server.storage import open_storage
@@ -25,11 +33,13 @@ log = logging.getLogger(__name__)
 
 async def database(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
-    db = Database(settings.resolved_database_url, settings.replicas)
+    db = Database(settings.resolved_database_url, settings.replicas,
+                  max_lag_seconds=settings.replica_max_lag_seconds, check_seconds=settings.replica_check_seconds)
     if db.dialect == "sqlite":
         Path(settings.data_dir).mkdir(parents=True, exist_ok=True)
         # The embedded run migrates itself; MySQL deployments run `python -m server migrate` once.
         await upgrade(db)
+    await db.watch_replicas()          # reads go to replicas that are up and in step, else to the primary
     app[DATABASE] = db
     app[HEALTH].add("database", db.ping)
     yield
@@ -57,7 +67,8 @@ async def seat_engine(app: web.Application) -> AsyncIterator[None]:
     settings = app[SETTINGS]
     loader = partial(load_truth, app[DATABASE])
     if settings.redis_url:
-        from seatmap.redis_engine import RedisEngine, connect
+        from seatmap.redis_client import connect
+        from seatmap.redis_engine import RedisEngine
         client = connect(settings.redis_url)
         engine = RedisEngine(client, loader)
         app[HEALTH].add("redis", client.ping)
@@ -66,6 +77,39 @@ async def seat_engine(app: web.Application) -> AsyncIterator[None]:
     app[SEAT_ENGINE] = engine
     yield
     await engine.close()
+
+
+async def search(app: web.Application) -> AsyncIterator[None]:
+    """Search: Elasticsearch when configured (indices created if missing), else SQL queries; answers
+    cached in Redis when configured, else in-process. Kept in step through the outbox (notifications)."""
+    async with open_search(app[SETTINGS], app[DATABASE], registry=app[METRICS].registry) as opened:
+        app[SEARCH] = opened
+        if app[SETTINGS].elasticsearch_url:
+            app[HEALTH].add("elasticsearch", opened.ping)
+        yield
+
+
+async def notifications(app: web.Application) -> AsyncIterator[None]:
+    """The SSE event bus (Redis pub/sub when configured) and the outbox dispatcher that delivers
+    SSE, mail and Slack messages in the background, outside any booking."""
+    settings, db = app[SETTINGS], app[DATABASE]
+    bus = await open_bus(settings)
+    channels = {**open_channels(settings, db, app[HTTP], bus), SEARCH_CHANNEL: app[SEARCH].channel}
+    dispatcher = Dispatcher(db, channels, Policy.from_settings(settings))
+    app[EVENT_BUS], app[DISPATCHER] = bus, dispatcher
+    dispatcher.start()
+    yield
+    await dispatcher.stop()
+    await bus.close()
+
+
+async def payments(app: web.Application) -> AsyncIterator[None]:
+    """The Toss client; without Toss keys also the built-in sandbox it talks to (server/payments)."""
+    async with open_toss(app[SETTINGS], app[HTTP]) as (toss, sandbox):
+        app[TOSS] = toss
+        if sandbox is not None:
+            app[TOSS_SANDBOX] = sandbox
+        yield
 
 
 async def services(app: web.Application) -> AsyncIterator[None]:
@@ -77,12 +121,24 @@ async def services(app: web.Application) -> AsyncIterator[None]:
 
 async def background(app: web.Application) -> AsyncIterator[None]:
     """Hold expiry runs often (seats come back quickly); unpaid reservations less often."""
-    services, tasks = app[SERVICES], Background()
-    tasks.start(0.25, "expire-holds", services.seating.engine.expire_due)
-    tasks.start(5, "expire-reservations", services.reservations.expire_due)
+    settings, services, tasks = app[SETTINGS], app[SERVICES], Background()
+    tasks.start(0.25, "expire-holds", services.seating.expire_holds)
+    tasks.start(5, "expire-reservations", services.checkout.expire_due)
+    repair_window = 60 + 3 * settings.seat_repair_seconds    # several chances for every recent change
+    tasks.start(settings.seat_repair_seconds, "repair-seat-maps",
+                partial(services.seating.repair_recent, repair_window))
     app[BACKGROUND] = tasks
     yield
     await tasks.stop()
 
 
-ALL = (database, http_client, storage, seat_engine, services, background)
+async def jobs(app: web.Application) -> AsyncIterator[None]:
+    """The batch jobs (server/jobs/): run by the admin API, and on their schedule when
+    TICKETBLUE_JOBS_SCHEDULED; stopped first on the way out (a run cut short is recorded as such)."""
+    app[JOBS] = Jobs(job_context(app[SETTINGS], app[DATABASE], app[STORAGE], app[SERVICES]))
+    app[JOBS].start()
+    yield
+    await app[JOBS].stop()
+
+
+ALL = (database, http_client, storage, seat_engine, search, notifications, payments, services, background, jobs)

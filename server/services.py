@@ -7,17 +7,25 @@ from zoneinfo import ZoneInfo
 from aiohttp import web
 
 from server.accounts import Accounts
-from server.app_keys import DATABASE, HEALTH, HTTP, HUB, SEAT_ENGINE, SETTINGS, STORAGE, TOKENS
+from server.app_keys import (DATABASE, EVENT_BUS, HEALTH, HTTP, HUB, SEARCH, SEAT_ENGINE, SETTINGS, STORAGE, TOKENS,
+                             TOSS, TOSS_SANDBOX)
 from server.catalogue.cast import Cast
+from server.checkout import Checkout
+from server.coupons import Coupons
 from server.catalogue.halls import Halls
 from server.catalogue.performances import Performances
 from server.catalogue.performers import Performers
 from server.catalogue.rounds import Rounds
 from server.health import Health
 from server.kakao import Kakao
+from server.notify.events import EventStreams
 from server.passwords import Passwords
+from server.payments.sandbox import TossSandbox
+from server.payments.toss import TossPayments
 from server.posters import Posters
 from server.reservations import Reservations
+from server.reviews import Reviews
+from server.search.service import Search
 from server.seating import Seating
 from seatmap.hub import Hub
 
@@ -35,7 +43,14 @@ class Services:
     posters: Posters
     seating: Seating
     reservations: Reservations
+    coupons: Coupons
+    checkout: Checkout
+    reviews: Reviews
     hub: Hub
+    events: EventStreams
+    toss: TossPayments
+    toss_sandbox: TossSandbox | None      # None unless this server hosts the sandbox
+    search: Search
 
 
 def build_services(app: web.Application) -> Services:
@@ -44,6 +59,9 @@ def build_services(app: web.Application) -> Services:
     seating = Seating(db, app[SEAT_ENGINE], hold_seconds=settings.hold_seconds,
                       max_seats_per_user=settings.max_seats_per_user, zone=zone)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    coupons = Coupons(db, zone)
+    reservations = Reservations(db, seating, coupons, payment_window_seconds=settings.payment_window_seconds,
+                                zone=zone)
     return Services(
         accounts=Accounts(db, passwords, app[TOKENS], settings.admin_signup_key),
         kakao=Kakao(http, client_id=settings.kakao_client_id, client_secret=settings.kakao_client_secret,
@@ -56,7 +74,13 @@ def build_services(app: web.Application) -> Services:
         rounds=Rounds(db, zone),
         posters=Posters(db, storage),
         seating=seating,
-        reservations=Reservations(db, seating, payment_window_seconds=settings.payment_window_seconds,
-                                  zone=zone),
+        reservations=reservations,
+        coupons=coupons,
+        checkout=Checkout(db, app[TOSS], reservations, seating, zone),
+        reviews=Reviews(db, zone),
         hub=app[HUB],
+        events=EventStreams(db, app[EVENT_BUS], heartbeat_seconds=settings.sse_heartbeat_seconds),
+        toss=app[TOSS],
+        toss_sandbox=app.get(TOSS_SANDBOX),
+        search=app[SEARCH],
     )

@@ -27,8 +27,23 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     database_url: Annotated[str, _doc("SQLAlchemy URL. Empty: SQLite file in the data folder; "
                                       "mysql+aiomysql://user:pass@host/db for MySQL/MariaDB.")] = ""
     replica_urls: Annotated[str, _doc("Read replicas, comma separated (none: all reads go to the primary).")] = ""
+    replica_max_lag_seconds: Annotated[float, _doc(
+        "A replica further behind the primary than this (or down) is skipped: its reads go to another "
+        "replica or the primary until it has caught up. Keep it above the check interval.", gt=0)] = 5
+    replica_check_seconds: Annotated[float, _doc(
+        "How often each instance checks its replicas: it writes a heartbeat on the primary and reads how old "
+        "the copy on each replica is (that is the lag, to within this interval).", gt=0)] = 1
     redis_url: Annotated[str, _doc("Redis URL. Empty: in-process seat engine, pub/sub and cache.")] = ""
     elasticsearch_url: Annotated[str, _doc("Elasticsearch URL. Empty: search with SQL queries.")] = ""
+    elasticsearch_index_prefix: Annotated[str, _doc(
+        "Names of this deployment's Elasticsearch indices (<prefix>-performances, ...) and of its search "
+        "cache keys in Redis, so several deployments or test runs can share one cluster.",
+        pattern=r"^[a-z0-9][a-z0-9_-]{0,39}$")] = "ticketblue"
+    search_cache_seconds: Annotated[float, _doc(
+        "How long a catalogue search answer is kept in the cache (Redis, else in-process); 0 turns the "
+        "cache off. A catalogue change makes cached answers obsolete at once, whatever this says.", ge=0)] = 60
+    search_cache_entries: Annotated[int, _doc("Most answers the in-process search cache keeps (Redis "
+                                              "keeps what its memory allows).", ge=1)] = 10000
     s3_bucket: Annotated[str, _doc("S3 bucket for posters. Empty: posters go to the media folder.")] = ""
     s3_endpoint_url: Annotated[str, _doc("S3 endpoint for S3-compatible stores (MinIO, moto).")] = ""
     s3_region: Annotated[str, _doc("S3 region.")] = "ap-northeast-2"
@@ -39,8 +54,27 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     mail_from: Annotated[str, _doc("Sender address of outgoing mail.")] = "Ticket Blue <no-reply@ticketblue.local>"
     toss_secret_key: Annotated[str, _doc("Toss Payments secret key. Empty: built-in sandbox.")] = ""
     toss_client_key: Annotated[str, _doc("Toss Payments client key, for the payment widget.")] = ""
-    toss_api_url: Annotated[str, _doc("Toss API base URL. Empty: the built-in sandbox.")] = ""
+    toss_api_url: Annotated[str, _doc("Toss API base URL. Empty: https://api.tosspayments.com with a secret key, "
+                                      "else the sandbox built into this server. Set without a secret key to "
+                                      "use another instance's sandbox (http://host:port/sandbox/toss).")] = ""
+    toss_timeout_seconds: Annotated[float, _doc("Time limit of one call to Toss (connect and answer).", gt=0)] = 10
+    toss_retries: Annotated[int, _doc("Further attempts when a call to Toss gets no answer (network error, "
+                                      "timeout); the same Idempotency-Key makes them safe.", ge=0, le=10)] = 2
+    toss_retry_backoff_seconds: Annotated[float, _doc("Wait before the first retry of a Toss call; doubles "
+                                                      "per retry.", ge=0)] = 0.5
     slack_webhook_url: Annotated[str, _doc("Slack incoming webhook URL. Empty: Slack is off.")] = ""
+    delivery_timeout_seconds: Annotated[float, _doc("Longest wait for one mail or Slack delivery; a slower "
+                                                    "server counts as a failed attempt.", gt=0)] = 15
+    outbox_poll_seconds: Annotated[float, _doc("How often the dispatcher looks for due messages (it is also "
+                                               "woken at once by this instance's own commits).", gt=0)] = 1
+    outbox_batch_size: Annotated[int, _doc("Messages one dispatcher claims per channel at a time.", ge=1)] = 50
+    outbox_max_attempts: Annotated[int, _doc("Delivery attempts before a message is dead-lettered.", ge=1)] = 10
+    outbox_backoff_seconds: Annotated[float, _doc("Wait before the first retry; doubles per attempt.", gt=0)] = 10
+    outbox_backoff_max_seconds: Annotated[float, _doc("Longest wait between two attempts.", gt=0)] = 3600
+    outbox_keep_hours: Annotated[float, _doc("Delivered messages are kept this long (SSE replay with "
+                                             "Last-Event-ID reaches this far back).", ge=24)] = 48
+    sse_heartbeat_seconds: Annotated[float, _doc("Idle SSE streams get a `: ping` comment this often.",
+                                                 gt=0, le=15)] = 15
     kakao_client_id: Annotated[str, _doc("Kakao REST API key. Empty: Kakao login is off.")] = ""
     kakao_client_secret: Annotated[str, _doc("Kakao client secret (optional).")] = ""
     kakao_redirect_uri: Annotated[str, _doc("Redirect URI registered with Kakao. Empty: <request origin>/api/auth/kakao/callback.")] = ""
@@ -52,7 +86,35 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     admin_signup_key: Annotated[str, _doc("Key for admin sign-up. Empty: admin sign-up is closed.")] = ""
     hold_seconds: Annotated[int, _doc("How long a seat hold lasts.", ge=1)] = 300
     max_seats_per_user: Annotated[int, _doc("Seats one user may hold or have pending per round.", ge=1)] = 8
+    seat_repair_seconds: Annotated[float, _doc("How often each instance compares the seat maps of rounds with "
+                                               "recent reservations against the database (repairs what a "
+                                               "crashed instance left half done).", gt=0)] = 10
     payment_window_seconds: Annotated[int, _doc("Time to pay for a pending reservation.", ge=1)] = 600
+    jobs_scheduled: Annotated[bool, _doc(
+        "Run the batch jobs on their schedule inside this server (with several instances each run happens on "
+        "one of them, under a lock). Off: only `python -m server job <name>` and the admin API run them.")] = True
+    job_intervals: Annotated[str, _doc(
+        "Schedule overrides, name=seconds comma separated (expired-reservations=30,dormant-users=43200). "
+        "Defaults: dormant-users, dormant-users-notice and old-performances daily, expired-reservations "
+        "every 60 s, upcoming-reminders and review-reminders every 600 s; 0 takes a job off the schedule.")] = ""
+    job_chunk_size: Annotated[int, _doc("Rows a batch job handles per transaction.", ge=1, le=10000)] = 2000
+    job_lock_seconds: Annotated[float, _doc(
+        "Lease of a running job's lock, renewed every third of it; the job of an instance that died is "
+        "taken over once it runs out.", ge=3)] = 60
+    dormant_after_days: Annotated[int, _doc("Accounts with no login for this long become dormant (a login "
+                                            "re-activates them), once their notice is as old as "
+                                            "TICKETBLUE_DORMANT_NOTICE_DAYS.", ge=1)] = 365
+    dormant_notice_days: Annotated[int, _doc("Accounts are told by mail this many days before they become "
+                                             "dormant.", ge=1)] = 30
+    anonymise_after_dormant_days: Annotated[int, _doc(
+        "Dormant accounts are anonymised (personal data erased, bookings kept) after this long.", ge=1)] = 1460
+    archive_after_days: Annotated[int, _doc("Performances whose last day is longer ago than this are archived "
+                                            "(poster deleted, cast and unbooked rounds removed).", ge=1)] = 365
+    upcoming_reminder_hours: Annotated[float, _doc("Bookers of a round are reminded this long before it "
+                                                   "starts.", gt=0)] = 24
+    review_invite_days: Annotated[float, _doc(
+        "Attendees are invited to review rounds that ended within this many days; reservations of rounds "
+        "that ended earlier become attended without a message.", gt=0)] = 7
     timezone: Annotated[str, _doc("Time zone of times in responses.")] = "Asia/Seoul"
     password_hash_time_cost: Annotated[int, _doc("argon2 time cost.", ge=1)] = 3
     password_hash_memory_kib: Annotated[int, _doc("argon2 memory cost in KiB.", ge=8)] = 65536

@@ -1,5 +1,6 @@
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -52,3 +53,12 @@ def test_bad_setting_stops_start_up_with_a_message(tmp_path):
     run = subprocess.run([sys.executable, "-m", "server", "migrate"], capture_output=True, text=True,
                          env={"TICKETBLUE_PORT": "nope", "TICKETBLUE_DATA_DIR": str(tmp_path), "PATH": ""})
     assert run.returncode == 2 and "TICKETBLUE_PORT" in run.stderr
+
+
+def test_readme_lists_every_setting_and_ci_runs_the_readme_test_command():
+    root = Path(__file__).resolve().parent.parent
+    readme = (root / "README.md").read_text()
+    missing = [name for name, _, _ in describe() if f"`{name}`" not in readme]
+    assert missing == []
+    assert "scripts/test" in readme and "scripts/run" in readme
+    assert (root / ".ci" / "run").read_text().strip().splitlines()[-1] == "scripts/test"

@@ -145,7 +145,7 @@ reservations = sa.Table(
     _fk("user_coupon_id", "user_coupons.id", nullable=True, unique=True),  # a coupon is used at most once
     sa.Column("expires_at", UtcDateTime, nullable=False, index=True),
     _created(),
-    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False, index=True),   # the seat-map repair's window
     sa.CheckConstraint("status IN ('pending', 'confirmed', 'canceled', 'expired', 'attended')", name="status"),
     sa.CheckConstraint("amount >= 0 AND discount >= 0", name="money"),
 )
@@ -215,8 +215,17 @@ outbox = sa.Table(
     sa.Column("last_error", sa.Text),
     _created(),
     sa.Column("delivered_at", UtcDateTime),
+    sa.Column("claimed_by", sa.String(32)),       # the dispatcher working on it (until next_attempt_at)
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
+    sa.Index("ix_outbox_stream", "user_id", "channel", "id"),      # SSE replay: a user's events after an id
     sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+)
+
+# One row per user with SSE events. Enqueueing an event locks the user's row, so that the events of
+# one user commit in the order of their ids and a stream reading "ids after N" never skips one.
+event_streams = sa.Table(
+    "event_streams", metadata,
+    _fk("user_id", "users.id", ondelete="CASCADE", primary_key=True),
 )
 
 # Seats an admin took off sale for one round. Kept here, not only in the seat engine, so a
@@ -226,4 +235,71 @@ round_blocks = sa.Table(
     _fk("round_id", "rounds.id", ondelete="CASCADE", primary_key=True),
     _fk("seat_id", "seats.id", primary_key=True),
     _created(),
+)
+
+# The catalogue's version for search caches: a new random token in the same transaction as every
+# catalogue change (server/search/sync.py), so a cached answer keyed by it cannot outlive a commit.
+search_versions = sa.Table(
+    "search_versions", metadata,
+    sa.Column("name", sa.String(20), primary_key=True),
+    sa.Column("token", sa.String(32), nullable=False),
+)
+
+# ---- batch jobs (server/jobs/) ----------------------------------------------------------------------
+# One row per run of a job: who started it, when, what it did (counts) and how it ended.
+job_runs = sa.Table(
+    "job_runs", metadata, _id(),
+    sa.Column("job", sa.String(40), nullable=False),
+    sa.Column("triggered_by", sa.String(10), nullable=False),   # schedule, api or cli
+    sa.Column("status", sa.String(10), nullable=False),
+    sa.Column("holder", sa.String(64), nullable=False),      # the lock token of the instance running it
+    sa.Column("started_at", UtcDateTime, nullable=False),
+    sa.Column("finished_at", UtcDateTime),
+    sa.Column("counts", sa.JSON, nullable=False),
+    sa.Column("error", sa.Text),
+    sa.Index("ix_job_runs_job_id", "job", "id"),            # a job's runs, newest first
+    sa.CheckConstraint("triggered_by IN ('schedule', 'api', 'cli')", name="triggered_by"),
+    sa.CheckConstraint("status IN ('running', 'succeeded', 'failed')", name="status"),
+)
+
+# A lease per running job: one holder until expires_at, renewed while the job runs.
+job_locks = sa.Table(
+    "job_locks", metadata,
+    sa.Column("job", sa.String(40), primary_key=True),
+    sa.Column("holder", sa.String(64), nullable=False),
+    sa.Column("run_id", sa.Integer),
+    sa.Column("expires_at", UtcDateTime, nullable=False),
+)
+
+# The dormancy notice an account was sent; a login after it starts a new inactivity period.
+dormant_notices = sa.Table(
+    "dormant_notices", metadata,
+    _fk("user_id", "users.id", ondelete="CASCADE", primary_key=True),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+)
+
+# Reservations whose day-before reminder was sent (review invitations need no mark: the reservation
+# becomes `attended` in the same transaction).
+reservation_reminders = sa.Table(
+    "reservation_reminders", metadata,
+    _fk("reservation_id", "reservations.id", ondelete="CASCADE", primary_key=True),
+    sa.Column("sent_at", UtcDateTime, nullable=False),
+)
+
+# What an archived performance was (prices, cast, poster, rounds), kept after those rows are gone.
+# `poster_key` is the stored object still to delete: cleared once the storage confirms.
+performance_archive = sa.Table(
+    "performance_archive", metadata,
+    _fk("performance_id", "performances.id", primary_key=True),
+    sa.Column("archived_at", UtcDateTime, nullable=False),
+    sa.Column("poster_key", sa.String(300), index=True),
+    sa.Column("record", sa.JSON, nullable=False),
+)
+
+# Written on the primary by every instance that has replicas and read back on each replica: how old
+# the replica's copy is is how far it lags (server/db/database.py).
+replica_heartbeat = sa.Table(
+    "replica_heartbeat", metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=False),
+    sa.Column("beat_ms", sa.BigInteger, nullable=False),
 )
