@@ -19,7 +19,8 @@ class Health:
     async def readiness(self) -> dict[str, str]:
         async def run(check: Check) -> str:
             try:
-                await asyncio.wait_for(check(), READY_TIMEOUT_SECONDS)
+                async with asyncio.timeout(READY_TIMEOUT_SECONDS):
+                    await check()
                 return "ok"
             except Exception as exc:      # any failure means "not ready"; the name says which
                 return f"failed: {type(exc).__name__}: {exc}"[:300]

@@ -359,5 +359,8 @@ class Dispatcher:
                 log.exception("outbox %s: dispatch round failed; trying again shortly", channel)
                 handled = 0
             if handled < self.policy.batch_size:
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a cancel that
+                # races its wake-up, and stop() would then wait for this loop forever.
                 with suppress(TimeoutError):
-                    await asyncio.wait_for(wake.wait(), self.policy.poll_seconds)
+                    async with asyncio.timeout(self.policy.poll_seconds):
+                        await wake.wait()

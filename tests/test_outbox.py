@@ -306,6 +306,19 @@ async def test_a_dead_dispatchers_claim_is_taken_over_after_its_lease(db):
     assert [(m.id, m.attempts) for m in taken] == [(ids[SLACK], 2)]
 
 
+async def test_stop_ends_the_dispatcher_even_when_woken_at_the_same_moment(db):
+    """A wake-up (a commit elsewhere) racing the cancel of stop() must not keep the loop alive:
+    on Python 3.11 asyncio.wait_for lost such a cancel and the server's shutdown hung."""
+    dispatcher = Dispatcher(db, {SLACK: SlackChannel(None, zone=SEOUL)}, Policy(poll_seconds=30))
+    dispatcher.start()
+    wake = dispatcher._wakes[SLACK]
+    while not wake._waiters:              # until the loop idles on its doorbell (an empty outbox)
+        await asyncio.sleep(0)
+    dispatcher.wake()
+    await asyncio.wait_for(dispatcher.stop(), 10)
+    assert dispatcher._tasks == []
+
+
 # ---- retries -------------------------------------------------------------------------------------------
 def test_backoff_doubles_up_to_the_cap():
     policy = Policy(backoff_seconds=10, backoff_max_seconds=100)

@@ -59,7 +59,8 @@ class Subscription:
     async def wait(self, timeout: float) -> bool:
         """True when rung (or closed), False after `timeout` seconds of quiet."""
         try:
-            await asyncio.wait_for(self._news.wait(), timeout)
+            async with asyncio.timeout(timeout):     # (not wait_for: see Dispatcher._drain)
+                await self._news.wait()
         except TimeoutError:
             return False
         self._news.clear()

@@ -91,7 +91,8 @@ async def _serve(request: web.Request, body_type: type | None,
         sandbox.stalled += 1                          # tests wait for these to land
         try:
             with contextlib.suppress(TimeoutError):   # the caller gives up meanwhile; we carry on
-                await asyncio.wait_for(sandbox.closing.wait(), failure.seconds)
+                async with asyncio.timeout(failure.seconds):
+                    await sandbox.closing.wait()
         finally:
             sandbox.stalled -= 1
     refuse = failure.code if isinstance(failure, Refuse) else request.headers.get(TEST_CODE_HEADER)
