@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.db.tables import dormant_notices, reservations, users
 from server.jobs.base import Counts, Job
 from server.jobs.chunks import between, in_ranges
+from server.jobs.sql import concat_ids
 from server.search.sync import reservations_changed
 
 ANONYMOUS = "(anonymised)"
@@ -56,11 +57,13 @@ class DormantUsers(Job):
                       users.c.dormant_at <= now - timedelta(days=self.ctx.settings.anonymise_after_dormant_days))
 
         async def anonymise(conn: AsyncConnection, low: int, high: int) -> None:
-            these = sa.select(users.c.id).where(between(users.c.id, low, high), due)
+            # The ids as a list: a single-table DELETE with IN (SELECT ...) scans its whole table on
+            # MariaDB 10.11 (see old_performances).
+            these = await concat_ids(conn, users.c.id, between(users.c.id, low, high), due, lock=True)
             booked = (await conn.execute(sa.select(reservations.c.id)
                                          .where(reservations.c.user_id.in_(these)))).scalars().all()
             await conn.execute(dormant_notices.delete().where(dormant_notices.c.user_id.in_(these)))
-            changed = await conn.execute(users.update().where(between(users.c.id, low, high), due).values(
+            changed = await conn.execute(users.update().where(users.c.id.in_(these)).values(
                 email=None, deleted_email=None, password_hash=None, kakao_id=None, name=ANONYMOUS,
                 status="deleted", deleted_at=now))
             await reservations_changed(conn, booked)

@@ -39,8 +39,10 @@ class ExpiredReservations(Job):
             expiring = sa.and_(between(reservations.c.id, low, high), due)
             ids = await concat_ids(conn, reservations.c.id, expiring, lock=True)
             these = sa.select(reservations.c.id).where(expiring)
-            await conn.execute(user_coupons.update().values(used_at=None).where(user_coupons.c.id.in_(
-                sa.select(reservations.c.user_coupon_id).where(expiring, reservations.c.user_coupon_id.is_not(None)))))
+            # Coupon ids as a list, not IN (SELECT ...): MariaDB 10.11 would scan all issued coupons.
+            coupons = await concat_ids(conn, reservations.c.user_coupon_id, expiring,
+                                       reservations.c.user_coupon_id.is_not(None))
+            await conn.execute(user_coupons.update().values(used_at=None).where(user_coupons.c.id.in_(coupons)))
             their_seats = sa.and_(between(reservation_seats.c.reservation_id, low, high),
                                   reservation_seats.c.reservation_id.in_(these))
             freed = {round_id: id_list(seat_ids) for round_id, seat_ids in await conn.execute(

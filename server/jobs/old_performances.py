@@ -81,21 +81,25 @@ class OldPerformances(Job):
         async def archive(conn: AsyncConnection, low: int, high: int) -> PosterKeys:
             in_chunk = sa.and_(between(performances.c.id, low, high), due)
             ids = await concat_ids(conn, performances.c.id, in_chunk, lock=True)
-            these = sa.select(performances.c.id).where(in_chunk)
+            if not ids:
+                return []
+            # The chunk's ids as a list, not as an IN (SELECT ...): MariaDB 10.11 runs a subquery in
+            # a single-table DELETE once per row of the table, a full scan of rounds per chunk.
+            these = performances.c.id.in_(ids)
             await conn.execute(performance_archive.insert().from_select(
                 ["performance_id", "archived_at", "poster_key", "record"],
                 sa.select(performances.c.id, sa.literal(now, performance_archive.c.archived_at.type),
                           posters.c.storage_key, _record())
                 .select_from(performances.outerjoin(posters, posters.c.performance_id == performances.c.id))
-                .where(in_chunk)))
-            removed_cast = await conn.execute(cast.delete().where(cast.c.performance_id.in_(these)))
-            await conn.execute(posters.delete().where(posters.c.performance_id.in_(these)))
+                .where(these)))
+            removed_cast = await conn.execute(cast.delete().where(cast.c.performance_id.in_(ids)))
+            await conn.execute(posters.delete().where(posters.c.performance_id.in_(ids)))
             # Seat blocks of these rounds go with them (ON DELETE CASCADE).
             removed_rounds = await conn.execute(rounds.delete().where(
-                rounds.c.performance_id.in_(these), ~sa.exists().where(reservations.c.round_id == rounds.c.id)))
+                rounds.c.performance_id.in_(ids), ~sa.exists().where(reservations.c.round_id == rounds.c.id)))
             kept = (await conn.execute(sa.select(sa.func.count()).select_from(rounds)
-                                       .where(rounds.c.performance_id.in_(these)))).scalar_one()
-            await conn.execute(performances.update().where(in_chunk).values(archived_at=now))
+                                       .where(rounds.c.performance_id.in_(ids)))).scalar_one()
+            await conn.execute(performances.update().where(these).values(archived_at=now))
             await search_changed(conn, PERFORMANCES, ids)
             counts.add(archived=len(ids), cast_removed=removed_cast.rowcount, rounds_removed=removed_rounds.rowcount,
                        rounds_kept=kept)
