@@ -184,6 +184,9 @@ class Channel(Protocol):
     async def deliver(self, message: Message) -> None:
         """Return when delivered; raise DeliveryFailed (anything else counts as a retryable failure)."""
 
+    # A channel may also define `async def prepare(self, messages)`: called with each batch before
+    # its deliveries start, to read what they all need at once.
+
 
 @dataclass(frozen=True)
 class Policy:
@@ -256,7 +259,13 @@ class Dispatcher:
         """Claim, deliver and record one batch; returns how many messages it handled."""
         messages = await self.claim(channel)
         if messages:
-            outcomes = await asyncio.gather(*(self._deliver(self._channels[channel], m) for m in messages))
+            target = self._channels[channel]
+            if hasattr(target, "prepare"):
+                try:
+                    await target.prepare(messages)
+                except Exception:         # each delivery can still fetch what it needs by itself
+                    log.exception("outbox %s: preparing a batch failed", channel)
+            outcomes = await asyncio.gather(*(self._deliver(target, m) for m in messages))
             await self._record(outcomes)
         return len(messages)
 
