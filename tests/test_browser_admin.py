@@ -10,6 +10,13 @@ from tests.browser import (DESKTOP, PHONE, api, browser, open_page, png, screens
                            signed_in_context)
 
 
+async def open_view(page, name: str) -> None:
+    """Follow a menu link and wait for its view: until then the old view's fields are still there
+    (a label such as "Name" would find the previous form)."""
+    await page.get_by_role("link", name=name, exact=True).click()
+    await expect(page.get_by_role("heading", level=1, name=name, exact=True)).to_be_visible()
+
+
 async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, api, browser, tmp_path):
     admin = await api.user(admin=True)
     page = await open_page(await signed_in_context(browser, admin, DESKTOP), f"{server.url}/admin#/halls")
@@ -30,13 +37,13 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await page.get_by_role("button", name="Create hall").click()
     await expect(page.get_by_role("row", name=re.compile("Grand Hall Seoul 66"))).to_be_visible()
 
-    await page.get_by_role("link", name="Performers").click()
+    await open_view(page, "Performers")
     await main.get_by_label("Name").fill("Han Ji-woo")
     await page.get_by_role("button", name="Add performer").click()
     await expect(page.get_by_role("cell", name="Han Ji-woo")).to_be_visible()
 
     # A performance with a price per grade of the hall and a poster.
-    await page.get_by_role("link", name="Performances", exact=True).click()
+    await open_view(page, "Performances")
     await main.get_by_label("Title").fill("Blue Night")
     await main.get_by_label("Hall").select_option(label="Grand Hall (66 seats)")
     await main.get_by_label("R grade").fill("110000")
@@ -53,7 +60,7 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await expect(page.get_by_role("row", name=re.compile("Blue Night")).get_by_text("Han Ji-woo", exact=True)).to_be_visible()
 
     # A round, then two of its seats taken off sale on the live map.
-    await page.get_by_role("link", name="Rounds & seats").click()
+    await open_view(page, "Rounds & seats")
     await main.get_by_label("Performance").select_option(label="Blue Night")
     await main.get_by_label("Starts at (Asia/Seoul)").fill("2030-05-02T19:30")
     await page.get_by_role("button", name="Add round").click()
@@ -74,7 +81,7 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await page.set_viewport_size(DESKTOP)
 
     # A coupon.
-    await page.get_by_role("link", name="Coupons").click()
+    await open_view(page, "Coupons")
     await main.get_by_label("Name").fill("Spring")
     await main.get_by_label("Discount", exact=True).fill("5000")
     await main.get_by_label("Quantity").fill("100")
@@ -90,7 +97,7 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     assert (await api.post(f"/api/rounds/{round_id}/holds", token=buyer["token"], json={"seat_ids": seat_ids})).status == 200
     booked = await api.post("/api/reservations", token=buyer["token"], json={"round_id": round_id, "seat_ids": seat_ids})
     assert booked.status == 201, booked.json
-    await page.get_by_role("link", name="Bookings").click()
+    await open_view(page, "Bookings")
     await main.get_by_label("User email").fill(buyer["user"]["email"])
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_text("1 booking", exact=True)).to_be_visible()
