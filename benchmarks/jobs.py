@@ -193,7 +193,7 @@ async def measure(job: str, rows: int, chunk: int) -> Measured:
 
 
 def report(results: dict[str, tuple[Measured, Measured]], rows: int, small: int) -> str:
-    lines = [f"Each job over {rows:,} rows seeded for it (a fresh MariaDB database each), run once as "
+    lines = [f"Each job over {rows:,} rows seeded for it (a fresh database each on the test MariaDB: 2 GiB buffer pool, binary log on, a replica attached), run once as "
              "`python -m server job NAME` runs it (Redis seat engine, sandbox payments, no dispatcher), "
              f"with {TARGET_SECONDS} s as the target; chunks of {BULK_CHUNK:,} rows per transaction. Row by row: the "
              f"same job with `TICKETBLUE_JOB_CHUNK_SIZE=1` (one transaction per row) on {small:,} rows.", "",
