@@ -15,13 +15,18 @@ class Query(msgspec.Struct, forbid_unknown_fields=False, kw_only=True):
     """Base of query strings (unknown parameters are ignored, as browsers add their own)."""
 
 
+def page_offset(page: int, size: int) -> int:
+    """Rows before page `page` (counted from 1) of `size` rows."""
+    return (page - 1) * size
+
+
 class PageQuery(Query):
     page: Annotated[int, msgspec.Meta(ge=1, le=1_000_000)] = 1
     size: Annotated[int, msgspec.Meta(ge=1, le=100)] = 20
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return page_offset(self.page, self.size)
 
 
 class Page(msgspec.Struct, Generic[T]):

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 from server.accounts import normalize_email
 from server.errors import InvalidRequest, require
-from server.schemas.common import Page
+from server.schemas.common import Page, page_offset
 from server.search.schemas import (MAX_WINDOW, CatalogueQuery, CatalogueResults, ReservationHit,
                                    ReservationQuery)
 from server.search.text import query_terms
@@ -48,7 +48,7 @@ class CatalogueSearch:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return page_offset(self.page, self.size)
 
     @classmethod
     def parse(cls, query: CatalogueQuery) -> CatalogueSearch:
@@ -73,7 +73,7 @@ class ReservationSearch:
 
     @property
     def offset(self) -> int:
-        return (self.page - 1) * self.size
+        return page_offset(self.page, self.size)
 
     @classmethod
     def parse(cls, query: ReservationQuery, zone: ZoneInfo) -> ReservationSearch:
