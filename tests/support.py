@@ -1,11 +1,26 @@
 """A thin client for tests: JSON in and out through the public API, plus account helpers."""
 from __future__ import annotations
 
+import asyncio
+import inspect
 import itertools
 from dataclasses import dataclass
 from typing import Any
 
 from aiohttp.test_utils import TestClient
+
+
+async def eventually(probe, *, timeout: float = 15.0, every: float = 0.02):
+    """Poll a probe (plain or async) until it returns something truthy, for what happens in the
+    background or in another process; fails after `timeout` seconds."""
+    async with asyncio.timeout(timeout):
+        while True:
+            result = probe()
+            if inspect.isawaitable(result):
+                result = await result
+            if result:
+                return result
+            await asyncio.sleep(every)
 
 PASSWORD = "correct horse battery"
 ADMIN_KEY = "test-admin-key"

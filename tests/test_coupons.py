@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from server.app_keys import DATABASE, SERVICES
 from server.db.tables import reservations, user_coupons
 from server.db.types import utcnow
-from tests.test_reservations import hold_and_reserve
 
 
 def window(days_from=-1, days_to=7) -> dict:

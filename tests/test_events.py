@@ -111,10 +111,16 @@ async def test_last_event_id_replays_exactly_the_missed_events_then_goes_live(cl
 async def test_events_committed_while_a_stream_replays_come_neither_twice_nor_never(client, user):
     first = (await enqueue_one(user["db"], "coupon.issued", user["id"], {"n": 0}))[SSE]
 
+    started = asyncio.Event()
+
     async def produce() -> list[int]:
-        return [(await enqueue_one(user["db"], "coupon.issued", user["id"], {"n": n}))[SSE] for n in range(1, 31)]
+        produced = []
+        for n in range(1, 31):
+            produced.append((await enqueue_one(user["db"], "coupon.issued", user["id"], {"n": n}))[SSE])
+            started.set()                                       # the stream opens mid-production
+        return produced
     producer = asyncio.create_task(produce())
-    await asyncio.sleep(0.01)
+    await started.wait()
     stream = await open_stream(client, user["token"], headers={"Last-Event-ID": str(first)})
     produced = await producer
     received = [e["id"] for e in await stream.events(len(produced))]

@@ -13,7 +13,8 @@ from server.db.types import utcnow
 from server.jobs.dormant_users import ANONYMOUS
 from tests.support import PASSWORD
 from tests.test_jobs_runner import execute, run
-from tests.test_outbox import SmtpServer, eventually, start_slack_peer
+from tests.support import eventually
+from tests.test_outbox import SmtpServer, start_slack_peer
 
 
 @pytest.fixture

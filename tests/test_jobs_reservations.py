@@ -2,7 +2,6 @@
 upcoming-reminders and review-reminders — each run twice, the second sending nothing."""
 from __future__ import annotations
 
-import asyncio
 from datetime import datetime, timedelta, timezone
 
 import msgspec
@@ -13,6 +12,7 @@ from server.app_keys import DATABASE, SERVICES, TOSS_SANDBOX
 from server.db.tables import outbox, reservations, rounds
 from server.db.types import utcnow
 from server.payments.sandbox import Stall
+from tests.support import eventually
 from tests.test_coupons import make_coupon
 from tests.test_jobs_runner import execute, run
 from tests.test_payments import TIMEOUT, money, pay, reserve
@@ -95,9 +95,8 @@ async def test_a_paid_reservation_whose_answer_was_lost_is_confirmed_not_expired
     sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
     _, lost = await pay(client, token, reservation)
     assert lost.status == 502
-    async with asyncio.timeout(5):               # the stalled calls are handled late, as Toss would
-        while not money(sandbox, reservation["order_id"]):
-            await asyncio.sleep(0.02)
+    # the stalled calls are handled late, as Toss would
+    await eventually(lambda: money(sandbox, reservation["order_id"]), timeout=5)
     await overdue(app, reservation["id"])
 
     done = await run(app, "expired-reservations")

@@ -26,7 +26,7 @@ from server.jobs.service import NAMES, Jobs, check_intervals, job_context
 from server.settings import SettingsError
 from tests.conftest import test_settings as settings_for
 from tests.support import ApiClient
-from tests.test_outbox import eventually
+from tests.support import eventually
 
 ROOT = Path(__file__).resolve().parent.parent
 

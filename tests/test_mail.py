@@ -24,7 +24,8 @@ from server.outbox import MAIL, SSE, DeliveryFailed, Dispatcher, Policy
 from server.settings import SettingsError
 from tests.conftest import backend_url
 from tests.conftest import test_settings as settings_for
-from tests.test_outbox import (SEOUL, Clock, SmtpServer, booking, enqueue_one, eventually, make_user, outbox_rows,
+from tests.support import eventually
+from tests.test_outbox import (SEOUL, Clock, SmtpServer, booking, enqueue_one, make_user, outbox_rows,
                                settled)
 
 FROM = "Ticket Blue <no-reply@ticketblue.test>"

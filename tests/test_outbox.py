@@ -32,6 +32,7 @@ from server.outbox import CHANNELS, MAIL, ROUTES, SLACK, SSE, Dispatcher, Policy
 from seatmap.redis_client import connect, namespace
 from tests.conftest import backend_url
 from tests.peers.slack import SlackPeer
+from tests.support import eventually
 
 SEOUL = ZoneInfo("Asia/Seoul")
 _numbers = itertools.count(1)
@@ -63,14 +64,6 @@ async def outbox_rows(db: Database, ids) -> dict[int, sa.Row]:
     async with db.read_own_writes() as conn:
         rows = (await conn.execute(sa.select(outbox).where(outbox.c.id.in_(list(ids))))).all()
     return {row.id: row for row in rows}
-
-
-async def eventually(probe, *, timeout: float = 15.0, every: float = 0.02):
-    """Poll an async probe until it returns something truthy (for what happens in the background)."""
-    async with asyncio.timeout(timeout):
-        while not (result := await probe()):
-            await asyncio.sleep(every)
-        return result
 
 
 async def settled(db: Database, ids, status: str = "delivered", timeout: float = 15.0) -> dict[int, sa.Row]:

@@ -1,5 +1,4 @@
 """Paying for reservations through the (sandbox) Toss API, refunds, and what a lost answer leaves."""
-import asyncio
 
 import pytest
 import sqlalchemy as sa
@@ -9,6 +8,7 @@ from server.db.tables import outbox, payments, reservations
 from server.db.types import utcnow
 from server.payments.sandbox import Refuse, Stall
 from tests.peers.toss import checkout
+from tests.support import eventually
 from tests.test_reservations import hold_and_reserve
 
 TIMEOUT = 0.3
@@ -106,9 +106,8 @@ async def test_money_taken_without_an_answer_is_never_left_without_a_booking(cli
     sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
     _, lost = await pay(client, token, reservation)
     assert lost.status == 502 and lost.error_code() == "payment_provider_error"
-    async with asyncio.timeout(5):           # the stalled calls are handled late, as Toss would
-        while not money(sandbox, reservation["order_id"]):
-            await asyncio.sleep(0.02)
+    # the stalled calls are handled late, as Toss would
+    await eventually(lambda: money(sandbox, reservation["order_id"]), timeout=5)
     async with app[DATABASE].begin() as conn:   # its payment window is over
         await conn.execute(reservations.update().where(reservations.c.id == reservation["id"])
                            .values(expires_at=utcnow()))
@@ -184,7 +183,6 @@ async def test_after_a_lost_answer_the_next_confirm_settles_it_charging_once(cli
     retried = await client.post("/api/payments/confirm", token=token, json={
         "payment_key": payment_key, "order_id": reservation["order_id"], "amount": reservation["amount"]})
     assert retried.status == 200 and retried.json["status"] == "confirmed"     # same Idempotency-Key
-    async with asyncio.timeout(5):                     # the stalled attempts land too, and change nothing
-        while sandbox.stalled:
-            await asyncio.sleep(0.01)
+    # the stalled attempts land too, and change nothing
+    await eventually(lambda: not sandbox.stalled, timeout=5)
     assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]

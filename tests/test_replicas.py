@@ -21,7 +21,7 @@ from server.db.tables import replica_heartbeat
 from tests.conftest import backend_url
 from tests.conftest import test_settings as settings_for
 from tests.support import PASSWORD, ApiClient
-from tests.test_outbox import eventually
+from tests.support import eventually
 from tests.test_performers import make_performer
 
 MARKER_ID = 2          # a heartbeat row of the test's own: written on the primary, awaited on the replica

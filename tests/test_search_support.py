@@ -2,7 +2,6 @@
 small catalogue (Korean and English names) made through the public API. No tests here."""
 from __future__ import annotations
 
-import asyncio
 import json
 import urllib.request
 import uuid
@@ -16,7 +15,7 @@ from server.db.tables import outbox
 from server.outbox import SEARCH as SEARCH_CHANNEL
 from server.search.sync import reservations_changed
 from tests.conftest import backend_url
-from tests.support import ApiClient
+from tests.support import ApiClient, eventually
 
 TODAY = date.today()
 SECTIONS = [{"name": "A", "rows": 1, "seats_per_row": 4, "grade": "R"}]
@@ -48,13 +47,6 @@ def settings_overrides(search_backend) -> dict:
     return search_backend
 
 
-async def eventually(probe, *, timeout: float = 10.0, every: float = 0.02):
-    """Poll an async probe until it returns something truthy (for what happens in the background)."""
-    async with asyncio.timeout(timeout):
-        while not (result := await probe()):
-            await asyncio.sleep(every)
-        return result
-
 
 async def synced(client: ApiClient) -> None:
     """Wait until every search message written so far is delivered (applied to the index)."""
@@ -65,7 +57,7 @@ async def synced(client: ApiClient) -> None:
             pending = (await conn.execute(sa.select(outbox.c.id).where(
                 outbox.c.channel == SEARCH_CHANNEL, outbox.c.status != "delivered").limit(1))).first()
         return pending is None
-    await eventually(nothing_pending)
+    await eventually(nothing_pending, timeout=10)
 
 
 async def search(client: ApiClient, q: str, **params) -> dict:

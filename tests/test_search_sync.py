@@ -13,7 +13,8 @@ from server.db.database import Database
 from server.db.tables import outbox
 from server.outbox import SEARCH as SEARCH_CHANNEL, DeliveryFailed, Message
 from server.search.sync import SyncLock, changed, read_version
-from tests.test_search_support import eventually, ids, make_catalogue, search, synced
+from tests.support import eventually
+from tests.test_search_support import ids, make_catalogue, search, synced
 from tests import test_search_support as shared
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
@@ -165,7 +166,7 @@ async def test_index_writers_on_two_instances_take_turns(mysql_url):
     try:
         async with SyncLock(first, name).held():
             other = asyncio.create_task(take(SyncLock(second, name)))
-            await eventually(waiting_for_lock)
+            await eventually(waiting_for_lock, timeout=10)
             assert not entered.is_set()
         await asyncio.wait_for(other, 10)
         assert entered.is_set()

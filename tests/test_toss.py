@@ -18,6 +18,7 @@ from server.payments.toss import (PaymentAlreadyProcessed, PaymentBelowMinimum, 
                                   PaymentNotCancelable, PaymentNotFound, PaymentProviderError, PaymentStatus,
                                   TossPayments)
 from tests.peers.toss import checkout
+from tests.support import eventually
 
 TIMEOUT, RETRIES = 0.4, 2
 
@@ -213,12 +214,10 @@ async def test_no_answer_is_retried_a_bounded_number_of_times_then_reconciled(cl
     assert caught.value.status == 502 and caught.value.code == "payment_provider_error"
     assert sandbox.pending_failures(order_id) == 0       # every attempt reached Toss; no extra one
     # The requests were handled late, after the client gave up: reading the order back tells.
-    async with asyncio.timeout(5):
-        while (await toss.get_by_order_id(order_id)).status != PaymentStatus.DONE:
-            await asyncio.sleep(0.05)
-    async with asyncio.timeout(5):                       # every stalled attempt has been handled
-        while sandbox.stalled:
-            await asyncio.sleep(0.01)
+    async def done() -> bool:
+        return (await toss.get_by_order_id(order_id)).status == PaymentStatus.DONE
+    await eventually(done, timeout=5)
+    await eventually(lambda: not sandbox.stalled, timeout=5)   # every stalled attempt has been handled
     assert moves(sandbox, order_id) == [("approve", 15000)]
 
 
