@@ -12,7 +12,7 @@ from server.db.tables import dormant_notices, outbox, users
 from server.db.types import utcnow
 from server.jobs.dormant_users import ANONYMOUS
 from tests.support import PASSWORD
-from tests.test_jobs_runner import execute, run
+from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
 from tests.support import eventually
 from tests.test_outbox import SmtpServer, start_slack_peer
 
@@ -31,7 +31,7 @@ async def slack(aiohttp_server):
 @pytest.fixture
 def settings_overrides(smtp_server, slack) -> dict:
     return {"jobs_scheduled": False, "smtp_url": smtp_server.url, "slack_webhook_url": slack.url,
-            "outbox_poll_seconds": 0.05}
+            "outbox_poll_seconds": 0.05, **ONE_ROW_CHUNKS}
 
 
 async def account(client, app, *, unused_days: int, email: bool = True) -> dict:

@@ -11,7 +11,7 @@ from server.app_keys import DATABASE
 from server.db.tables import performance_archive, performances, posters, round_blocks, rounds
 from server.db.types import utcnow
 from tests.test_jobs_reservations import add_round
-from tests.test_jobs_runner import execute, run
+from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
 from tests.test_performances import make_performance
 from tests.test_performers import make_performer
 from tests import test_posters
@@ -25,7 +25,7 @@ NOTHING = {"archived": 0, "cast_removed": 0, "rounds_removed": 0, "rounds_kept":
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"jobs_scheduled": False}
+    return {"jobs_scheduled": False, **ONE_ROW_CHUNKS}
 
 
 async def old_show(client, app, show) -> dict:

@@ -14,7 +14,7 @@ from server.db.types import utcnow
 from server.payments.sandbox import Stall
 from tests.support import eventually
 from tests.test_coupons import make_coupon
-from tests.test_jobs_runner import execute, run
+from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
 from tests.test_payments import TIMEOUT, money, pay, reserve
 from tests.test_reservations import hold_and_reserve
 from tests.test_reviews import confirmed_reservation
@@ -23,7 +23,7 @@ from tests.test_reviews import confirmed_reservation
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"jobs_scheduled": False, "toss_timeout_seconds": TIMEOUT, "toss_retries": 1,
-            "toss_retry_backoff_seconds": 0.01}
+            "toss_retry_backoff_seconds": 0.01, **ONE_ROW_CHUNKS}
 
 
 async def messages(app, event: str) -> list[sa.Row]:

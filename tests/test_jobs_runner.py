@@ -37,6 +37,10 @@ def settings_overrides() -> dict:
 
 
 # ---- helpers shared by the job tests ----------------------------------------------------------------
+# The job tests' few rows one chunk each: several chunks, side by side on MariaDB, as on a big table.
+ONE_ROW_CHUNKS = {"job_chunk_size": 1}
+
+
 async def run(app, name: str):
     """One run of a real job, to its end, as `python -m server job` runs it."""
     return await app[JOBS].run_here(name)

@@ -4,9 +4,17 @@ statements: the rows never travel to Python and back one by one.
 A chunk is a range of keys (low, high] holding up to `size` rows that match the job's condition;
 each of the job's statements applies to `key > low AND key <= high AND condition` — an index range
 scan, however far the run has got.
+
+Two chunks are in flight at once on MariaDB: while one transaction waits on a statement the other
+keeps the server's second core busy (expired-reservations over 1M rows: 63 s one at a time, see
+benchmarks/RESULTS.md). Chunks are disjoint key ranges and every statement of a chunk is bounded by
+its range, so they do not depend on each other's order; where two touch the same row (a user's
+event stream, the catalogue version) one waits for the other's commit, and a deadlock the database
+breaks reruns the chunk. SQLite runs one writer at a time anyway: one chunk at a time there.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import Awaitable, Callable, TypeVar
 
@@ -22,6 +30,7 @@ ATTEMPTS = 3
 # MariaDB broke a deadlock (1213) or gave up waiting for a lock (1205): it rolled the chunk's
 # transaction back, and the same chunk run again usually goes through.
 _RETRYABLE = {1213, 1205}
+CHUNKS_IN_FLIGHT = 2            # one per core of this project's 2-core test machine; 3 measured slower
 
 
 async def transaction(db: Database, work: Callable[[AsyncConnection], Awaitable[T]]) -> T:
@@ -46,17 +55,35 @@ async def in_ranges(db: Database, key: sa.Column, where: sa.ColumnElement, *, si
                     handle: Callable[[AsyncConnection, int, int], Awaitable[T]],
                     after_commit: Callable[[T], Awaitable[None]] | None = None) -> None:
     """Call `handle(conn, low, high)` for each chunk of up to `size` rows of `key`'s table matching
-    `where`, in key order, each in its own transaction; then `after_commit` with what it returned
-    (calls to other systems: the seat engine, the poster storage)."""
-    low = 0
-    while True:
-        async def step(conn: AsyncConnection) -> tuple[int, T | None]:
+    `where`, each in its own transaction; then `after_commit` with what it returned (calls to other
+    systems: the seat engine, the poster storage). The first error stops the run: chunks already
+    committed stay done, the one in flight beside it is rolled back."""
+    next_low: int | None = 0
+    cutting = asyncio.Lock()
+
+    async def next_chunk() -> tuple[int, int] | None:
+        """The next range, cut from the committed rows (the handle re-checks `where` in its own
+        transaction, so a row that changed since is simply not touched)."""
+        nonlocal next_low
+        async with cutting:
+            if next_low is None:
+                return None
+            low = next_low
             chunk = sa.select(key.label("k")).where(key > low, where).order_by(key).limit(size).subquery()
-            high, count = (await conn.execute(sa.select(sa.func.max(chunk.c.k), sa.func.count()))).one()
-            return (high, count), (await handle(conn, low, high) if count else None)
-        (high, count), result = await transaction(db, step)
-        if count and after_commit is not None:
-            await after_commit(result)
-        if count < size:
-            return
-        low = high
+            async with db.primary.connect() as conn:
+                high, count = (await conn.execute(sa.select(sa.func.max(chunk.c.k), sa.func.count()))).one()
+            next_low = high if count == size else None
+            return (low, high) if count else None
+
+    async def work() -> None:
+        while (bounds := await next_chunk()) is not None:
+            result = await transaction(db, lambda conn: handle(conn, *bounds))
+            if after_commit is not None:
+                await after_commit(result)
+
+    try:
+        async with asyncio.TaskGroup() as workers:
+            for _ in range(1 if db.dialect == "sqlite" else CHUNKS_IN_FLIGHT):
+                workers.create_task(work())
+    except BaseExceptionGroup as failed:     # the job's record shows the error itself, not a group of one
+        raise failed.exceptions[0] from None
