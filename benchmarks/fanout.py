@@ -16,15 +16,12 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import shutil
-import subprocess
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 
-from benchmarks.common import WORK, api, big_show, fresh_backends, servers
+from benchmarks.common import WORK, api, big_show, fresh_backends, go_loadgen, servers
 from benchmarks.results import cpu_seconds, percentile, record, rss_kib
 from tests.raw_ws import RawSocket
 
@@ -78,11 +75,8 @@ async def drive(ws: aiohttp.ClientWebSocketResponse, seat_ids: list[int], second
 
 def viewers_command() -> list[str]:
     """The Go viewers when Go is installed (cheaper, so the server gets the CPU), else Python's."""
-    if shutil.which("go"):
-        binary = WORK / "viewers-go"
-        subprocess.run(["go", "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "viewers_go", check=True)
-        return [str(binary)]
-    return [sys.executable, "-m", "benchmarks.viewers"]
+    binary = go_loadgen()
+    return [str(binary), "viewers"] if binary else [sys.executable, "-m", "benchmarks.viewers"]
 
 
 async def spawn_viewers(port: int, round_id: int, count: int) -> list[asyncio.subprocess.Process]:
@@ -188,7 +182,7 @@ async def main() -> None:
 One server instance (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE} seat
 changes per second over a WebSocket for {args.seconds:.0f} s; {PROBES} probe viewers parse every frame and
 time each change from the driver's send to its arrival; the other viewers run in {VIEWER_PROCESSES}
-separate processes ({"Go, benchmarks/viewers_go" if "viewers-go" in VIEWERS[0] else "Python, benchmarks/viewers.py"})
+separate processes ({"Go, benchmarks/loadgen_go" if go_loadgen() else "Python, benchmarks/viewers.py"})
 and count bytes. "lost" counts changes some probe never received.
 Targets: 10k viewers p99 ≤ 200 ms, ≤ 30 KiB per viewer.
 

@@ -1,6 +1,7 @@
 """Holds: throughput and latency of hold + release over REST and over the WebSocket, on one
 server instance and on two (MariaDB + Redis). Each user holds its own seat and releases it, in a
-closed loop; the users run in separate load-generator processes (benchmarks/loadgen.py).
+closed loop; the users run in separate load-generator processes (benchmarks/loadgen.py; over the
+WebSocket benchmarks/loadgen_go when Go is installed).
 
     benchmarks/run holds [--seconds 10] [--users 64]
 
@@ -14,15 +15,22 @@ import json
 import sys
 from collections import Counter
 
-from benchmarks.common import api, big_show, fresh_backends, servers
+from benchmarks.common import api, big_show, fresh_backends, go_loadgen, servers
 from benchmarks.results import cpu_seconds, percentile, record
 
 LOAD_PROCESSES = 2
 
 
+def load_command(mode: str) -> list[str]:
+    """Over the WebSocket every user also receives everybody's deltas (64 users: ~250k frames a second):
+    Go reads them for a fraction of the CPU Python needs, CPU the server shares."""
+    binary = go_loadgen() if mode == "ws" else None
+    return [str(binary), "ws-holds"] if binary else [sys.executable, "-m", "benchmarks.loadgen"]
+
+
 async def run_load(specs: list[dict]) -> list[dict]:
     async def one(spec: dict) -> dict:
-        proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "benchmarks.loadgen",
+        proc = await asyncio.create_subprocess_exec(*load_command(spec["mode"]),
                                                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
         out, _ = await proc.communicate(json.dumps(spec).encode())
         return json.loads(out)
@@ -77,8 +85,10 @@ async def main() -> None:
         table.append(f"| {r['instances']} | {r['mode'].upper()} | {r['holds_per_s']:,.0f} | {r['per_instance']:,.0f} | "
                      f"{r['hold_p50']:.1f} ms | {r['hold_p99']:.1f} ms | {r['release_p99']:.1f} ms | "
                      f"{r['server_cpu']:.0%} | {r['failed']} |")
+    ws_generator = ("REST: Python, benchmarks/loadgen.py; WS: Go, benchmarks/loadgen_go, which skips every user's "
+                    "deltas unparsed" if go_loadgen() else "Python, benchmarks/loadgen.py")
     record("holds", f"""
-{args.users} users in {LOAD_PROCESSES} load-generator processes, each holding its own seat of a 2,000-seat
+{args.users} users in {LOAD_PROCESSES} load-generator processes ({ws_generator}), each holding its own seat of a 2,000-seat
 round and releasing it, in a closed loop for {args.seconds:.0f} s (so holds/s counts holds; as many releases
 ran besides). Every hold is a Lua script on Redis plus a JWT check; every instance is one process.
 Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms. All of it — servers, Redis, MariaDB, load

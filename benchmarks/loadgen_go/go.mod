@@ -1,3 +1,3 @@
-module ticketblue/benchmarks/viewers
+module ticketblue/benchmarks/loadgen
 
 go 1.21

@@ -1,17 +1,14 @@
-// Counting seat-map viewers for benchmarks/fanout, in Go so that ten thousand of them cost the
-// load generator little CPU (the Python one in benchmarks/viewers.py competes with the server
-// for the same two cores). Same protocol as benchmarks/viewers.py:
-//
-//	viewers PORT ROUND_ID COUNT   prints "ready <open>", then answers "report" lines on stdin
-//	                              with {"open": n, "bytes": b}; exits on "quit" or end of input.
 package main
+
+// Counting seat-map viewers for benchmarks/fanout (the Python twin is benchmarks/viewers.py):
+//
+//	loadgen viewers PORT ROUND_ID COUNT   prints "ready <open>", then answers "report" lines on stdin
+//	                                      with {"open": n, "bytes": b}; exits on "quit" or end of input.
 
 import (
 	"bufio"
-	"bytes"
 	"encoding/json"
 	"fmt"
-	"net"
 	"os"
 	"strconv"
 	"sync"
@@ -20,38 +17,19 @@ import (
 
 var received, open atomic.Int64
 
-func view(port, round string, ready *sync.WaitGroup, gate chan struct{}) {
+func view(addr, path string, ready *sync.WaitGroup, gate chan struct{}) {
 	gate <- struct{}{}
-	conn, err := net.Dial("tcp", "127.0.0.1:"+port)
-	if err != nil {
-		<-gate
-		ready.Done()
-		return
-	}
-	fmt.Fprintf(conn, "GET /ws/rounds/%s HTTP/1.1\r\nHost: 127.0.0.1\r\nUpgrade: websocket\r\n"+
-		"Connection: Upgrade\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n", round)
-	buf := make([]byte, 64*1024)
-	head := []byte{}
-	for {
-		n, err := conn.Read(buf)
-		if err != nil {
-			<-gate
-			ready.Done()
-			return
-		}
-		head = append(head, buf[:n]...)
-		if end := bytes.Index(head, []byte("\r\n\r\n")); end >= 0 {
-			if bytes.HasPrefix(head, []byte("HTTP/1.1 101")) {
-				open.Add(1)
-			}
-			received.Add(int64(len(head) - end - 4))
-			break
-		}
-	}
+	conn, reader, err := dialSocket(addr, path)
 	<-gate
 	ready.Done()
+	if err != nil {
+		return
+	}
+	defer conn.Close()
+	open.Add(1)
+	buf := make([]byte, 64*1024)
 	for {
-		n, err := conn.Read(buf)
+		n, err := reader.Read(buf) // bytes only: what the viewer is sent, not parsed
 		if err != nil {
 			open.Add(-1)
 			return
@@ -60,14 +38,13 @@ func view(port, round string, ready *sync.WaitGroup, gate chan struct{}) {
 	}
 }
 
-func main() {
-	port, round := os.Args[1], os.Args[2]
-	count, _ := strconv.Atoi(os.Args[3])
+func viewers(port, round, countText string) {
+	count, _ := strconv.Atoi(countText)
 	var ready sync.WaitGroup
 	gate := make(chan struct{}, 200) // connecting at once
 	ready.Add(count)
 	for i := 0; i < count; i++ {
-		go view(port, round, &ready, gate)
+		go view("127.0.0.1:"+port, "/ws/rounds/"+round, &ready, gate)
 	}
 	ready.Wait()
 	fmt.Printf("ready %d\n", open.Load())
