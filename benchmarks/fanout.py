@@ -1,6 +1,6 @@
 """Fan-out: 1k / 5k / 10k viewers on one round while a driver makes 200 seat changes a second.
 
-Measures, per viewer count, on one server instance (MariaDB + Redis):
+Measures, per viewer count, on one server instance and on two sharing the viewers (MariaDB + Redis):
 - change → viewer latency p50/p99: from the driver sending a hold or release to a probe viewer
   receiving the delta that carries it (20 probe viewers, all parsing every frame);
 - frames delivered per second to all viewers (the counting viewers' bytes over the probes'
@@ -9,7 +9,7 @@ Measures, per viewer count, on one server instance (MariaDB + Redis):
 - server CPU use.
 The viewers run in separate processes (benchmarks/viewers.py), the driver and probes in this one.
 
-    benchmarks/run fanout [--counts 1000,5000,10000] [--seconds 15]
+    benchmarks/run fanout [--counts 1000,5000,10000] [--instances 1,2] [--seconds 15]
 """
 from __future__ import annotations
 
@@ -79,11 +79,12 @@ def viewers_command() -> list[str]:
     return [str(binary), "viewers"] if binary else [sys.executable, "-m", "benchmarks.viewers"]
 
 
-async def spawn_viewers(port: int, round_id: int, count: int) -> list[asyncio.subprocess.Process]:
+async def spawn_viewers(ports: list[int], round_id: int, count: int) -> list[asyncio.subprocess.Process]:
+    """VIEWER_PROCESSES processes sharing `count` viewers, each process on one of the ports in turn."""
     share = [count // VIEWER_PROCESSES + (i < count % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)]
-    procs = [await asyncio.create_subprocess_exec(*VIEWERS, str(port), str(round_id), str(n),
+    procs = [await asyncio.create_subprocess_exec(*VIEWERS, str(ports[i % len(ports)]), str(round_id), str(n),
                                                   stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-             for n in share]
+             for i, n in enumerate(share)]
     for proc in procs:
         line = (await asyncio.wait_for(proc.stdout.readline(), 300)).decode().split()
         assert line and line[0] == "ready", line
@@ -100,18 +101,21 @@ async def ask(procs) -> dict:
     return totals
 
 
-async def measure(settings: dict, count: int, seconds: float) -> dict:
-    async with servers(1, max_seats_per_user=1000, **settings) as (server,), api(server) as client:
+async def measure(settings: dict, count: int, seconds: float, instances: int) -> dict:
+    """With two instances the viewers and probes are split between them and the driver talks to the
+    first: half the changes reach half the viewers through Redis from the other instance."""
+    async with servers(instances, max_seats_per_user=1000, **settings) as running, api(running[0]) as client:
         show = await big_show(client)
         round_id, seat_ids = show["round_id"], show["seat_ids"]
         token = await client.token()
         driver = await client.http.ws_connect(f"/ws/rounds/{round_id}?token={token}")
         drain = asyncio.create_task(_drain(driver))
-        probes = [Probe(await RawSocket.connect(server.port, f"/ws/rounds/{round_id}")) for _ in range(PROBES)]
-        rss_before = rss_kib(server.pid)
-        procs = await spawn_viewers(server.port, round_id, count)
-        rss_after = rss_kib(server.pid)
-        before, cpu_before = await ask(procs), cpu_seconds(server.pid)
+        ports = [server.port for server in running]
+        probes = [Probe(await RawSocket.connect(ports[i % instances], f"/ws/rounds/{round_id}")) for i in range(PROBES)]
+        rss_before = sum(rss_kib(server.pid) for server in running)
+        procs = await spawn_viewers(ports, round_id, count)
+        rss_after = sum(rss_kib(server.pid) for server in running)
+        before, cpu_before = await ask(procs), sum(cpu_seconds(server.pid) for server in running)
         load_cpu_before = sum(cpu_seconds(p.pid) for p in procs) + time.process_time()
         frames_before = sum(p.frames for p in probes)
         started = time.monotonic()
@@ -121,7 +125,7 @@ async def measure(settings: dict, count: int, seconds: float) -> dict:
         while not all(last in p.seen for p in probes) and time.monotonic() - started < seconds + 30:
             await asyncio.sleep(0.05)
         elapsed = time.monotonic() - started
-        after, cpu_after = await ask(procs), cpu_seconds(server.pid)
+        after, cpu_after = await ask(procs), sum(cpu_seconds(server.pid) for server in running)
         load_cpu = sum(cpu_seconds(p.pid) for p in procs) + time.process_time() - load_cpu_before
         latencies = [(p.seen[key] - t) * 1000 for p in probes for key, t in sent.items() if key in p.seen]
         missing = sum(1 for p in probes for key in sent if key not in p.seen)
@@ -136,7 +140,7 @@ async def measure(settings: dict, count: int, seconds: float) -> dict:
             p.task.cancel()
     frame_bytes = _frame_bytes(seat_ids)
     delivered = (after["bytes"] - before["bytes"]) / frame_bytes + probe_frames * PROBES
-    return {"viewers": count, "open_at_end": after["open"], "changes": len(sent),
+    return {"viewers": count, "instances": instances, "open_at_end": after["open"], "changes": len(sent),
             "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
             "max_ms": max(latencies) if latencies else float("nan"), "missing": missing,
             "frames_per_s": delivered / elapsed, "deltas_per_probe": probe_frames,
@@ -161,29 +165,33 @@ async def _drain(ws) -> None:
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--counts", default="1000,5000,10000")
+    parser.add_argument("--instances", default="1,2")
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
     global VIEWERS
     WORK.mkdir(exist_ok=True)
     VIEWERS = viewers_command()
     rows = []
-    for count in map(int, args.counts.split(",")):
-        settings = await fresh_backends()
-        result = await measure(settings, count, args.seconds)
-        print(json.dumps(result), flush=True)
-        rows.append(result)
-    table = ["| viewers | p50 latency | p99 latency | max | frames/s delivered | RSS per viewer | server CPU | load generators' CPU | lost |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for instances in map(int, args.instances.split(",")):
+        for count in map(int, args.counts.split(",")):
+            settings = await fresh_backends()
+            result = await measure(settings, count, args.seconds, instances)
+            print(json.dumps(result), flush=True)
+            rows.append(result)
+    table = ["| instances | viewers | p50 latency | p99 latency | max | frames/s delivered | RSS per viewer | server CPU (all instances) | load generators' CPU | lost |",
+             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
-        table.append(f"| {r['viewers']:,} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
+        table.append(f"| {r['instances']} | {r['viewers']:,} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
                      f"{r['frames_per_s']:,.0f} | {r['rss_per_viewer_kib']:.1f} KiB | {r['server_cpu']:.0%} | "
                      f"{r['load_cpu']:.0%} | {r['missing']} |")
     record("fanout", f"""
-One server instance (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE} seat
-changes per second over a WebSocket for {args.seconds:.0f} s; {PROBES} probe viewers parse every frame and
-time each change from the driver's send to its arrival; the other viewers run in {VIEWER_PROCESSES}
-separate processes ({"Go, benchmarks/loadgen_go" if go_loadgen() else "Python, benchmarks/viewers.py"})
-and count bytes. "lost" counts changes some probe never received.
+One server instance, then two (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE}
+seat changes per second over a WebSocket to the first instance for {args.seconds:.0f} s; {PROBES} probe viewers
+parse every frame and time each change from the driver's send to its arrival; the other viewers run in
+{VIEWER_PROCESSES} separate processes ({"Go, benchmarks/loadgen_go" if go_loadgen() else "Python, benchmarks/viewers.py"})
+and count bytes. With two instances the viewers and probes are split evenly between them, so half of
+them hear each change through Redis from the other instance. Everything shares the machine's two cores.
+"lost" counts changes some probe never received.
 Targets: 10k viewers p99 ≤ 200 ms, ≤ 30 KiB per viewer.
 
 {chr(10).join(table)}
