@@ -187,13 +187,15 @@ class Seating:
     # ---- repair -------------------------------------------------------------------------------
     async def repair_recent(self, window_seconds: float) -> int:
         """A process that died between its database commit and its engine call leaves the engine
-        wrong about a seat (held instead of pending, pending instead of free). Rounds whose
-        reservations changed lately are compared with the database and fixed; the database was never
-        wrong, so nothing was sold twice meanwhile. Safe on every instance at once. Returns rounds fixed."""
+        wrong about a seat (held instead of pending, pending instead of free, blocked or not).
+        Rounds whose reservations or blocks changed lately are compared with the database and fixed;
+        the database was never wrong, so nothing was sold twice meanwhile. Safe on every instance at
+        once. Returns rounds fixed."""
         since = utcnow() - timedelta(seconds=window_seconds)
         async with self._db.read_own_writes() as conn:
-            round_ids = (await conn.execute(sa.select(reservations.c.round_id).distinct()
-                                            .where(reservations.c.updated_at >= since))).scalars().all()
+            round_ids = (await conn.execute(sa.union(
+                sa.select(reservations.c.round_id).where(reservations.c.updated_at >= since),
+                sa.select(rounds.c.id).where(rounds.c.blocks_changed_at >= since)))).scalars().all()
         fixed = 0
         for round_id in round_ids:
             for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
@@ -223,12 +225,20 @@ class Seating:
             new = [{"round_id": round_id, "seat_id": s, "created_at": now} for s in seat_ids if s not in already]
             if new:
                 await conn.execute(round_blocks.insert(), new)
+                await self._blocks_changed(conn, round_id)
         await self.engine.block(round_id, seat_ids)
         return seat_ids
 
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
-            await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
-                                                           round_blocks.c.seat_id.in_(seat_ids)))
+            removed = await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
+                                                                     round_blocks.c.seat_id.in_(seat_ids)))
+            if removed.rowcount:
+                await self._blocks_changed(conn, round_id)
         await self.engine.unblock(round_id, seat_ids)
+
+    @staticmethod
+    async def _blocks_changed(conn, round_id: int) -> None:
+        """Marks the round for the repair pass until the engine has surely heard (see repair_recent)."""
+        await conn.execute(rounds.update().where(rounds.c.id == round_id).values(blocks_changed_at=utcnow()))

@@ -1,5 +1,10 @@
 """Seats of a round over REST, on both engines and both databases."""
 import pytest
+import sqlalchemy as sa
+
+from server.app_keys import DATABASE, SERVICES
+from server.db.tables import round_blocks, rounds
+from server.db.types import utcnow
 
 
 @pytest.fixture
@@ -94,3 +99,21 @@ async def test_availability_counts(client, show):
     reply = await client.get(f"/api/rounds/{show['round_id']}/availability")
     assert reply.json == {"total": 15, "available": 12, "held": 2, "sold": 0, "blocked": 1,
                           "by_grade": {"R": {"total": 10, "available": 8}, "S": {"total": 5, "available": 4}}}
+
+
+async def test_blocks_left_half_done_by_a_dead_process_are_repaired_from_the_database(client, app, show):
+    round_id, (s1, s2) = show["round_id"], show["seat_ids"][:2]
+    path = f"/api/rounds/{round_id}/blocks"
+    assert (await client.post(path, token=show["admin"], json={"seat_ids": [s1]})).status == 200
+    # What a process that died right after its commit, before telling the engine, leaves behind: an
+    # unblock of s1 and a block of s2 in the database only, with the round marked as their changes mark it.
+    async with app[DATABASE].begin() as conn:
+        assert (await conn.execute(sa.select(rounds.c.blocks_changed_at).where(rounds.c.id == round_id))).scalar()
+        await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id))
+        await conn.execute(round_blocks.insert().values(round_id=round_id, seat_id=s2, created_at=utcnow()))
+        await conn.execute(rounds.update().where(rounds.c.id == round_id).values(blocks_changed_at=utcnow()))
+    assert [(await statuses(client, round_id))[s] for s in (s1, s2)] == ["blocked", "available"]
+
+    assert await app[SERVICES].seating.repair_recent(window_seconds=60) == 1
+    assert [(await statuses(client, round_id))[s] for s in (s1, s2)] == ["available", "blocked"]
+    assert await app[SERVICES].seating.repair_recent(window_seconds=60) == 0       # in line now

@@ -116,6 +116,9 @@ rounds = sa.Table(
     _fk("performance_id", "performances.id", index=True),
     sa.Column("starts_at", UtcDateTime, nullable=False, index=True),
     _created(),
+    # Set in the transaction that blocks or unblocks seats of the round: the seat-map repair compares
+    # such rounds with the engine, in case the process died before telling the engine.
+    sa.Column("blocks_changed_at", UtcDateTime, index=True),
 )
 
 coupons = sa.Table(
