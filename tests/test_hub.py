@@ -2,7 +2,8 @@
 import asyncio
 import json
 
-from seatmap.hub import Hub
+import seatmap.hub
+from seatmap.hub import GROUPS, Hub
 from tests.test_seat_engine import HOUR, ROUND
 
 SEATS = list(range(1, 21))
@@ -122,4 +123,34 @@ async def test_the_last_viewer_leaving_drops_the_subscription(make_engine):
     assert hub.viewer_count() == 0 and hub.current_seq(ROUND) is None
     await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
     assert viewer.frames.qsize() == 1         # only the snapshot from joining
+    await hub.close()
+
+
+async def test_groups_served_in_turn_each_get_every_delta_in_order(make_engine, monkeypatch):
+    """A step that serves one group at a time (as at ten thousand viewers): viewers joining and
+    asking for snapshots while deltas wait for their group's turn still see one unbroken sequence."""
+    monkeypatch.setattr(seatmap.hub, "SLICE_SECONDS", 0)
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    viewers = []
+    for n in range(1, 31):
+        viewer = Viewer(user_id=n % 4 or None)
+        await hub.join(ROUND, viewer)
+        viewers.append(viewer)
+        await engine.hold(ROUND, n, [n % 20 + 1], ttl_ms=HOUR, limit=8)
+        if n % 3 == 0:
+            viewers[n // 2].push(hub.snapshot_frame(ROUND, viewers[n // 2]))
+        await engine.release(ROUND, n, [n % 20 + 1])
+    final = (await engine.snapshot(ROUND)).seq
+    feed = hub._feeds[ROUND]
+    assert len({id(feed.group_of[v]) for v in viewers}) == GROUPS      # every group in use
+
+    for viewer in viewers:
+        frames = [await viewer.next()]
+        while frames[-1]["seq"] < final:
+            frames.append(await viewer.next())
+        # From its last snapshot on, a viewer's deltas continue it one by one: none skipped or repeated.
+        last = max(i for i, f in enumerate(frames) if f["type"] == "snapshot")
+        seqs = [f["seq"] for f in frames[last:]]
+        assert seqs == list(range(seqs[0], final + 1))
     await hub.close()
