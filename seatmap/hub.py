@@ -55,7 +55,6 @@ class RoundFeed:
     early: list[Delta] = field(default_factory=list)  # deltas that arrived while starting
     groups: list[ViewerGroup] = field(default_factory=lambda: [ViewerGroup() for _ in range(GROUPS)])
     group_of: dict = field(default_factory=dict)     # viewer -> its group
-    dealt: int = 0                                   # viewers dealt into groups so far
     cursor: int = 0                                  # the group the next step starts with
     resyncing: bool = False
     next_send: float = 0.0                           # loop time before which a step waits
@@ -65,8 +64,11 @@ class RoundFeed:
     def viewers(self):
         return self.group_of.keys()
 
+    def next_group(self) -> ViewerGroup:
+        """Where the next viewer goes: the smallest group, so that groups stay even as viewers leave."""
+        return min(self.groups, key=lambda group: len(group.viewers))
+
     def add(self, viewer: Viewer, group: ViewerGroup) -> None:
-        self.dealt += 1
         group.viewers.add(viewer)
         self.group_of[viewer] = group
 
@@ -92,7 +94,7 @@ class Hub:
     async def join(self, round_id: int, viewer: Viewer) -> None:
         """Add a viewer; its first frame is the snapshot its deltas continue from."""
         feed = await self._feed(round_id)
-        group = feed.groups[feed.dealt % GROUPS]
+        group = feed.next_group()
         self._send_group(feed, group)      # what the snapshot already holds must not follow it
         feed.add(viewer, group)
         viewer.push(feed.frame_for(viewer))
@@ -197,10 +199,11 @@ class Hub:
         if self._feeds.get(feed.round_id) is not feed:
             return
         started = loop.time()
+        batches: dict = {}
         for served in range(1, GROUPS + 1):
             group = feed.groups[feed.cursor]
             feed.cursor = (feed.cursor + 1) % GROUPS
-            self._send_group(feed, group)
+            self._send_group(feed, group, batches)
             if loop.time() - started >= SLICE_SECONDS:
                 break
         took = loop.time() - started
@@ -210,21 +213,26 @@ class Hub:
             feed.send_scheduled = True
             loop.call_at(feed.next_send, self._step, feed)
 
-    def _send_group(self, feed: RoundFeed, group: ViewerGroup) -> None:
-        """The group's waiting deltas to its viewers: the shared frames once, own ones per user."""
+    def _send_group(self, feed: RoundFeed, group: ViewerGroup, batches: dict | None = None) -> None:
+        """The group's waiting deltas to its viewers: the shared frames once, own ones per user.
+        `batches` carries them between groups sent to together (a small round's groups all wait for
+        the same deltas), so each batch is still encoded and framed once."""
         deltas, group.outgoing = group.outgoing, []
         if not deltas:
             return
-        shared = Batch([delta_frame(d) for d in deltas])
-        own: dict[int, Batch] = {}
-        involved = {c.user_id for d in deltas for c in d.changes if c.user_id is not None}
+        batches = {} if batches is None else batches
+        span = (deltas[0].seq, deltas[-1].seq)      # consecutive deltas: their first and last name them
+        if span not in batches:
+            batches[span] = (Batch([delta_frame(d) for d in deltas]),
+                             {c.user_id for d in deltas for c in d.changes if c.user_id is not None})
+        shared, involved = batches[span]
         for viewer in group.viewers:
             user = viewer.user_id
             if user is not None and user in involved:
-                batch = own.get(user)
+                batch = batches.get((span, user))
                 if batch is None:
-                    batch = own[user] = Batch([delta_frame(d, user) if d.involves(user) else frame
-                                               for d, frame in zip(deltas, shared.frames)])
+                    batch = batches[(span, user)] = Batch([delta_frame(d, user) if d.involves(user) else frame
+                                                           for d, frame in zip(deltas, shared.frames)])
                 viewer.push_batch(batch)
             else:
                 viewer.push_batch(shared)
@@ -244,8 +252,9 @@ class Hub:
             log.exception("resync of round %s failed; the next gap retries", feed.round_id)
             feed.resyncing = False
             return
+        batches: dict = {}
         for group in feed.groups:    # the old copy's last deltas go before the snapshot
-            self._send_group(feed, group)
+            self._send_group(feed, group, batches)
         feed.snapshot, feed.resyncing = snapshot, False
         early, feed.early = feed.early, []
         for viewer in list(feed.viewers):

@@ -154,3 +154,25 @@ async def test_groups_served_in_turn_each_get_every_delta_in_order(make_engine, 
         seqs = [f["seq"] for f in frames[last:]]
         assert seqs == list(range(seqs[0], final + 1))
     await hub.close()
+
+
+async def test_groups_sent_to_together_share_one_encoded_batch(make_engine):
+    """A small round's groups all wait for the same deltas: one step encodes (and frames) them once."""
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    batches: list = []
+
+    class Recording(Viewer):
+        def push_batch(self, batch) -> None:
+            batches.append(batch)
+            super().push_batch(batch)
+
+    viewers = [Recording() for _ in range(2 * GROUPS)]
+    for viewer in viewers:
+        await hub.join(ROUND, viewer)
+        await viewer.next()
+    await engine.hold(ROUND, 1, [3], ttl_ms=HOUR, limit=8)
+    for viewer in viewers:
+        assert (await viewer.next())["changes"] == [[3, "held"]]
+    assert len(batches) == len(viewers) and len({id(batch) for batch in batches}) == 1
+    await hub.close()
