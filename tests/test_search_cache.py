@@ -17,10 +17,11 @@ from server.search.cache import AnswerCache, CacheUnavailable, MemoryStore, Redi
 from server.search.schemas import CatalogueQuery, CatalogueResults, CatalogueTotals
 from server.search.service import Search
 from server.search.sql import SqlBackend
-from tests.test_search_support import backend_name, make_catalogue, search, synced
+from tests.test_search_support import backend_name, search, synced
 from tests import test_search_support as shared
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
+cat = shared.cat
 
 
 @pytest.fixture(params=["memory", "redis"])
@@ -31,11 +32,6 @@ def cache_store(request) -> dict:
 @pytest.fixture
 def settings_overrides(search_backend, cache_store) -> dict:
     return {**search_backend, **cache_store}
-
-
-@pytest.fixture
-async def cat(client):
-    return await make_catalogue(client)
 
 
 async def cache_counts(client) -> dict[str, float]:

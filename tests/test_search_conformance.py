@@ -6,16 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_search_support import TODAY, backend_name, ids, make_catalogue, search
+from tests.test_search_support import TODAY, backend_name, ids, search
 from tests import test_search_support as shared
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
+cat = shared.cat
 settings_overrides = shared.settings_overrides
-
-
-@pytest.fixture
-async def cat(client):
-    return await make_catalogue(client)
 
 
 async def test_both_backends_are_what_they_say(client, search_backend):

@@ -15,17 +15,15 @@ from server.db.tables import performers
 from server.db.types import utcnow
 from server.search.backend import KINDS
 from tests.instances import ROOT
-from tests.test_search_support import elasticsearch_settings, ids, make_catalogue, search, synced
+from tests.test_search_support import elasticsearch_settings, ids, search, synced
+from tests import test_search_support as shared
+
+cat = shared.cat                          # the catalogue fixture shared by the search tests
 
 
 @pytest.fixture
 def settings_overrides(request) -> dict:
     return elasticsearch_settings(request)
-
-
-@pytest.fixture
-async def cat(client):
-    return await make_catalogue(client)
 
 
 async def index_names(client) -> dict[str, list[str]]:

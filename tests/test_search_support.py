@@ -119,7 +119,8 @@ class Catalogue:
         return performance_id
 
 
-async def make_catalogue(client: ApiClient) -> Catalogue:
+@pytest.fixture
+async def cat(client: ApiClient) -> Catalogue:
     """The catalogue most search tests search in; synced before it is returned."""
     cat = Catalogue(client, await client.token(admin=True))
     await cat.hall("sejong", "세종문화회관 대극장", "서울 종로구 세종대로 175")

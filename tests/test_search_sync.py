@@ -14,16 +14,12 @@ from server.db.tables import outbox
 from server.outbox import SEARCH as SEARCH_CHANNEL, DeliveryFailed, Message
 from server.search.sync import SyncLock, changed, read_version
 from tests.support import eventually
-from tests.test_search_support import ids, make_catalogue, search, synced
+from tests.test_search_support import ids, search, synced
 from tests import test_search_support as shared
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
+cat = shared.cat
 settings_overrides = shared.settings_overrides
-
-
-@pytest.fixture
-async def cat(client):
-    return await make_catalogue(client)
 
 
 async def test_a_performance_update_and_delete(client, cat):
