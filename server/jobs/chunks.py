@@ -70,7 +70,7 @@ async def in_ranges(db: Database, key: sa.Column, where: sa.ColumnElement, *, si
                 return None
             low = next_low
             chunk = sa.select(key.label("k")).where(key > low, where).order_by(key).limit(size).subquery()
-            async with db.primary.connect() as conn:
+            async with db.read_own_writes() as conn:
                 high, count = (await conn.execute(sa.select(sa.func.max(chunk.c.k), sa.func.count()))).one()
             next_low = high if count == size else None
             return (low, high) if count else None
