@@ -135,10 +135,10 @@ def sbin(tool):
     return path
 
 
-def install_mariadb(data, log):
+def install_mariadb(data, user, log):
     """A fresh MariaDB data directory. Its bootstrap failed once in many CI runs, and the reason went
     with the temporary directory: so the errors it logged are shown, and it is tried once more."""
-    cmd = [sbin("mariadb-install-db"), "--no-defaults", f"--datadir={data}", f"--user={getpass.getuser()}",
+    cmd = [sbin("mariadb-install-db"), "--no-defaults", f"--datadir={data}", f"--user={user}",
            "--auth-root-authentication-method=normal", "--skip-test-db"]
     try:
         run(cmd, log)
@@ -155,7 +155,7 @@ def install_mariadb(data, log):
 def start_mysql(tmp):
     port, data, sock, log = PORTS["mysql"], tmp / "mysql", tmp / "mysqld.sock", tmp / "mariadb.log"
     user = getpass.getuser()  # --user=root only works as root; a developer runs as themselves
-    install_mariadb(data, log)
+    install_mariadb(data, user, log)
     proc, _ = spawn(tmp, "mariadbd", [
         sbin("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
         f"--bind-address={HOST}", f"--user={user}", "--skip-name-resolve", f"--log-error={log}",
@@ -201,7 +201,7 @@ def start_mysql_replica(tmp):
     port, data, sock = PORTS["mysql_replica"], tmp / "mysql-replica", tmp / "mysqld-replica.sock"
     log, hold = tmp / "mariadb-replica.log", tmp / "mysql-replica.hold"
     user = getpass.getuser()
-    install_mariadb(data, log)
+    install_mariadb(data, user, log)
     mariadbd = [sbin("mariadbd"), "--no-defaults", f"--datadir={data}", f"--socket={sock}", f"--port={port}",
                 f"--bind-address={HOST}", f"--user={user}", "--skip-name-resolve", f"--log-error={log}",
                 "--innodb-buffer-pool-size=128M", "--max-connections=500", "--innodb-flush-log-at-trx-commit=2",
