@@ -21,11 +21,10 @@ import time
 
 import aiohttp
 
-from benchmarks.common import WORK, api, big_show, fresh_backends, go_loadgen, servers
+from benchmarks.common import api, big_show, fresh_backends, go_loadgen, servers
 from benchmarks.results import cpu_seconds, percentile, record, rss_kib
 from tests.raw_ws import RawSocket
 
-VIEWERS: list[str] = []  # the counting viewers' command (viewers_command)
 RATE = 200              # seat changes per second
 PROBES = 20
 VIEWER_PROCESSES = 2
@@ -82,7 +81,7 @@ def viewers_command() -> list[str]:
 async def spawn_viewers(ports: list[int], round_id: int, count: int) -> list[asyncio.subprocess.Process]:
     """VIEWER_PROCESSES processes sharing `count` viewers, each process on one of the ports in turn."""
     share = [count // VIEWER_PROCESSES + (i < count % VIEWER_PROCESSES) for i in range(VIEWER_PROCESSES)]
-    procs = [await asyncio.create_subprocess_exec(*VIEWERS, str(ports[i % len(ports)]), str(round_id), str(n),
+    procs = [await asyncio.create_subprocess_exec(*viewers_command(), str(ports[i % len(ports)]), str(round_id), str(n),
                                                   stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
              for i, n in enumerate(share)]
     for proc in procs:
@@ -168,9 +167,6 @@ async def main() -> None:
     parser.add_argument("--instances", default="1,2")
     parser.add_argument("--seconds", type=float, default=15)
     args = parser.parse_args()
-    global VIEWERS
-    WORK.mkdir(exist_ok=True)
-    VIEWERS = viewers_command()
     rows = []
     for instances in map(int, args.instances.split(",")):
         for count in map(int, args.counts.split(",")):
