@@ -75,6 +75,14 @@ _WAKE_KEY = "outbox.wake"                 # in a pooled connection's info: chann
 
 
 # ---- writing -----------------------------------------------------------------------------------------
+def routes_of(event: str) -> tuple[str, ...]:
+    """The channels `event` goes to."""
+    routes = ROUTES.get(event) or NOTICE_ROUTES.get(event) or INTERNAL_ROUTES.get(event)
+    if routes is None:
+        raise ValueError(f"unknown outbox event {event!r}")
+    return routes
+
+
 async def enqueue(conn: AsyncConnection, *, event: str, user_id: int | None, payload: Any,
                   channels: Iterable[str] | None = None) -> dict[str, int]:
     """Write one outbox row per channel of `event` (ROUTES, or `channels`) in the caller's open
@@ -83,10 +91,8 @@ async def enqueue(conn: AsyncConnection, *, event: str, user_id: int | None, pay
     `payload` is a dict or a msgspec Struct (see server/notify/messages.py for what mail and Slack
     read). Call it last in the transaction: with an SSE row it locks the user's event stream until
     the commit, so two transactions for one user cannot commit their events out of id order."""
-    routes = ROUTES.get(event) or NOTICE_ROUTES.get(event) or INTERNAL_ROUTES.get(event)
-    if routes is None:
-        raise ValueError(f"unknown outbox event {event!r}")
-    targets = tuple(routes if channels is None else channels)
+    routes = routes_of(event)
+    targets = routes if channels is None else tuple(channels)
     if unknown := set(targets) - set(CHANNELS):
         raise ValueError(f"unknown outbox channels {sorted(unknown)}")
     if user_id is None and TO_A_USER & set(targets):
@@ -112,7 +118,7 @@ async def enqueue_select(conn: AsyncConnection, *, event: str, source: sa.Select
     SELECT per channel however many users. Returns the rows written. Call it last in the
     transaction, like `enqueue`; the users' event streams are locked in user_id order, so two batch
     transactions cannot deadlock over them."""
-    targets = ROUTES.get(event) or NOTICE_ROUTES[event]
+    targets = routes_of(event)
     user_id, payload = source.selected_columns
     # The source's own FROM, WHERE and hints, other columns: no derived table for the planner to
     # merge (and lose a join-order hint with).
