@@ -15,7 +15,7 @@ import weakref
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from handlers.routing import OPTIONAL, authenticate, path_id
+from handlers.routing import OPTIONAL, authenticate, path_id, validation_error
 from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame
 from seatmap.hub import Hub
 from server.app_keys import SERVICES
@@ -181,7 +181,6 @@ async def _command(request: web.Request, round_id: int, viewer: SocketViewer, da
     try:
         command = _decode_command(data)
     except msgspec.DecodeError as exc:
-        from handlers.routing import validation_error
         error = validation_error(exc) if isinstance(exc, msgspec.ValidationError) else \
             ApiError(f"Malformed frame: {exc}", code="invalid_request", details={"fields": []})
         viewer.push(error_frame(error.body()["error"]))
