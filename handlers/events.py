@@ -1,4 +1,4 @@
-"""`GET /api/events`: the caller's notifications as Server-Sent Events (API.md "Notifications")."""
+"""`GET /api/events`: the caller's notifications as Server-Sent Events (docs/API.md "Notifications")."""
 from __future__ import annotations
 
 import logging

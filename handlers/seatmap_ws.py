@@ -1,4 +1,4 @@
-"""`GET /ws/rounds/{round_id}`: the live seat map over a WebSocket (API.md "WebSocket").
+"""`GET /ws/rounds/{round_id}`: the live seat map over a WebSocket (docs/websocket.md).
 
 Frames go straight to a socket while it keeps up; a slow socket never slows the others and never
 grows memory: its backlog is bounded, when that overflows it is sent one fresh snapshot instead,

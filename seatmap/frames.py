@@ -1,4 +1,4 @@
-"""The WebSocket protocol's server frames (API.md), encoded once with msgspec."""
+"""The WebSocket protocol's server frames (docs/websocket.md), encoded once with msgspec."""
 from __future__ import annotations
 
 from typing import Any, Callable

@@ -63,7 +63,7 @@ class Snapshot:
         self.seq = delta.seq
 
     def public(self, all_seat_ids: list[int], viewer_id: int | None) -> dict[str, list[int]]:
-        """Seat ids grouped by what `viewer_id` sees (API.md's WebSocket snapshot)."""
+        """Seat ids grouped by what `viewer_id` sees (docs/websocket.md's WebSocket snapshot)."""
         groups: dict[str, list[int]] = {AVAILABLE: [], HELD: [], SOLD: [], BLOCKED: [], MINE: []}
         for seat_id in all_seat_ids:
             s = self.seats.get(seat_id)

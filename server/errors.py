@@ -1,4 +1,4 @@
-"""Domain errors. Services raise these; the error middleware turns them into API.md's error shape."""
+"""Domain errors. Services raise these; the error middleware turns them into docs/API.md's error shape."""
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,4 @@
-"""Every error leaves in API.md's shape; every request is counted and timed for /metrics."""
+"""Every error leaves in docs/API.md's shape; every request is counted and timed for /metrics."""
 from __future__ import annotations
 
 import logging

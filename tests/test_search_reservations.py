@@ -1,4 +1,4 @@
-"""Admin booking search, GET /api/admin/reservations/search: every filter of API.md, pages, auth and
+"""Admin booking search, GET /api/admin/reservations/search: every filter of docs/API.md, pages, auth and
 bad input, on both backends and both databases. Bookings are made through the public API."""
 from __future__ import annotations
 

@@ -1,1 +1,1 @@
-"""Request and response types of the public API (API.md). OpenAPI is generated from these."""
+"""Request and response types of the public API (docs/API.md). OpenAPI is generated from these."""

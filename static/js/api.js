@@ -1,4 +1,4 @@
-// The public API over fetch: JSON in and out, the bearer token, and errors in API.md's shape.
+// The public API over fetch: JSON in and out, the bearer token, and errors in docs/API.md's shape.
 import { session } from "./session.js";
 
 export class ApiError extends Error {
@@ -40,7 +40,7 @@ export const post = (path, body) => api("POST", path, body ?? {});
 export const patch = (path, body) => api("PATCH", path, body);
 export const del = (path, body) => api("DELETE", path, body);
 
-/** Every item of a paginated list (API.md "Lists"), page by page. */
+/** Every item of a paginated list (docs/API.md "Lists"), page by page. */
 export async function getAll(path, { size = 100, limit = 2000 } = {}) {
   const items = [];
   for (let page = 1; ; page += 1) {

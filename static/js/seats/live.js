@@ -1,4 +1,4 @@
-// The live seat map over the WebSocket (API.md): a snapshot first, then deltas whose seq grows by
+// The live seat map over the WebSocket (docs/websocket.md): a snapshot first, then deltas whose seq grows by
 // exactly one. A gap asks for a snapshot; a dropped connection comes back by itself (backoff with
 // jitter) and sends `resume` with the last seq it applied, so the page catches up without a reload.
 //

@@ -1,6 +1,6 @@
 // The seats of one round and their live states; tells listeners what changed.
 //
-// States (API.md): available, held, sold, blocked, and mine (held by the signed-in user).
+// States (docs/websocket.md): available, held, sold, blocked, and mine (held by the signed-in user).
 // A "change" event carries {changes: [{seat, from, to}]}.
 
 export const STATES = ["available", "mine", "held", "sold", "blocked"];
