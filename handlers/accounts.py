@@ -1,12 +1,12 @@
-"""Sign-up, login (password and Kakao), and the caller's own profile."""
+"""Sign-up, login (password and Kakao), logout, and the caller's own profile and password."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from handlers.routing import USER, Api
 from server.app_keys import SERVICES, SETTINGS, TOKENS
-from server.schemas.accounts import (AdminSignupRequest, LoginRequest, ProfileOut, SignupRequest, TokenOut,
-                                     UserOut)
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
+                                     TokenOut, UserOut)
 from server.schemas.common import Query
 from server.tokens import Principal
 
@@ -32,10 +32,22 @@ async def login(request: web.Request, body: LoginRequest) -> TokenOut:
     return await request.app[SERVICES].accounts.login(body)
 
 
+@api.post("/api/auth/logout", status=204, auth=USER)
+async def logout(request: web.Request, user: Principal) -> None:
+    """End every access token of your account issued so far, on every device."""
+    await request.app[SERVICES].accounts.logout(user.user_id)
+
+
 @api.get("/api/users/me", response=ProfileOut, auth=USER)
 async def me(request: web.Request, user: Principal) -> ProfileOut:
     """The caller's profile."""
     return await request.app[SERVICES].accounts.profile(user.user_id)
+
+
+@api.put("/api/users/me/password", body=PasswordChange, response=TokenOut, auth=USER, errors=(403, 409))
+async def change_password(request: web.Request, body: PasswordChange, user: Principal) -> TokenOut:
+    """Change your password: every earlier token of your account ends; the answer is a new one."""
+    return await request.app[SERVICES].accounts.change_password(user.user_id, body)
 
 
 @api.delete("/api/users/me", status=204, auth=USER)

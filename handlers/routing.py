@@ -5,9 +5,10 @@
     @api.post("/api/halls", body=HallCreate, response=HallOut, status=201, auth=ADMIN)
     async def create_hall(request, body: HallCreate, user: Principal) -> HallOut: ...
 
-The wrapper authenticates, decodes with msgspec (400 with `details.fields` on bad input),
-calls the handler with what it declared, and encodes the result. The same declarations
-generate /openapi.json, so the documentation cannot drift from the code.
+The wrapper authenticates (a signed token of an account that may still use it), decodes with
+msgspec (400 with `details.fields` on bad input), calls the handler with what it declared, and
+encodes the result. The same declarations generate /openapi.json, so the documentation cannot
+drift from the code.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ from typing import Any, Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from server.app_keys import TOKENS
+from server.app_keys import SERVICES, TOKENS
 from server.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from server.tokens import Principal
 
@@ -77,7 +78,7 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     async def handle(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
-        principal = authenticate(request, endpoint.auth, token_in_query=endpoint.token_in_query)
+        principal = await authenticate(request, endpoint.auth, token_in_query=endpoint.token_in_query)
         if "user" in wants:
             kwargs["user"] = principal
         for name in endpoint.path_params:
@@ -102,7 +103,7 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
                         content_type="application/json")
 
 
-def authenticate(request: web.Request, auth: str, *, token_in_query: bool = False) -> Principal | None:
+async def authenticate(request: web.Request, auth: str, *, token_in_query: bool = False) -> Principal | None:
     """The caller, from `Authorization: Bearer` (or `?token=` where browsers cannot set headers)."""
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
@@ -113,9 +114,16 @@ def authenticate(request: web.Request, auth: str, *, token_in_query: bool = Fals
             return None
         raise Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.")
     principal = request.app[TOKENS].verify(token)     # raises Unauthorized
+    await still_valid(request, principal)
     if auth == ADMIN and principal.role != "admin":
         raise Forbidden("This needs an admin account.")
     return principal
+
+
+async def still_valid(request: web.Request, principal: Principal) -> None:
+    """Unauthorized once the account is deleted or the token was ended by a logout or password change;
+    asked again by connections that outlive their first request (each WebSocket hold, each SSE write)."""
+    await request.app[SERVICES].revocation.check(principal)
 
 
 def path_id(request: web.Request, name: str) -> int:

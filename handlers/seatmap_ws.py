@@ -15,12 +15,13 @@ import weakref
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from handlers.routing import OPTIONAL, authenticate, path_id, validation_error
+from handlers.routing import OPTIONAL, authenticate, path_id, still_valid, validation_error
 from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame
 from seatmap.hub import Hub
 from server.app_keys import SERVICES
 from server.errors import ApiError, Unauthorized
 from server.schemas.seating import SeatIds
+from server.tokens import Principal
 
 log = logging.getLogger(__name__)
 WRITE_BUFFER_HIGH = 64 * 1024      # above this a socket is behind: frames wait in its backlog
@@ -150,7 +151,7 @@ class SocketViewer:
 
 async def round_socket(request: web.Request) -> web.WebSocketResponse:
     round_id = path_id(request, "round_id")
-    principal = authenticate(request, OPTIONAL, token_in_query=True)
+    principal = await authenticate(request, OPTIONAL, token_in_query=True)
     services = request.app[SERVICES]
     await services.seating.layout(round_id)              # 404 before the upgrade, in the error shape
     ws = web.WebSocketResponse(heartbeat=25, compress=False, max_msg_size=64 * 1024)
@@ -166,7 +167,7 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
         await services.hub.join(round_id, viewer)
         async for message in ws:
             if message.type == WSMsgType.TEXT:
-                await _command(request, round_id, viewer, message.data)
+                await _command(request, round_id, viewer, principal, message.data)
             elif message.type == WSMsgType.BINARY:
                 viewer.push(error_frame({"code": "invalid_request", "message": "Send text frames.", "details": {}}))
     finally:
@@ -176,7 +177,8 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _command(request: web.Request, round_id: int, viewer: SocketViewer, data: str) -> None:
+async def _command(request: web.Request, round_id: int, viewer: SocketViewer, principal: Principal | None,
+                   data: str) -> None:
     services = request.app[SERVICES]
     try:
         command = _decode_command(data)
@@ -193,8 +195,9 @@ async def _command(request: web.Request, round_id: int, viewer: SocketViewer, da
         await _resume(services.hub, services.seating.engine, round_id, viewer, command.seq)
     else:
         try:
-            if viewer.user_id is None:
+            if principal is None:
                 raise Unauthorized("Sign in to hold seats: connect with ?token=<access_token>.")
+            await still_valid(request, principal)         # the token may have been ended since the connect
             if isinstance(command, Hold):
                 held = await services.seating.hold(round_id, viewer.user_id, command.seat_ids)
                 frame = hold_result_frame(command.req, seat_ids=held.seat_ids, expires_at=held.expires_at)

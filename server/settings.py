@@ -84,6 +84,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                                     "folder (embedded run only; required with MySQL).")] = ""
     jwt_ttl_seconds: Annotated[int, _doc("Lifetime of an access token.", ge=60)] = 3600
     admin_signup_key: Annotated[str, _doc("Key for admin sign-up. Empty: admin sign-up is closed.")] = ""
+    token_check_seconds: Annotated[float, _doc(
+        "How long an instance may trust what it last read of an account (deleted or not, which tokens count) "
+        "before reading it again: a logout, password change or deletion refuses the account's older tokens "
+        "at once on the instance that made it, and on every other within this time.", ge=0, le=60)] = 2
     hold_seconds: Annotated[int, _doc("How long a seat hold lasts.", ge=1)] = 300
     max_seats_per_user: Annotated[int, _doc("Seats one user may hold or have pending per round.", ge=1)] = 8
     seat_repair_seconds: Annotated[float, _doc("How often each instance compares the seat maps of rounds with "
