@@ -5,6 +5,8 @@ from aiohttp import web
 
 from handlers.routing import USER, Api
 from server.app_keys import SERVICES, SETTINGS, TOKENS
+from server.ratelimit import (ADMIN_SIGNUP_PER_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL,
+                              PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS)
 from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
                                      TokenOut, UserOut)
 from server.schemas.common import Query
@@ -14,19 +16,22 @@ api = Api("accounts")
 KAKAO_STATE_SECONDS = 600
 
 
-@api.post("/api/auth/signup", body=SignupRequest, response=UserOut, status=201, errors=(409,))
+@api.post("/api/auth/signup", body=SignupRequest, response=UserOut, status=201, errors=(409,),
+          limits=(SIGNUP_PER_ADDRESS,))
 async def signup(request: web.Request, body: SignupRequest) -> UserOut:
     """Create a user account."""
     return await request.app[SERVICES].accounts.signup(body)
 
 
-@api.post("/api/auth/signup/admin", body=AdminSignupRequest, response=UserOut, status=201, errors=(403, 409))
+@api.post("/api/auth/signup/admin", body=AdminSignupRequest, response=UserOut, status=201, errors=(403, 409),
+          limits=(ADMIN_SIGNUP_PER_ADDRESS,))
 async def signup_admin(request: web.Request, body: AdminSignupRequest) -> UserOut:
     """Create an admin account with the configured admin sign-up key."""
     return await request.app[SERVICES].accounts.signup_admin(body)
 
 
-@api.post("/api/auth/login", body=LoginRequest, response=TokenOut, errors=(401,))
+@api.post("/api/auth/login", body=LoginRequest, response=TokenOut, errors=(401,),
+          limits=(LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL))
 async def login(request: web.Request, body: LoginRequest) -> TokenOut:
     """Exchange email and password for an access token."""
     return await request.app[SERVICES].accounts.login(body)
@@ -44,7 +49,8 @@ async def me(request: web.Request, user: Principal) -> ProfileOut:
     return await request.app[SERVICES].accounts.profile(user.user_id)
 
 
-@api.put("/api/users/me/password", body=PasswordChange, response=TokenOut, auth=USER, errors=(403, 409))
+@api.put("/api/users/me/password", body=PasswordChange, response=TokenOut, auth=USER, errors=(403, 409),
+         limits=(LOGIN_PER_ADDRESS, PASSWORD_CHANGE_PER_ACCOUNT))
 async def change_password(request: web.Request, body: PasswordChange, user: Principal) -> TokenOut:
     """Change your password: every earlier token of your account ends; the answer is a new one."""
     return await request.app[SERVICES].accounts.change_password(user.user_id, body)

@@ -80,9 +80,15 @@ def _operation(e: Endpoint, schema_of: dict[int, Any], components: dict) -> dict
         errors.add(403)
     if e.path_params:
         errors.add(404)
+    if e.limits:
+        errors.add(429)
+        errors.add(503)              # the rate limits' storage (Redis) does not answer
     for status in sorted(errors):
         op["responses"][str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    if e.limits:
+        op["responses"]["429"]["headers"] = {"Retry-After": {
+            "description": "Seconds until the limit has room again", "schema": {"type": "integer", "minimum": 1}}}
     return op
 
 

@@ -15,11 +15,12 @@ import weakref
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from handlers.routing import OPTIONAL, authenticate, path_id, still_valid, validation_error
+from handlers.routing import OPTIONAL, authenticate, path_id, rate_limit, still_valid, validation_error
 from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame
 from seatmap.hub import Hub
 from server.app_keys import SERVICES
 from server.errors import ApiError, Unauthorized
+from server.ratelimit import HOLDS_PER_ACCOUNT, WS_CONNECTS_PER_ACCOUNT, WS_CONNECTS_PER_ADDRESS
 from server.schemas.seating import SeatIds
 from server.tokens import Principal
 
@@ -154,6 +155,7 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     principal = await authenticate(request, OPTIONAL, token_in_query=True)
     services = request.app[SERVICES]
     await services.seating.layout(round_id)              # 404 before the upgrade, in the error shape
+    await rate_limit(request, (WS_CONNECTS_PER_ADDRESS, WS_CONNECTS_PER_ACCOUNT), principal)     # 429, likewise
     ws = web.WebSocketResponse(heartbeat=25, compress=False, max_msg_size=64 * 1024)
     await ws.prepare(request)
     sock = request.transport.get_extra_info("socket") if request.transport else None
@@ -198,6 +200,7 @@ async def _command(request: web.Request, round_id: int, viewer: SocketViewer, pr
             if principal is None:
                 raise Unauthorized("Sign in to hold seats: connect with ?token=<access_token>.")
             await still_valid(request, principal)         # the token may have been ended since the connect
+            await rate_limit(request, (HOLDS_PER_ACCOUNT,), principal)
             if isinstance(command, Hold):
                 held = await services.seating.hold(round_id, viewer.user_id, command.seat_ids)
                 frame = hold_result_frame(command.req, seat_ids=held.seat_ids, expires_at=held.expires_at)

@@ -60,7 +60,8 @@ def build_services(app: web.Application) -> Services:
     storage, zone = app[STORAGE], ZoneInfo(settings.timezone)
     seating = Seating(db, app[SEAT_ENGINE], hold_seconds=settings.hold_seconds,
                       max_seats_per_user=settings.max_seats_per_user, zone=zone)
-    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib,
+                          concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
     coupons = Coupons(db, zone)
     reservations = Reservations(db, seating, coupons, payment_window_seconds=settings.payment_window_seconds,
