@@ -109,13 +109,16 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
 
 
 async def authenticate(request: web.Request, auth: str, *, token_in_query: bool = False) -> Principal | None:
-    """The caller, from `Authorization: Bearer` (or `?token=` where browsers cannot set headers)."""
+    """The caller, from `Authorization: Bearer` (or `?token=` where browsers cannot set headers). A public
+    route looks at no token (its Authorization header may be meant for it, as /metrics' is)."""
+    if auth == PUBLIC:
+        return None
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     if token is None and token_in_query:
         token = request.query.get("token")
     if not token:
-        if auth in (PUBLIC, OPTIONAL):
+        if auth == OPTIONAL:
             return None
         raise Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.")
     principal = request.app[TOKENS].verify(token)     # raises Unauthorized

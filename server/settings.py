@@ -120,6 +120,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "request from one of them is counted against the rightmost X-Forwarded-For address that is not "
         "itself a trusted proxy; from anywhere else, against its own address (X-Forwarded-For ignored). "
         "Empty: no proxy is trusted.")] = ""
+    metrics_token: Annotated[str, _doc(
+        "Bearer token that /metrics requires (Authorization: Bearer <token>). Empty: /metrics is open.")] = ""
     hold_seconds: Annotated[int, _doc("How long a seat hold lasts.", ge=1)] = 300
     max_seats_per_user: Annotated[int, _doc("Seats one user may hold or have pending per round.", ge=1)] = 8
     seat_repair_seconds: Annotated[float, _doc("How often each instance compares the seat maps of rounds with "
@@ -185,7 +187,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
 
 
 SECRET_FIELDS = frozenset({"jwt_secret", "admin_signup_key", "toss_secret_key", "kakao_client_secret",
-                           "slack_webhook_url"})
+                           "slack_webhook_url", "metrics_token"})
 _URL_PASSWORD = re.compile(r"(//[^:/@]+:)[^@]+@")
 
 
