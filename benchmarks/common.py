@@ -16,6 +16,7 @@ from sqlalchemy.engine import make_url
 
 from server.db.database import Database
 from server.db.migrate import upgrade
+from server.ratelimit import LIMITS
 from tests.instances import ServerProcess, start_instances
 from tests.support import ADMIN_KEY, ApiClient, make_round
 
@@ -59,6 +60,11 @@ async def fresh_backends(database: str = "ticketblue_bench") -> dict[str, str]:
         await client.flushdb()
     return {"database_url": database_url, "redis_url": redis_url, "admin_signup_key": ADMIN_KEY,
             "password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
+
+
+def rate_limits_off() -> dict[str, str]:
+    """Settings with every rate limit empty (off): the server as it was before it had them."""
+    return {f"rate_limit_{limit.setting}": "" for limit in LIMITS}
 
 
 @asynccontextmanager

@@ -1,12 +1,14 @@
-"""Sign-up, login (password and Kakao), and the caller's own profile."""
+"""Sign-up, login (password and Kakao), logout, and the caller's own profile and password."""
 from __future__ import annotations
 
 from aiohttp import web
 
 from handlers.routing import USER, Api
 from server.app_keys import SERVICES, SETTINGS, TOKENS
-from server.schemas.accounts import (AdminSignupRequest, LoginRequest, ProfileOut, SignupRequest, TokenOut,
-                                     UserOut)
+from server.ratelimit import (ADMIN_SIGNUP_PER_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL,
+                              PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS)
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
+                                     TokenOut, UserOut)
 from server.schemas.common import Query
 from server.tokens import Principal
 
@@ -14,28 +16,44 @@ api = Api("accounts")
 KAKAO_STATE_SECONDS = 600
 
 
-@api.post("/api/auth/signup", body=SignupRequest, response=UserOut, status=201, errors=(409,))
+@api.post("/api/auth/signup", body=SignupRequest, response=UserOut, status=201, errors=(409,),
+          limits=(SIGNUP_PER_ADDRESS,))
 async def signup(request: web.Request, body: SignupRequest) -> UserOut:
     """Create a user account."""
     return await request.app[SERVICES].accounts.signup(body)
 
 
-@api.post("/api/auth/signup/admin", body=AdminSignupRequest, response=UserOut, status=201, errors=(403, 409))
+@api.post("/api/auth/signup/admin", body=AdminSignupRequest, response=UserOut, status=201, errors=(403, 409),
+          limits=(ADMIN_SIGNUP_PER_ADDRESS,))
 async def signup_admin(request: web.Request, body: AdminSignupRequest) -> UserOut:
     """Create an admin account with the configured admin sign-up key."""
     return await request.app[SERVICES].accounts.signup_admin(body)
 
 
-@api.post("/api/auth/login", body=LoginRequest, response=TokenOut, errors=(401,))
+@api.post("/api/auth/login", body=LoginRequest, response=TokenOut, errors=(401,),
+          limits=(LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL))
 async def login(request: web.Request, body: LoginRequest) -> TokenOut:
     """Exchange email and password for an access token."""
     return await request.app[SERVICES].accounts.login(body)
+
+
+@api.post("/api/auth/logout", status=204, auth=USER)
+async def logout(request: web.Request, user: Principal) -> None:
+    """End every access token of your account issued so far, on every device."""
+    await request.app[SERVICES].accounts.logout(user.user_id)
 
 
 @api.get("/api/users/me", response=ProfileOut, auth=USER)
 async def me(request: web.Request, user: Principal) -> ProfileOut:
     """The caller's profile."""
     return await request.app[SERVICES].accounts.profile(user.user_id)
+
+
+@api.put("/api/users/me/password", body=PasswordChange, response=TokenOut, auth=USER, errors=(403, 409),
+         limits=(LOGIN_PER_ADDRESS, PASSWORD_CHANGE_PER_ACCOUNT))
+async def change_password(request: web.Request, body: PasswordChange, user: Principal) -> TokenOut:
+    """Change your password: every earlier token of your account ends; the answer is a new one."""
+    return await request.app[SERVICES].accounts.change_password(user.user_id, body)
 
 
 @api.delete("/api/users/me", status=204, auth=USER)

@@ -5,6 +5,7 @@ from aiohttp import web
 
 from handlers.routing import ADMIN, USER, Api
 from server.app_keys import SERVICES
+from server.ratelimit import COUPON_ISSUE_PER_ACCOUNT
 from server.schemas.common import Page, PageQuery
 from server.schemas.coupons import CouponCreate, CouponOut, IssuedCouponOut
 from server.tokens import Principal
@@ -24,7 +25,8 @@ async def list_coupons(request: web.Request, query: PageQuery) -> Page[CouponOut
     return await request.app[SERVICES].coupons.list_issuable(query)
 
 
-@api.post("/api/coupons/{coupon_id}/issue", response=IssuedCouponOut, status=201, auth=USER, errors=(404, 409))
+@api.post("/api/coupons/{coupon_id}/issue", response=IssuedCouponOut, status=201, auth=USER, errors=(404, 409),
+          limits=(COUPON_ISSUE_PER_ACCOUNT,))
 async def issue_coupon(request: web.Request, coupon_id: int, user: Principal) -> IssuedCouponOut:
     """Take one, first come, first served: 409 `sold_out` when none are left, `already_issued` if you
     have one. Apply it with `coupon_id` when reserving."""

@@ -19,10 +19,14 @@ _STATUS_TEXT = {400: "Invalid request", 401: "Not signed in", 403: "Not allowed"
 SWAGGER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ticket Blue API</title>
 <link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
-<body><div id="swagger-ui"></div>
+<body><div id="swagger-ui" data-spec="/openapi.json"></div>
 <script src="/docs/static/swagger-ui-bundle.js"></script>
-<script>window.ui = SwaggerUIBundle({url: "/openapi.json", dom_id: "#swagger-ui", deepLinking: true});</script>
+<script src="/docs/init.js"></script>
 </body></html>"""
+# A file of its own, not inline: the Content-Security-Policy allows no inline scripts.
+SWAGGER_INIT = """const root = document.getElementById("swagger-ui");
+window.ui = SwaggerUIBundle({url: root.dataset.spec, domNode: root, deepLinking: true});
+"""
 
 
 def openapi(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
@@ -80,9 +84,15 @@ def _operation(e: Endpoint, schema_of: dict[int, Any], components: dict) -> dict
         errors.add(403)
     if e.path_params:
         errors.add(404)
+    if e.limits:
+        errors.add(429)
+        errors.add(503)              # the rate limits' storage (Redis) does not answer
     for status in sorted(errors):
         op["responses"][str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
+    if e.limits:
+        op["responses"]["429"]["headers"] = {"Retry-After": {
+            "description": "Seconds until the limit has room again", "schema": {"type": "integer", "minimum": 1}}}
     return op
 
 
@@ -95,6 +105,10 @@ def setup(app: web.Application, endpoints: list[Endpoint], version: str) -> None
     async def docs(request: web.Request) -> web.Response:
         return web.Response(text=SWAGGER_PAGE, content_type="text/html")
 
+    async def docs_init(request: web.Request) -> web.Response:
+        return web.Response(text=SWAGGER_INIT, content_type="text/javascript")
+
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
+    app.router.add_get("/docs/init.js", docs_init)
     app.router.add_static("/docs/static", SWAGGER_STATIC)

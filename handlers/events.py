@@ -8,9 +8,9 @@ from typing import Annotated
 import msgspec
 from aiohttp import web
 
-from handlers.routing import USER, Api
+from handlers.routing import USER, Api, still_valid
 from server.app_keys import SERVICES
-from server.errors import InvalidRequest
+from server.errors import InvalidRequest, Unauthorized
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
@@ -25,7 +25,9 @@ class EventsQuery(msgspec.Struct, kw_only=True):
 
 @api.get("/api/events", query=EventsQuery, auth=USER, token_in_query=True)
 async def stream_events(request: web.Request, query: EventsQuery, user: Principal) -> web.StreamResponse:
-    """Your notifications (text/event-stream): what you missed after `Last-Event-ID`, then live events."""
+    """Your notifications (text/event-stream): what you missed after `Last-Event-ID`, then live events.
+    The stream ends once the token no longer counts (logout, password change, account deleted): it is
+    asked before every event and every heartbeat."""
     last_event_id = _last_event_id(request, query)
     response = web.StreamResponse(headers={"Content-Type": "text/event-stream; charset=utf-8",
                                            "Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
@@ -34,9 +36,12 @@ async def stream_events(request: web.Request, query: EventsQuery, user: Principa
         try:
             async with aclosing(stream):
                 async for chunk in stream:
+                    await still_valid(request, user)
                     await response.write(chunk)
         except ConnectionError:
             pass                      # the client went away
+        except Unauthorized:
+            pass                      # the token was ended: so is the stream (a reconnect gets 401)
         except Exception:             # the response has started: all we can do is end it; the client resumes
             log.exception("event stream of user %s failed", user.user_id)
     return response

@@ -1,11 +1,14 @@
 """Liveness, readiness and Prometheus metrics."""
 from __future__ import annotations
 
+import hmac
+
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from handlers.routing import Api, json_response
-from server.app_keys import SERVICES
+from server.app_keys import SERVICES, SETTINGS
+from server.errors import Unauthorized
 from server.middleware import METRICS
 from server.schemas.common import Status
 
@@ -31,7 +34,13 @@ async def readyz(request: web.Request) -> web.Response:
                          status=200 if ready else 503)
 
 
-@api.get("/metrics", summary="Prometheus metrics (text format)")
+@api.get("/metrics", summary="Prometheus metrics (text format); with TICKETBLUE_METRICS_TOKEN set, only "
+                              "with `Authorization: Bearer <it>`", errors=(401,))
 async def metrics(request: web.Request) -> web.Response:
+    token = request.app[SETTINGS].metrics_token
+    if token and not hmac.compare_digest(request.headers.get("Authorization", "").encode(),
+                                         f"Bearer {token}".encode()):
+        raise Unauthorized("/metrics needs `Authorization: Bearer <TICKETBLUE_METRICS_TOKEN>`.",
+                           headers={"WWW-Authenticate": "Bearer"})
     body = generate_latest(request.app[METRICS].registry)
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

@@ -5,9 +5,11 @@
     @api.post("/api/halls", body=HallCreate, response=HallOut, status=201, auth=ADMIN)
     async def create_hall(request, body: HallCreate, user: Principal) -> HallOut: ...
 
-The wrapper authenticates, decodes with msgspec (400 with `details.fields` on bad input),
-calls the handler with what it declared, and encodes the result. The same declarations
-generate /openapi.json, so the documentation cannot drift from the code.
+The wrapper authenticates (a signed token of an account that may still use it), decodes with
+msgspec (400 with `details.fields` on bad input), counts the request against the rate limits it
+declared (`limits=(LOGIN_PER_ADDRESS, ...)`, 429), calls the handler with what it declared, and
+encodes the result. The same declarations generate /openapi.json, so the documentation cannot
+drift from the code.
 """
 from __future__ import annotations
 
@@ -19,8 +21,9 @@ from typing import Any, Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from server.app_keys import TOKENS
+from server.app_keys import RATE_LIMITS, SERVICES, TOKENS
 from server.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
+from server.ratelimit import ACCOUNT, ADDRESS, EMAIL, Limit, email_key
 from server.tokens import Principal
 
 PUBLIC, OPTIONAL, USER, ADMIN = "public", "optional", "user", "admin"
@@ -41,6 +44,7 @@ class Endpoint:
     response: Any = None
     status: int = 200
     errors: tuple[int, ...] = ()
+    limits: tuple[Limit, ...] = ()       # counted after authentication and decoding, before the handler
     token_in_query: bool = False
     content_type: str | None = None      # for non-JSON bodies (multipart uploads)
     tag: str = ""
@@ -77,15 +81,17 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     async def handle(request: web.Request) -> web.StreamResponse:
         kwargs: dict[str, Any] = {}
-        principal = authenticate(request, endpoint.auth, token_in_query=endpoint.token_in_query)
+        principal = await authenticate(request, endpoint.auth, token_in_query=endpoint.token_in_query)
         if "user" in wants:
             kwargs["user"] = principal
         for name in endpoint.path_params:
             kwargs[name] = path_id(request, name)
         if endpoint.query is not None:
             kwargs["query"] = decode_query(request, endpoint.query)
+        body = None
         if endpoint.body is not None:
-            kwargs["body"] = await decode_body(request, endpoint.body)
+            body = kwargs["body"] = await decode_body(request, endpoint.body)
+        await rate_limit(request, endpoint.limits, principal, body)
         result = await endpoint.handler(request, **kwargs)
         if isinstance(result, web.StreamResponse):
             return result
@@ -102,20 +108,44 @@ def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | Non
                         content_type="application/json")
 
 
-def authenticate(request: web.Request, auth: str, *, token_in_query: bool = False) -> Principal | None:
-    """The caller, from `Authorization: Bearer` (or `?token=` where browsers cannot set headers)."""
+async def authenticate(request: web.Request, auth: str, *, token_in_query: bool = False) -> Principal | None:
+    """The caller, from `Authorization: Bearer` (or `?token=` where browsers cannot set headers). A public
+    route looks at no token (its Authorization header may be meant for it, as /metrics' is)."""
+    if auth == PUBLIC:
+        return None
     header = request.headers.get("Authorization", "")
     token = header[7:].strip() if header[:7].lower() == "bearer " else None
     if token is None and token_in_query:
         token = request.query.get("token")
     if not token:
-        if auth in (PUBLIC, OPTIONAL):
+        if auth == OPTIONAL:
             return None
         raise Unauthorized("Sign in first: send `Authorization: Bearer <access_token>`.")
     principal = request.app[TOKENS].verify(token)     # raises Unauthorized
+    await still_valid(request, principal)
     if auth == ADMIN and principal.role != "admin":
         raise Forbidden("This needs an admin account.")
     return principal
+
+
+async def still_valid(request: web.Request, principal: Principal) -> None:
+    """Unauthorized once the account is deleted or the token was ended by a logout or password change;
+    asked again by connections that outlive their first request (each WebSocket hold, each SSE write)."""
+    await request.app[SERVICES].revocation.check(principal)
+
+
+async def rate_limit(request: web.Request, limits: tuple[Limit, ...], principal: Principal | None,
+                     body: Any = None) -> None:
+    """Count this request against each of `limits` (429 `rate_limited` when one is used up). A
+    per-account limit does not apply to an anonymous caller; a per-e-mail one counts `body.email`."""
+    rate_limits = request.app[RATE_LIMITS]
+    for limit in limits:
+        if limit.per == ADDRESS:
+            await rate_limits.hit(limit, rate_limits.address(request))
+        elif limit.per == ACCOUNT and principal is not None:
+            await rate_limits.hit(limit, principal.user_id)
+        elif limit.per == EMAIL:
+            await rate_limits.hit(limit, email_key(body.email))
 
 
 def path_id(request: web.Request, name: str) -> int:

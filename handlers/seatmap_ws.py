@@ -15,12 +15,14 @@ import weakref
 import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
-from handlers.routing import OPTIONAL, authenticate, path_id, validation_error
+from handlers.routing import OPTIONAL, authenticate, path_id, rate_limit, still_valid, validation_error
 from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame
 from seatmap.hub import Hub
 from server.app_keys import SERVICES
 from server.errors import ApiError, Unauthorized
+from server.ratelimit import HOLDS_PER_ACCOUNT, WS_CONNECTS_PER_ACCOUNT, WS_CONNECTS_PER_ADDRESS
 from server.schemas.seating import SeatIds
+from server.tokens import Principal
 
 log = logging.getLogger(__name__)
 WRITE_BUFFER_HIGH = 64 * 1024      # above this a socket is behind: frames wait in its backlog
@@ -150,9 +152,10 @@ class SocketViewer:
 
 async def round_socket(request: web.Request) -> web.WebSocketResponse:
     round_id = path_id(request, "round_id")
-    principal = authenticate(request, OPTIONAL, token_in_query=True)
+    principal = await authenticate(request, OPTIONAL, token_in_query=True)
     services = request.app[SERVICES]
     await services.seating.layout(round_id)              # 404 before the upgrade, in the error shape
+    await rate_limit(request, (WS_CONNECTS_PER_ADDRESS, WS_CONNECTS_PER_ACCOUNT), principal)     # 429, likewise
     ws = web.WebSocketResponse(heartbeat=25, compress=False, max_msg_size=64 * 1024)
     await ws.prepare(request)
     sock = request.transport.get_extra_info("socket") if request.transport else None
@@ -166,7 +169,7 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
         await services.hub.join(round_id, viewer)
         async for message in ws:
             if message.type == WSMsgType.TEXT:
-                await _command(request, round_id, viewer, message.data)
+                await _command(request, round_id, viewer, principal, message.data)
             elif message.type == WSMsgType.BINARY:
                 viewer.push(error_frame({"code": "invalid_request", "message": "Send text frames.", "details": {}}))
     finally:
@@ -176,7 +179,8 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     return ws
 
 
-async def _command(request: web.Request, round_id: int, viewer: SocketViewer, data: str) -> None:
+async def _command(request: web.Request, round_id: int, viewer: SocketViewer, principal: Principal | None,
+                   data: str) -> None:
     services = request.app[SERVICES]
     try:
         command = _decode_command(data)
@@ -193,8 +197,10 @@ async def _command(request: web.Request, round_id: int, viewer: SocketViewer, da
         await _resume(services.hub, services.seating.engine, round_id, viewer, command.seq)
     else:
         try:
-            if viewer.user_id is None:
+            if principal is None:
                 raise Unauthorized("Sign in to hold seats: connect with ?token=<access_token>.")
+            await still_valid(request, principal)         # the token may have been ended since the connect
+            await rate_limit(request, (HOLDS_PER_ACCOUNT,), principal)
             if isinstance(command, Hold):
                 held = await services.seating.hold(round_id, viewer.user_id, command.seat_ids)
                 frame = hold_result_frame(command.req, seat_ids=held.seat_ids, expires_at=held.expires_at)

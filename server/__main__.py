@@ -84,7 +84,8 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from server.logs import configure
+    configure(settings.log_level)        # every handler redacts ?token= values
     log = logging.getLogger("server")
     command = args.command or "serve"
     if command == "job":

@@ -1,4 +1,4 @@
-"""Accounts: sign-up, login, profile and soft delete."""
+"""Accounts: sign-up, login, logout, password change, profile and soft delete."""
 from __future__ import annotations
 
 import hmac
@@ -11,7 +11,9 @@ from server.db.tables import users
 from server.db.types import utcnow
 from server.errors import Conflict, Forbidden, Unauthorized
 from server.passwords import Passwords
-from server.schemas.accounts import AdminSignupRequest, LoginRequest, ProfileOut, SignupRequest, TokenOut, UserOut
+from server.revocation import Revocation
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
+                                     TokenOut, UserOut)
 from server.tokens import Tokens
 
 BAD_LOGIN = "Wrong email or password."     # the same for both, so emails cannot be probed
@@ -22,10 +24,12 @@ def normalize_email(email: str) -> str:
 
 
 class Accounts:
-    def __init__(self, db: Database, passwords: Passwords, tokens: Tokens, admin_signup_key: str):
+    def __init__(self, db: Database, passwords: Passwords, tokens: Tokens, revocation: Revocation,
+                 admin_signup_key: str):
         self._db = db
         self._passwords = passwords
         self._tokens = tokens
+        self._revocation = revocation
         self._admin_key = admin_signup_key
 
     async def signup(self, request: SignupRequest, *, role: str = "user") -> UserOut:
@@ -47,12 +51,39 @@ class Accounts:
 
     async def login(self, request: LoginRequest) -> TokenOut:
         async with self._db.read_own_writes() as conn:
-            row = (await conn.execute(sa.select(users.c.id, users.c.password_hash, users.c.role)
+            row = (await conn.execute(sa.select(users.c.id, users.c.password_hash, users.c.role, users.c.token_version)
                                       .where(users.c.email == normalize_email(request.email)))).first()
         if not await self._passwords.verify(row.password_hash if row else None, request.password):
             raise Unauthorized(BAD_LOGIN)
         await self._record_login(row.id)
-        return self.token_for(row.id, row.role)
+        return self._token_for(row.id, row.role, row.token_version)
+
+    async def logout(self, user_id: int) -> None:
+        """Ends every token of the account issued so far (on every device)."""
+        async with self._db.begin() as conn:
+            await conn.execute(users.update().where(users.c.id == user_id)
+                               .values(token_version=users.c.token_version + 1))
+        self._revocation.forget(user_id)
+
+    async def change_password(self, user_id: int, request: PasswordChange) -> TokenOut:
+        """Ends every earlier token of the account; the answer is a fresh one for the caller."""
+        async with self._db.read_own_writes() as conn:
+            row = (await conn.execute(sa.select(users.c.password_hash, users.c.role)
+                                      .where(users.c.id == user_id, users.c.status != "deleted"))).first()
+        if row is None:
+            raise Unauthorized("This account no longer exists.")
+        if row.password_hash is None:
+            raise Conflict("This account signs in with Kakao and has no password to change.", code="invalid_state")
+        if not await self._passwords.verify(row.password_hash, request.current_password):
+            raise Forbidden("The current password is wrong.", details={"fields": ["current_password"]})
+        new_hash = await self._passwords.hash(request.new_password)
+        async with self._db.begin() as conn:
+            await conn.execute(users.update().where(users.c.id == user_id).values(
+                password_hash=new_hash, token_version=users.c.token_version + 1))
+            version = (await conn.execute(sa.select(users.c.token_version)
+                                          .where(users.c.id == user_id))).scalar_one()
+        self._revocation.forget(user_id)
+        return self._token_for(user_id, row.role, version)
 
     async def _record_login(self, user_id: int) -> None:
         """A login re-activates a dormant account."""
@@ -60,8 +91,9 @@ class Accounts:
             await conn.execute(users.update().where(users.c.id == user_id).values(
                 last_login_at=utcnow(), status="active", dormant_at=None))
 
-    def token_for(self, user_id: int, role: str) -> TokenOut:
-        return TokenOut(access_token=self._tokens.issue(user_id, role), expires_in=self._tokens.ttl_seconds)
+    def _token_for(self, user_id: int, role: str, token_version: int) -> TokenOut:
+        return TokenOut(access_token=self._tokens.issue(user_id, role, token_version),
+                        expires_in=self._tokens.ttl_seconds)
 
     async def profile(self, user_id: int) -> ProfileOut:
         async with self._db.read_own_writes() as conn:
@@ -80,6 +112,7 @@ class Accounts:
                 users.update().where(users.c.id == user_id, users.c.status != "deleted").ordered_values(
                     (users.c.deleted_email, users.c.email), (users.c.email, None), (users.c.kakao_id, None),
                     (users.c.password_hash, None), (users.c.status, "deleted"), (users.c.deleted_at, utcnow())))
+        self._revocation.forget(user_id)
         if result.rowcount == 0:
             raise Unauthorized("This account no longer exists.")
 
@@ -87,11 +120,10 @@ class Accounts:
         """Kakao login: the linked account, else the account with the same verified email, else a new one."""
         email = normalize_email(email) if email else None
         async with self._db.begin() as conn:
-            row = (await conn.execute(sa.select(users.c.id, users.c.role)
-                                      .where(users.c.kakao_id == kakao_id))).first()
+            account = sa.select(users.c.id, users.c.role, users.c.token_version)
+            row = (await conn.execute(account.where(users.c.kakao_id == kakao_id))).first()
             if row is None and email and email_verified:
-                row = (await conn.execute(sa.select(users.c.id, users.c.role)
-                                          .where(users.c.email == email))).first()
+                row = (await conn.execute(account.where(users.c.email == email))).first()
                 if row is not None:
                     await conn.execute(users.update().where(users.c.id == row.id).values(kakao_id=kakao_id))
             if row is None:
@@ -100,8 +132,8 @@ class Accounts:
                 result = await conn.execute(users.insert().values(
                     email=None if taken else email, name=name[:100] or "Kakao user", role="user",
                     status="active", kakao_id=kakao_id, created_at=utcnow()))
-                user_id, role = result.inserted_primary_key[0], "user"
+                user_id, role, version = result.inserted_primary_key[0], "user", 0
             else:
-                user_id, role = row.id, row.role
+                user_id, role, version = row.id, row.role, row.token_version
         await self._record_login(user_id)
-        return self.token_for(user_id, role)
+        return self._token_for(user_id, role, version)

@@ -7,7 +7,8 @@ import handlers
 from server import resources
 from server.app_keys import HEALTH, SETTINGS, TOKENS
 from server.health import Health
-from server.middleware import METRICS, HttpMetrics, errors
+from server.middleware import METRICS, HttpMetrics, errors, security_headers
+from server.ratelimit import rate_limits
 from server.settings import Settings
 from server.tokens import Tokens
 
@@ -20,5 +21,7 @@ def create_app(settings: Settings) -> web.Application:
     app[HEALTH] = Health()
     app[TOKENS] = Tokens(settings.jwt_secret, settings.jwt_ttl_seconds)
     app.cleanup_ctx.extend(resources.ALL)
+    app.cleanup_ctx.append(rate_limits)
+    app.on_response_prepare.append(security_headers(settings))
     handlers.setup(app)
     return app

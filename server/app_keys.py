@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from server.jobs.service import Jobs
     from server.payments.sandbox import TossSandbox
     from server.payments.toss import TossPayments
+    from server.ratelimit import RateLimits
     from server.search.service import Search
     from server.services import Services
 
@@ -40,3 +41,4 @@ TOSS_SANDBOX: web.AppKey["TossSandbox"] = web.AppKey("toss_sandbox")   # only wh
 SERVICES: web.AppKey["Services"] = web.AppKey("services")
 SEARCH: web.AppKey["Search"] = web.AppKey("search")    # Elasticsearch or SQL, with its cache and outbox channel
 JOBS: web.AppKey["Jobs"] = web.AppKey("jobs")          # the batch jobs: runner, schedule, run records
+RATE_LIMITS: web.AppKey["RateLimits"] = web.AppKey("rate_limits")    # server/ratelimit.py

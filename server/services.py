@@ -24,6 +24,7 @@ from server.payments.sandbox import TossSandbox
 from server.payments.toss import TossPayments
 from server.posters import Posters
 from server.reservations import Reservations
+from server.revocation import Revocation
 from server.reviews import Reviews
 from server.search.service import Search
 from server.seating import Seating
@@ -33,6 +34,7 @@ from seatmap.hub import Hub
 @dataclass
 class Services:
     accounts: Accounts
+    revocation: Revocation
     kakao: Kakao
     health: Health
     halls: Halls
@@ -58,12 +60,15 @@ def build_services(app: web.Application) -> Services:
     storage, zone = app[STORAGE], ZoneInfo(settings.timezone)
     seating = Seating(db, app[SEAT_ENGINE], hold_seconds=settings.hold_seconds,
                       max_seats_per_user=settings.max_seats_per_user, zone=zone)
-    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
+    passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib,
+                          concurrency=settings.password_hash_concurrency)
+    revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
     coupons = Coupons(db, zone)
     reservations = Reservations(db, seating, coupons, payment_window_seconds=settings.payment_window_seconds,
                                 zone=zone)
     return Services(
-        accounts=Accounts(db, passwords, app[TOKENS], settings.admin_signup_key),
+        accounts=Accounts(db, passwords, app[TOKENS], revocation, settings.admin_signup_key),
+        revocation=revocation,
         kakao=Kakao(http, client_id=settings.kakao_client_id, client_secret=settings.kakao_client_secret,
                     auth_url=settings.kakao_auth_url, api_url=settings.kakao_api_url),
         health=app[HEALTH],

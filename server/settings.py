@@ -4,12 +4,14 @@ Each field's ``Meta(description=...)`` is the single source for ``--help`` and t
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Literal
 
+import limits
 import msgspec
 
 PREFIX = "TICKETBLUE_"
@@ -84,6 +86,42 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
                                     "folder (embedded run only; required with MySQL).")] = ""
     jwt_ttl_seconds: Annotated[int, _doc("Lifetime of an access token.", ge=60)] = 3600
     admin_signup_key: Annotated[str, _doc("Key for admin sign-up. Empty: admin sign-up is closed.")] = ""
+    token_check_seconds: Annotated[float, _doc(
+        "How long an instance may trust what it last read of an account (deleted or not, which tokens count) "
+        "before reading it again: a logout, password change or deletion refuses the account's older tokens "
+        "at once on the instance that made it, and on every other within this time.", ge=0, le=60)] = 2
+    password_hash_concurrency: Annotated[int, _doc(
+        "Most password hashes computed at once (login, sign-up, password change); more wait their turn, so "
+        "a flood of logins cannot take every core. 0: the number of CPUs.", ge=0)] = 0
+    rate_limit_strategy: Annotated[Literal["moving-window", "sliding-window-counter", "fixed-window"], _doc(
+        "How the rate limits count (the `limits` library's strategies): moving-window is exact; the others "
+        "keep less per key. Counts live in Redis when TICKETBLUE_REDIS_URL is set (shared by all instances), "
+        "else in this process.")] = "moving-window"
+    rate_limit_login_per_address: Annotated[str, _doc(
+        "Logins from one client address, as `limits` rates separated by `;` (10/minute;100/hour). Empty: "
+        "no limit. Over a limit the answer is 429 rate_limited with Retry-After.")] = "30/minute;300/hour"
+    rate_limit_password_per_account: Annotated[str, _doc(
+        "Password attempts against one account, from any address: logins, counted per e-mail address, and "
+        "password changes, counted per account.")] = "10/minute;50/hour"
+    rate_limit_signup_per_address: Annotated[str, _doc("Sign-ups from one client address.")] = "10/minute;50/day"
+    rate_limit_admin_signup_per_address: Annotated[str, _doc(
+        "Admin sign-up attempts (admin sign-up key guesses) from one client address.")] = "5/minute;20/day"
+    rate_limit_holds_per_account: Annotated[str, _doc(
+        "Holds and releases by one account, REST and WebSocket together: far more than a person clicking "
+        "seats, far less than a script.")] = "20/second;300/minute"
+    rate_limit_coupon_issue_per_account: Annotated[str, _doc(
+        "Coupon issue requests by one account.")] = "20/minute;200/hour"
+    rate_limit_ws_connects_per_account: Annotated[str, _doc(
+        "New seat-map WebSocket connections with one account's token.")] = "30/minute"
+    rate_limit_ws_connects_per_address: Annotated[str, _doc(
+        "New seat-map WebSocket connections from one client address (signed in or not).")] = "120/minute"
+    trusted_proxies: Annotated[str, _doc(
+        "Addresses or networks (CIDR) of the reverse proxies in front of this server, comma separated. A "
+        "request from one of them is counted against the rightmost X-Forwarded-For address that is not "
+        "itself a trusted proxy; from anywhere else, against its own address (X-Forwarded-For ignored). "
+        "Empty: no proxy is trusted.")] = ""
+    metrics_token: Annotated[str, _doc(
+        "Bearer token that /metrics requires (Authorization: Bearer <token>). Empty: /metrics is open.")] = ""
     hold_seconds: Annotated[int, _doc("How long a seat hold lasts.", ge=1)] = 300
     max_seats_per_user: Annotated[int, _doc("Seats one user may hold or have pending per round.", ge=1)] = 8
     seat_repair_seconds: Annotated[float, _doc("How often each instance compares the seat maps of rounds with "
@@ -138,9 +176,18 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     def is_embedded_database(self) -> bool:
         return self.resolved_database_url.startswith("sqlite")
 
+    @property
+    def trusted_proxy_networks(self) -> list[ipaddress.IPv4Network | ipaddress.IPv6Network]:
+        return [ipaddress.ip_network(p.strip(), strict=False) for p in self.trusted_proxies.split(",") if p.strip()]
+
+    def rate_limit(self, name: str) -> list[limits.RateLimitItem]:
+        """The rates of TICKETBLUE_RATE_LIMIT_<NAME> (none: no limit)."""
+        value = getattr(self, f"rate_limit_{name}")
+        return limits.parse_many(value) if value.strip() else []
+
 
 SECRET_FIELDS = frozenset({"jwt_secret", "admin_signup_key", "toss_secret_key", "kakao_client_secret",
-                           "slack_webhook_url"})
+                           "slack_webhook_url", "metrics_token"})
 _URL_PASSWORD = re.compile(r"(//[^:/@]+:)[^@]+@")
 
 
@@ -188,6 +235,17 @@ def _finish(settings: Settings) -> Settings:
         value = getattr(settings, name)
         if value and "://" not in value:
             raise SettingsError(f"{env_name(name)}: expected a URL with a scheme, got {redact(value)!r}")
+    for name in settings.__struct_fields__:
+        if name.startswith("rate_limit_") and name != "rate_limit_strategy":
+            try:
+                settings.rate_limit(name.removeprefix("rate_limit_"))
+            except ValueError:
+                raise SettingsError(f"{env_name(name)}: expected rates like 10/minute;100/hour, "
+                                    f"got {getattr(settings, name)!r}") from None
+    try:
+        settings.trusted_proxy_networks
+    except ValueError as exc:
+        raise SettingsError(f"{env_name('trusted_proxies')}: {exc}") from None
     if settings.jwt_secret:
         if len(settings.jwt_secret) < 32:
             raise SettingsError(f"{env_name('jwt_secret')}: must be at least 32 characters (HS256 key)")

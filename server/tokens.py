@@ -1,4 +1,7 @@
-"""Access tokens: short-lived HS256 JWTs carrying the user id and role."""
+"""Access tokens: short-lived HS256 JWTs carrying the user id, role and the account's token version.
+
+A valid signature says who the token was issued to; whether that account may still use it (not
+deleted, no logout or password change since) is server/revocation.py's question."""
 from __future__ import annotations
 
 import time
@@ -10,12 +13,14 @@ from server.errors import Unauthorized
 
 ISSUER = "ticketblue"
 VERIFIED_CACHE_SIZE = 50_000
+MAX_USER_ID = 2**31 - 1            # users.id is a 32-bit column: a larger `sub` names nobody
 
 
 @dataclass(frozen=True, slots=True)
 class Principal:
     user_id: int
     role: str
+    token_version: int = 0
 
     @property
     def is_admin(self) -> bool:
@@ -28,9 +33,12 @@ class Tokens:
         self.ttl_seconds = ttl_seconds
         self._verified: dict[str, tuple[Principal, float]] = {}
 
-    def issue(self, user_id: int, role: str) -> str:
+    def issue(self, user_id: int, role: str, token_version: int = 0) -> str:
+        """`token_version` is the account's users.token_version now (0 until its first logout or
+        password change)."""
         now = int(time.time())
-        claims = {"sub": str(user_id), "role": role, "iat": now, "exp": now + self.ttl_seconds, "iss": ISSUER}
+        claims = {"sub": str(user_id), "role": role, "ver": token_version, "iat": now,
+                  "exp": now + self.ttl_seconds, "iss": ISSUER}
         return jwt.encode(claims, self._secret, algorithm="HS256")
 
     def verify(self, token: str) -> Principal:
@@ -46,11 +54,14 @@ class Tokens:
         try:
             claims = jwt.decode(token, self._secret, algorithms=["HS256"], issuer=ISSUER,
                                 options={"require": ["sub", "exp", "iat", "role"]})
-            principal = Principal(int(claims["sub"]), str(claims["role"]))
+            # (A token issued before tokens carried versions has none: it is of version 0.)
+            principal = Principal(int(claims["sub"]), str(claims["role"]), int(claims.get("ver", 0)))
         except jwt.ExpiredSignatureError:
             raise Unauthorized("The access token has expired; sign in again.") from None
-        except (jwt.InvalidTokenError, ValueError):
+        except (jwt.InvalidTokenError, ValueError, TypeError):
             raise Unauthorized("The access token is not valid.") from None
+        if not 0 < principal.user_id <= MAX_USER_ID:
+            raise Unauthorized("The access token is not valid.")
         if len(self._verified) >= VERIFIED_CACHE_SIZE:
             self._verified.pop(next(iter(self._verified)))      # the oldest entry
         self._verified[token] = (principal, float(claims["exp"]))

@@ -83,11 +83,14 @@ async def signed_in_context(browser: Browser, account: dict | None, viewport: di
 
 
 async def open_page(context: BrowserContext, url: str) -> Page:
-    """A page with its JavaScript errors collected in `page.errors` (a test asserts there are none)."""
+    """A page with its JavaScript errors collected in `page.errors` (a test asserts there are none),
+    what the Content-Security-Policy refused included, and the page's own response in `page.response`."""
     page = await context.new_page()
     page.errors = []
     page.on("pageerror", lambda error: page.errors.append(str(error)))
-    await page.goto(url)
+    page.on("console", lambda message: page.errors.append(message.text)
+            if message.type == "error" and "Content Security Policy" in message.text else None)
+    page.response = await page.goto(url)
     return page
 
 

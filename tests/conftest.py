@@ -25,7 +25,7 @@ from server.db.database import Database
 from server.db.migrate import upgrade
 from server.db.tables import metadata
 from server.settings import Settings, load
-from tests.support import ADMIN_KEY, ApiClient, make_round
+from tests.support import ADMIN_KEY, MANY_ACCOUNTS, ApiClient, make_round
 
 
 
@@ -115,7 +115,7 @@ def empty_redis_url() -> str:
 def test_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
     values = dict(database_url=database_url, data_dir=str(tmp_path), jwt_secret="test-jwt-secret-that-is-long-enough-for-hs256",
                   admin_signup_key=ADMIN_KEY, password_hash_time_cost=1, password_hash_memory_kib=1024,
-                  log_level="WARNING")
+                  log_level="WARNING", **MANY_ACCOUNTS)
     values.update(overrides)
     return load(environ={}, **values)
 

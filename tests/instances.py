@@ -16,6 +16,8 @@ from pathlib import Path
 
 import aiohttp
 
+from tests.support import MANY_ACCOUNTS
+
 ROOT = Path(__file__).resolve().parent.parent
 JWT_SECRET = "instances-jwt-secret-long-enough-for-hs256"
 
@@ -36,7 +38,7 @@ class ServerProcess:
         env = {k: v for k, v in os.environ.items() if not k.startswith("TICKETBLUE_")}
         env.update({"TICKETBLUE_PORT": str(self.port), "TICKETBLUE_DATA_DIR": str(data_dir),
                     "TICKETBLUE_JWT_SECRET": JWT_SECRET, "TICKETBLUE_LOG_LEVEL": "WARNING"})
-        env.update({f"TICKETBLUE_{k.upper()}": str(v) for k, v in settings.items()})
+        env.update({f"TICKETBLUE_{k.upper()}": str(v) for k, v in {**MANY_ACCOUNTS, **settings}.items()})
         self._env = env
         self._process: subprocess.Popen | None = None
 

@@ -24,6 +24,10 @@ async def eventually(probe, *, timeout: float = 15.0, every: float = 0.02):
 
 PASSWORD = "correct horse battery"
 ADMIN_KEY = "test-admin-key"
+# Tests sign up and log in hundreds of accounts from one address (127.0.0.1), far more than the
+# per-address limits let one person do; the rate-limit tests (tests/test_rate_limits.py) set their own.
+MANY_ACCOUNTS = {"rate_limit_signup_per_address": "100000/minute", "rate_limit_login_per_address": "100000/minute",
+                 "rate_limit_admin_signup_per_address": "100000/minute"}
 _numbers = itertools.count(1)
 
 

@@ -38,6 +38,9 @@ users = sa.Table(
     sa.Column("role", sa.String(10), nullable=False),
     sa.Column("status", sa.String(10), nullable=False),
     sa.Column("kakao_id", sa.String(64), unique=True),
+    # Carried in every access token; a logout or a password change adds one, which ends every
+    # token issued before (server/revocation.py).
+    sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
     _created(),
     sa.Column("last_login_at", UtcDateTime),
     sa.Column("dormant_at", UtcDateTime),

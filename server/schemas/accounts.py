@@ -28,6 +28,11 @@ class LoginRequest(Request):
     password: Annotated[str, msgspec.Meta(max_length=128)]
 
 
+class PasswordChange(Request):
+    current_password: Annotated[str, msgspec.Meta(max_length=128)]
+    new_password: Password
+
+
 class TokenOut(msgspec.Struct):
     access_token: str
     expires_in: int

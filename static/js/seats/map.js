@@ -72,10 +72,11 @@ export class SeatMap {
     const seatsGroup = h("g", { class: "seats" });
     let first = null;
     for (const seat of this.store.list) {
+      const shape = h("rect", { class: "seat-shape", width: 1, height: 1, rx: 0.2 });
+      shape.style.setProperty("--grade", this.colours[seat.grade]);   // not a style attribute: the CSP refuses those
       const el = h("g", { class: "seat", role: "button", tabindex: "-1", "data-id": seat.id,
         transform: `translate(${seat.x - size / 2} ${seat.y - size / 2}) scale(${size})` },
-      h("rect", { class: "seat-shape", width: 1, height: 1, rx: 0.2, style: `--grade:${this.colours[seat.grade]}` }),
-      h("path", { class: "mark", d: "" }));
+      shape, h("path", { class: "mark", d: "" }));
       this.elements.set(seat.id, el);
       seatsGroup.append(el);
       this.#paint(seat);

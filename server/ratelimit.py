@@ -1,0 +1,109 @@
+"""Rate limits on the doors a bot or a guesser would use, with the `limits` library.
+
+Each limit is named once here, with what it counts per (a client address, an account, an e-mail
+address); its rates are the setting TICKETBLUE_RATE_LIMIT_<NAME> ("10/minute;100/hour", empty: no
+limit). Routes declare the limits they count against (handlers/routing.py), and the WebSocket
+handler counts its holds against the same one as the REST holds. Counts live in Redis when it is
+configured (one count for all instances), else in this process; every count is one atomic hit,
+never a test followed by a hit. Over a limit: 429 `rate_limited` with Retry-After, the seconds
+until the window has room again.
+"""
+from __future__ import annotations
+
+import hashlib
+import math
+import time
+from contextlib import asynccontextmanager
+from typing import AsyncIterator, NamedTuple
+
+import redis.asyncio as redis
+from aiohttp import web
+from limits import RateLimitItem
+from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.strategies import STRATEGIES
+from limits.errors import StorageError
+
+from server.accounts import normalize_email
+from server.app_keys import RATE_LIMITS, SETTINGS
+from server.client_address import client_address
+from server.errors import RateLimited, ServiceUnavailable
+from server.settings import Settings
+
+ADDRESS, ACCOUNT, EMAIL = "address", "account", "email"
+REDIS_KEY_PREFIX = "tb:limits"
+
+
+class Limit(NamedTuple):
+    setting: str           # TICKETBLUE_RATE_LIMIT_<SETTING>
+    per: str               # ADDRESS, ACCOUNT or EMAIL: one count for each
+    what: str              # for the message: "Too many <what>"
+
+
+LOGIN_PER_ADDRESS = Limit("login_per_address", ADDRESS, "logins from your address")
+LOGIN_PER_EMAIL = Limit("password_per_account", EMAIL, "login attempts for this account")
+PASSWORD_CHANGE_PER_ACCOUNT = Limit("password_per_account", ACCOUNT, "password attempts for this account")
+SIGNUP_PER_ADDRESS = Limit("signup_per_address", ADDRESS, "sign-ups from your address")
+ADMIN_SIGNUP_PER_ADDRESS = Limit("admin_signup_per_address", ADDRESS, "admin sign-up attempts from your address")
+HOLDS_PER_ACCOUNT = Limit("holds_per_account", ACCOUNT, "holds and releases")
+COUPON_ISSUE_PER_ACCOUNT = Limit("coupon_issue_per_account", ACCOUNT, "coupon requests")
+WS_CONNECTS_PER_ACCOUNT = Limit("ws_connects_per_account", ACCOUNT, "seat-map connections for this account")
+WS_CONNECTS_PER_ADDRESS = Limit("ws_connects_per_address", ADDRESS, "seat-map connections from your address")
+LIMITS = (LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL, PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS,
+          ADMIN_SIGNUP_PER_ADDRESS, HOLDS_PER_ACCOUNT, COUPON_ISSUE_PER_ACCOUNT, WS_CONNECTS_PER_ACCOUNT,
+          WS_CONNECTS_PER_ADDRESS)
+
+
+def email_key(email: str) -> str:
+    """E-mail addresses are counted by digest: no address is written into the limits' storage."""
+    return hashlib.sha256(normalize_email(email).encode()).hexdigest()[:32]
+
+
+class RateLimits:
+    def __init__(self, settings: Settings, storage: Storage):
+        self._limiter = STRATEGIES[settings.rate_limit_strategy](storage)
+        self._rates = {limit.setting: settings.rate_limit(limit.setting) for limit in LIMITS}
+        self._trusted_proxies = settings.trusted_proxy_networks
+
+    def address(self, request: web.Request) -> str:
+        return client_address(request.remote, request.headers.getall("X-Forwarded-For", ()), self._trusted_proxies)
+
+    async def hit(self, limit: Limit, who: str | int) -> None:
+        """Count one request of `who` (an address, an account id, an email_key); 429 when a rate is used up.
+        The rates are hit in turn: a request refused by a later one has still been counted by the earlier."""
+        identifiers = (limit.setting, limit.per, str(who))
+        try:
+            for rate in self._rates[limit.setting]:
+                if not await self._limiter.hit(rate, *identifiers):
+                    raise await self._refusal(limit, rate, identifiers)
+        except StorageError:
+            raise ServiceUnavailable("Rate limits cannot be checked right now; try again shortly.") from None
+
+    async def _refusal(self, limit: Limit, rate: RateLimitItem, identifiers: tuple[str, ...]) -> RateLimited:
+        stats = await self._limiter.get_window_stats(rate, *identifiers)
+        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
+        return RateLimited(f"Too many {limit.what}; try again in {retry_after} s.",
+                           details={"limit": limit.setting, "retry_after": retry_after},
+                           headers={"Retry-After": str(retry_after)})
+
+
+@asynccontextmanager
+async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
+    """Redis storage when TICKETBLUE_REDIS_URL is set, else in-process counts."""
+    if not settings.redis_url:
+        yield RateLimits(settings, MemoryStorage())
+        return
+    # A pool of our own, so that it is closed with the application (the one limits makes is not).
+    pool = redis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=10)
+    try:
+        yield RateLimits(settings, RedisStorage("async+" + settings.redis_url, implementation="redispy",
+                                                key_prefix=REDIS_KEY_PREFIX, wrap_exceptions=True,
+                                                connection_pool=pool))
+    finally:
+        await pool.aclose()
+
+
+async def rate_limits(app: web.Application) -> AsyncIterator[None]:
+    """The application's cleanup context."""
+    async with open_rate_limits(app[SETTINGS]) as opened:
+        app[RATE_LIMITS] = opened
+        yield

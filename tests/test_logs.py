@@ -1,0 +1,30 @@
+"""A real server process's log (access log at INFO included) never holds an access token, though
+WebSocket and SSE clients send theirs in the query string."""
+from __future__ import annotations
+
+import aiohttp
+
+from tests.instances import ServerProcess
+from tests.support import ApiClient, make_round
+
+
+async def test_query_tokens_are_redacted_in_every_log_line(tmp_path):
+    server = ServerProcess(tmp_path, log_level="INFO", admin_signup_key="test-admin-key").start()
+    try:
+        await server.wait_ready()
+        async with aiohttp.ClientSession(server.url) as http:
+            api = ApiClient(http)     # type: ignore[arg-type]
+            show = await make_round(api, await api.token(admin=True))
+            token = await api.token()
+            async with http.ws_connect(f"/ws/rounds/{show['round_id']}?token={token}") as ws:
+                assert (await ws.receive_json())["type"] == "snapshot"
+            async with http.get(f"/api/events?last_event_id=0&token={token}") as events:
+                assert events.status == 200
+            async with http.get(f"/api/events?access_token={token}&token=not-a-jwt") as refused:
+                assert refused.status == 401
+    finally:
+        assert server.stop() == 0
+    log = server.log_path.read_text()
+    assert "GET /ws/rounds/" in log and "GET /api/events?" in log          # the access log is there...
+    assert token not in log and "not-a-jwt" not in log                      # ...without the tokens
+    assert log.count("token=[redacted]") >= 3
