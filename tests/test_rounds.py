@@ -4,6 +4,7 @@ from __future__ import annotations
 import pytest
 
 from tests.test_performances import add_reservation, make_performance
+from tests.test_seatmap_ws import full_width
 
 
 async def make_round(client, token: str, performance_id: int, starts_at: str) -> dict:
@@ -144,3 +145,20 @@ async def test_writes_need_an_admin(client):
         assert (await client.call(method, url, json=json)).status == 401
         assert (await client.call(method, url, json=json, token=user)).status == 403
     assert (await client.get(f"/api/performances/{performance['id']}/rounds")).json["items"] == [created]
+
+
+async def test_ids_written_in_other_digits_than_ascii_are_404(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    wide_round, wide_performance = full_width(created["id"]), full_width(performance["id"])
+    for path in ["/api/rounds/²", "/api/rounds/①", f"/api/rounds/{wide_round}", f"/api/rounds/{wide_round}/seats",
+                 f"/api/rounds/{wide_round}/availability", "/api/rounds/٣", f"/api/performances/{wide_performance}",
+                 f"/api/performances/{wide_performance}/rounds", f"/api/halls/{full_width(performance['hall_id'])}",
+                 "/api/performers/²", "/api/rounds/" + "9" * 5000]:
+        reply = await client.get(path)
+        assert (reply.status, reply.error_code()) == (404, "not_found"), (path[:40], reply.status)
+    hold = await client.post(f"/api/rounds/{wide_round}/holds", token=await client.token(), json={"seat_ids": [1]})
+    assert (hold.status, hold.error_code()) == (404, "not_found")
+    assert (await client.delete(f"/api/rounds/{wide_round}", token=admin)).status == 404
+    assert (await client.get(f"/api/rounds/{created['id']}")).json == created

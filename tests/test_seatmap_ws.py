@@ -135,6 +135,17 @@ async def test_unknown_round_is_404_before_the_upgrade(client):
     assert reply.status == 404 and reply.error_code() == "not_found"
 
 
+def full_width(number: int) -> str:
+    """The id in full-width digits (U+FF10..): str.isdigit() and int() take them."""
+    return "".join(chr(0xFF10 + int(d)) for d in str(number))
+
+
+async def test_a_round_id_of_other_digits_than_ascii_is_404_before_the_upgrade(client, show):
+    for raw in ("²", "①", full_width(show["round_id"]), "٣"):
+        reply = await client.get(f"/ws/rounds/{raw}")
+        assert (reply.status, reply.error_code()) == (404, "not_found"), (raw, reply.status)
+
+
 async def test_shutdown_sends_a_close_frame(client, show, connect):
     socket = await connect(show["round_id"])
     await socket.next()
