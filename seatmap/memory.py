@@ -2,13 +2,14 @@
 for one server process. Each operation runs without awaiting in between, so it is atomic."""
 from __future__ import annotations
 
+import asyncio
 import heapq
 import time
 from collections import defaultdict, deque
 
 from seatmap.engine import ExpiredHold, HISTORY, Listener, Loader
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
-                           HoldLimitExceeded, SeatState, SeatUnavailable, Snapshot)
+                           HoldLimitExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot)
 
 
 def clock_ms() -> int:
@@ -44,6 +45,7 @@ class MemoryEngine:
     def __init__(self, loader: Loader):
         self._loader = loader
         self._rounds: dict[int, _Round] = {}
+        self._loading: dict[int, asyncio.Task] = {}
         self._deadlines: list[tuple[int, int, int]] = []      # (expires_ms, round, seat), a heap
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._forgotten_seq: dict[int, int] = {}
@@ -51,17 +53,30 @@ class MemoryEngine:
     async def _round(self, round_id: int) -> _Round:
         r = self._rounds.get(round_id)
         if r is None:
+            loading = self._loading.get(round_id)
+            if loading is None:                   # one load per round, whoever else is waiting for it
+                loading = self._loading[round_id] = asyncio.ensure_future(self._load(round_id))
+            r = await asyncio.shield(loading)
+        return r
+
+    async def _load(self, round_id: int) -> _Round:
+        try:
             truth = await self._loader(round_id)
-            r = self._rounds.get(round_id)        # another task may have loaded it meanwhile
-            if r is None:
-                # seq starts at the clock in microseconds, like in Redis, and never goes back.
-                r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
-                for seat_id, state in truth.states().items():
-                    r.set(seat_id, state)
-                self._rounds[round_id] = r
-                # As in Redis: an empty delta says "rebuilt"; subscribers' seq jumps and they resync.
-                for listener in list(self._listeners.get(round_id, ())):
-                    listener(Delta(round_id, r.seq, ()))
+        finally:
+            # drop() takes the load away: what it read may be from before the round was deleted.
+            current = self._loading.get(round_id) is asyncio.current_task()
+            if current:
+                del self._loading[round_id]
+        if truth is None or not current:
+            raise NoSuchRound(round_id)
+        # seq starts at the clock in microseconds, like in Redis, and never goes back.
+        r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
+        for seat_id, state in truth.states().items():
+            r.set(seat_id, state)
+        self._rounds[round_id] = r
+        # As in Redis: an empty delta says "rebuilt"; subscribers' seq jumps and they resync.
+        for listener in list(self._listeners.get(round_id, ())):
+            listener(Delta(round_id, r.seq, ()))
         return r
 
     def _emit(self, r: _Round, changes: list[Change]) -> None:
@@ -182,6 +197,14 @@ class MemoryEngine:
         r = self._rounds.pop(round_id, None)
         if r is not None:
             self._forgotten_seq[round_id] = r.seq
+
+    async def drop(self, round_id) -> None:
+        # Nothing of the round stays: its deadlines in the heap find no round and are skipped.
+        self._rounds.pop(round_id, None)
+        self._forgotten_seq.pop(round_id, None)
+        self._loading.pop(round_id, None)
+        for listener in list(self._listeners.get(round_id, ())):
+            listener(RoundDeleted(round_id))
 
     async def close(self) -> None:
         self._listeners.clear()

@@ -47,6 +47,12 @@ class SeatState:
     expires_ms: int | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class RoundDeleted:
+    """Told to a round's subscribers when the round is deleted: nothing more will come."""
+    round_id: int
+
+
 @dataclass
 class Snapshot:
     """The non-available seats of a round at `seq`."""
@@ -84,6 +90,14 @@ class SeatUnavailable(Exception):
     def __init__(self, seat_ids: list[int]):
         super().__init__(f"seats not available: {seat_ids}")
         self.seat_ids = seat_ids
+
+
+class NoSuchRound(Exception):
+    """The round does not exist, or was deleted: the engine keeps nothing of it and refuses it."""
+
+    def __init__(self, round_id: int):
+        super().__init__(f"no such round: {round_id}")
+        self.round_id = round_id
 
 
 class HoldLimitExceeded(Exception):

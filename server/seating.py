@@ -6,6 +6,7 @@ import asyncio
 import logging
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +15,8 @@ import msgspec
 import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth, SeatEngine
-from seatmap.model import AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, SeatUnavailable
+from seatmap.model import AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, NoSuchRound, SeatUnavailable
+from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
@@ -39,9 +41,11 @@ class RoundLayout:
     loaded_at: float
 
 
-async def load_truth(db: Database, round_id: int) -> RoundTruth:
-    """What the seat engine rebuilds a round from: its live reservations and blocks."""
+async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
+    """What the seat engine rebuilds a round from: its live reservations and blocks (None: no such round)."""
     async with db.read_own_writes() as conn:
+        if (await conn.execute(sa.select(rounds.c.id).where(rounds.c.id == round_id))).first() is None:
+            return None
         live = (await conn.execute(
             sa.select(reservation_seats.c.seat_id, reservations.c.user_id, reservations.c.status)
             .join(reservations, reservations.c.id == reservation_seats.c.reservation_id)
@@ -67,6 +71,23 @@ class Seating:
         self._limit = max_seats_per_user
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
+
+    @contextmanager
+    def _existing(self, round_id: int):
+        """Around engine calls: a round the engine refuses was deleted (maybe by another instance,
+        while this one still had its layout): 404, and the layout is forgotten."""
+        try:
+            yield
+        except NoSuchRound:
+            self._layouts.pop(round_id, None)
+            raise NotFound("No such round.") from None
+
+    async def rounds_deleted(self, round_ids: list[int]) -> None:
+        """After the commit that deleted these rounds: every instance's engine forgets them and
+        refuses them from now on, their viewers are told, and this instance's layouts go."""
+        for round_id in round_ids:
+            self._layouts.pop(round_id, None)
+            await self.engine.drop(round_id)
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
@@ -117,7 +138,8 @@ class Seating:
         async with self._db.read() as conn:
             price_of = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price)
                                                 .where(prices.c.performance_id == layout.performance_id))).all())
-        snapshot = await self.engine.snapshot(round_id)
+        with self._existing(round_id):
+            snapshot = await self.engine.snapshot(round_id)
         out = []
         for s in layout.seats.values():
             state = snapshot.seats.get(s.id)
@@ -127,7 +149,8 @@ class Seating:
 
     async def availability(self, round_id: int) -> AvailabilityOut:
         layout = await self.layout(round_id)
-        snapshot = await self.engine.snapshot(round_id)
+        with self._existing(round_id):
+            snapshot = await self.engine.snapshot(round_id)
         counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
         by_grade: dict[str, GradeAvailability] = {}
         for s in layout.seats.values():
@@ -144,7 +167,8 @@ class Seating:
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
         seat_ids = await self.checked_seats(round_id, seat_ids)
         try:
-            granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit)
+            with self._existing(round_id):
+                granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit)
         except SeatUnavailable as exc:
             raise Conflict("Some of these seats are not available.", code="seat_unavailable",
                            details={"seat_ids": exc.seat_ids}) from None
@@ -157,11 +181,13 @@ class Seating:
 
     async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
-        return await self.engine.release(round_id, user_id, seat_ids)
+        with self._existing(round_id):
+            return await self.engine.release(round_id, user_id, seat_ids)
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
-        snapshot = await self.engine.snapshot(round_id)
+        with self._existing(round_id):
+            snapshot = await self.engine.snapshot(round_id)
         now_ms = time.time() * 1000
         return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
                 and st.user_id == user_id and (st.expires_ms is None or st.expires_ms > now_ms)]
@@ -198,21 +224,31 @@ class Seating:
                 sa.select(rounds.c.id).where(rounds.c.blocks_changed_at >= since)))).scalars().all()
         fixed = 0
         for round_id in round_ids:
-            for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
-                seen = await self.engine.snapshot(round_id)   # its seq first, then the database
-                truth = await load_truth(self._db, round_id)
-                if truth.states() == {s: st for s, st in seen.seats.items() if st.state != HELD}:
-                    break
-                if await self.engine.repair(round_id, truth, seen.seq):
-                    log.warning("round %s: seat map repaired from the database", round_id)
+            try:
+                if await self._repair(round_id):
                     fixed += 1
-                    break
+            except NoSuchRound:
+                pass                                          # deleted since we listed it: nothing to repair
         return fixed
+
+    async def _repair(self, round_id: int) -> bool:
+        for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
+            seen = await self.engine.snapshot(round_id)   # its seq first, then the database
+            truth = await load_truth(self._db, round_id)
+            if truth is None:
+                return False
+            if truth.states() == {s: st for s, st in seen.seats.items() if st.state != HELD}:
+                return False
+            if await self.engine.repair(round_id, truth, seen.seq):
+                log.warning("round %s: seat map repaired from the database", round_id)
+                return True
+        return False
 
     # ---- blocks (admin) ------------------------------------------------------------------------
     async def block(self, round_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
+            await self._lock_round(conn, round_id)
             sold = (await conn.execute(sa.select(reservation_seats.c.seat_id).where(
                 reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
                 reservation_seats.c.live.is_(True)))).scalars().all()
@@ -226,17 +262,29 @@ class Seating:
             if new:
                 await conn.execute(round_blocks.insert(), new)
                 await self._blocks_changed(conn, round_id)
-        await self.engine.block(round_id, seat_ids)
+        with self._existing(round_id):
+            await self.engine.block(round_id, seat_ids)
         return seat_ids
 
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
+            await self._lock_round(conn, round_id)
             removed = await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
                                                                      round_blocks.c.seat_id.in_(seat_ids)))
             if removed.rowcount:
                 await self._blocks_changed(conn, round_id)
-        await self.engine.unblock(round_id, seat_ids)
+        with self._existing(round_id):
+            await self.engine.unblock(round_id, seat_ids)
+
+    async def _lock_round(self, conn, round_id: int) -> None:
+        """The round, from the database rather than the cached layout, locked so that it cannot be
+        deleted before the blocks are committed (a deleted round's blocks: 404, not a foreign key error)."""
+        try:
+            await lock_or_404(conn, rounds, round_id, "round")
+        except NotFound:
+            self._layouts.pop(round_id, None)
+            raise
 
     @staticmethod
     async def _blocks_changed(conn, round_id: int) -> None:

@@ -7,10 +7,11 @@ import pytest
 import redis.asyncio
 
 from seatmap.engine import RoundTruth
+from seatmap.memory import MemoryEngine
 from seatmap.redis_client import connect
 from seatmap.redis_engine import RedisEngine
 from tests.conftest import backend_url
-from seatmap.model import HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, SeatUnavailable
+from seatmap.model import HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, NoSuchRound, RoundDeleted, SeatUnavailable
 
 ROUND = 7
 HOUR = 3_600_000
@@ -252,3 +253,62 @@ async def test_deployments_on_two_redis_databases_never_hear_each_other(truth):
     finally:
         for engine in engines:
             await engine.close()
+
+
+# ---- deleted rounds ---------------------------------------------------------------------------------
+async def round_state_left(engine, round_id: int) -> list:
+    """What an engine still keeps of a round: its Redis keys, or the in-process engine's entries."""
+    if isinstance(engine, MemoryEngine):
+        return [name for name in ("_rounds", "_loading", "_forgotten_seq") if round_id in getattr(engine, name)]
+    return sorted(await engine._redis.keys(f"tb:{{r:{round_id}}}:*"))
+
+
+def tombstone_only(engine, round_id: int) -> list:
+    """What an engine may keep of a deleted round: nothing in process; in Redis, its tombstone."""
+    return [] if isinstance(engine, MemoryEngine) else [f"tb:{{r:{round_id}}}:gone"]
+
+
+async def test_a_round_the_database_does_not_have_is_refused(engine, truth):
+    truth.missing.add(ROUND)
+    with pytest.raises(NoSuchRound):
+        await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+    with pytest.raises(NoSuchRound):
+        await engine.snapshot(ROUND)
+    assert await round_state_left(engine, ROUND) == []
+
+
+async def test_a_dropped_round_is_forgotten_refused_everywhere_and_its_subscribers_told(make_engine, truth):
+    a, b = await make_engine(), await make_engine()             # two processes on one store
+    await a.hold(ROUND, 1, [1, 2], ttl_ms=1000, limit=8, now_ms=0)
+    await a.block(ROUND, [3])
+    await b.snapshot(ROUND)                                     # b has met the round too
+    heard_a, heard_b = Recorder(), Recorder()
+    await a.subscribe(ROUND, heard_a)
+    await b.subscribe(ROUND, heard_b)
+    truth.missing.add(ROUND)                                    # the database deleted it, then:
+    await a.drop(ROUND)
+    for heard in (heard_a, heard_b):
+        assert await heard.next() == RoundDeleted(ROUND)
+    for engine in (a, b):
+        for call in (engine.snapshot(ROUND), engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8),
+                     engine.release(ROUND, 1, [1]), engine.block(ROUND, [4]), engine.unblock(ROUND, [3])):
+            with pytest.raises(NoSuchRound):
+                await call
+    assert await a.expire_due(now_ms=HOUR) == []                # its holds are gone, not merely unreachable
+    assert await round_state_left(a, ROUND) == tombstone_only(a, ROUND)
+
+
+async def test_a_load_that_read_the_database_before_the_drop_does_not_bring_the_round_back(make_engine, truth):
+    loader, dropper = await make_engine(), await make_engine()
+    truth.pause = asyncio.Event()
+    loading = asyncio.ensure_future(loader.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8))
+    await truth.read.wait()                                     # it has read the round, before the deletion
+    truth.missing.add(ROUND)
+    await dropper.drop(ROUND)
+    truth.pause.set()
+    with pytest.raises(NoSuchRound):
+        await loading
+    with pytest.raises(NoSuchRound):
+        await loader.snapshot(ROUND)
+    assert await round_state_left(loader, ROUND) == tombstone_only(loader, ROUND)
+

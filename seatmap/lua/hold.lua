@@ -1,6 +1,6 @@
 -- ARGV: round, user, ttl ms, limit, now ms ('' = Redis clock), seat ids...
 -- All or nothing. Re-holding your own seat extends it.
-if not loaded(ctx) then return {'not_loaded'} end
+if not loaded(ctx) then return missing(ctx) end
 local user, ttl, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = tonumber(ARGV[5]) or clock_ms()
 local mine = 'h|' .. user .. '|'

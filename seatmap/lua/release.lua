@@ -1,5 +1,5 @@
 -- ARGV: round, user, seat ids... Releases what this user holds of them; the rest is ignored.
-if not loaded(ctx) then return {'not_loaded'} end
+if not loaded(ctx) then return missing(ctx) end
 local mine = 'h|' .. ARGV[2] .. '|'
 local released = {}
 for i = 3, #ARGV do
