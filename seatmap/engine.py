@@ -10,6 +10,12 @@ at the new seq, so they know to take a fresh snapshot.
 A round the database does not have (the loader answers None) is refused with NoSuchRound. A deleted
 round is dropped: the engine forgets it at once, its subscribers are told (RoundDeleted), and a load
 that read the database before the deletion cannot bring it back.
+
+Holds are capped: re-holding a seat extends it by the TTL, but never past `max_hold_ms` after the
+user's continuous hold on it began. When a hold ends (released or expired) the seat remembers its
+last holder; the same user holding it again within `cooldown_ms` carries on from the old start (so
+release-and-hold does not restart the clock), and once the cap is reached is refused
+(HoldTimeExceeded) until the cooldown after the hold ended has passed. Others may take it meanwhile.
 """
 from __future__ import annotations
 
@@ -48,10 +54,13 @@ Listener = Callable[[Delta | RoundDeleted | None], None]    # None: deltas may h
 
 class SeatEngine(Protocol):
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int], *, ttl_ms: int, limit: int,
-                   now_ms: int | None = None) -> HoldGranted:
-        """All or nothing; re-holding your own seat extends it. Raises SeatUnavailable, HoldLimitExceeded."""
+                   max_hold_ms: int = 0, cooldown_ms: int = 0, now_ms: int | None = None) -> HoldGranted:
+        """All or nothing; re-holding your own seat extends it, up to `max_hold_ms` (0: no cap) after
+        the hold began. `expires_ms` is the earliest deadline of the seats. Raises SeatUnavailable,
+        HoldTimeExceeded, HoldLimitExceeded (checked in that order)."""
 
-    async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
+    async def release(self, round_id: int, user_id: int, seat_ids: list[int], *,
+                      now_ms: int | None = None) -> list[int]:
         """Release what this user holds of `seat_ids` (the rest is ignored); returns what was released."""
 
     async def sell(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:

@@ -17,7 +17,7 @@ import redis.asyncio as redis
 
 from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
-                           NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot)
+                           HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot)
 from seatmap.redis_client import listen, namespace
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ _decode_message = msgspec.json.Decoder(_WireMessage).decode
 def round_keys(round_id: int) -> list[str]:
     """Must match round_ctx in lua/prelude.lua."""
     base = f"tb:{{r:{round_id}}}:"
-    return [base + "seats", base + "owned", base + "seq", base + "log", base + "gone"]
+    return [base + "seats", base + "owned", base + "seq", base + "log", base + "last", base + "gone"]
 
 
 def parse_message(payload: str | bytes) -> Delta | RoundDeleted:
@@ -62,11 +62,16 @@ def _truth_pairs(truth: RoundTruth) -> list[object]:
     return [x for seat, state in truth.states().items() for x in (seat, _encode_state(state))]
 
 
+def _clock_arg(now_ms: int | None) -> int | str:
+    """A time for a script: '' lets it read the Redis clock (the same for every instance)."""
+    return "" if now_ms is None else now_ms
+
+
 def _decode_state(value: str) -> SeatState:
     kind, _, rest = value.partition("|")
     if kind == "h":
-        user, _, expires = rest.partition("|")
-        return SeatState(HELD, int(user), int(expires))
+        user, expires, *since = rest.split("|")
+        return SeatState(HELD, int(user), int(expires), int(since[0]) if since else None)
     if kind == "p":
         return SeatState(PENDING, int(rest))
     return SeatState(SOLD if kind == "s" else BLOCKED)
@@ -104,18 +109,21 @@ class RedisEngine:
                                                        args=[round_id, *_truth_pairs(truth)]) == -1:
             raise NoSuchRound(round_id)
 
-    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, now_ms=None) -> HoldGranted:
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0,
+                   now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
-        result = await self._run("hold", round_id, user_id, ttl_ms, limit, "" if now_ms is None else now_ms,
-                                 *seat_ids)
+        result = await self._run("hold", round_id, user_id, ttl_ms, limit, _clock_arg(now_ms), max_hold_ms,
+                                 cooldown_ms, *seat_ids)
         if result[0] == "taken":
             raise SeatUnavailable([int(s) for s in result[1]])
+        if result[0] == "hold_time":
+            raise HoldTimeExceeded([int(s) for s in result[1]], int(result[2]))
         if result[0] == "limit":
             raise HoldLimitExceeded(limit, int(result[1]))
         return HoldGranted(tuple(seat_ids), int(result[1]))
 
-    async def release(self, round_id, user_id, seat_ids) -> list[int]:
-        result = await self._run("release", round_id, user_id, *dict.fromkeys(seat_ids))
+    async def release(self, round_id, user_id, seat_ids, *, now_ms=None) -> list[int]:
+        result = await self._run("release", round_id, user_id, _clock_arg(now_ms), *dict.fromkeys(seat_ids))
         return [int(s) for s in result[1]]
 
     async def sell(self, round_id, user_id, seat_ids) -> None:
@@ -140,7 +148,7 @@ class RedisEngine:
         return result[0] == "ok"
 
     async def expire_due(self, now_ms=None) -> list[ExpiredHold]:
-        flat = await self._scripts["expire"](keys=[], args=[0, "" if now_ms is None else now_ms, EXPIRE_BATCH])
+        flat = await self._scripts["expire"](keys=[], args=[0, _clock_arg(now_ms), EXPIRE_BATCH])
         return [ExpiredHold(int(flat[i]), int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)]
 
     # ---- reads -----------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import defaultdict
 from contextlib import contextmanager
@@ -15,7 +16,8 @@ import msgspec
 import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth, SeatEngine
-from seatmap.model import AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, NoSuchRound, SeatUnavailable
+from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
+                           SeatUnavailable)
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
@@ -63,11 +65,14 @@ async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
 
 class Seating:
     def __init__(self, db: Database, engine: SeatEngine, *, hold_seconds: int, max_seats_per_user: int,
-                 zone: ZoneInfo):
+                 zone: ZoneInfo, max_hold_seconds: int = 0, hold_cooldown_seconds: int = 0):
+        """`max_hold_seconds` 0: twice the hold; `hold_cooldown_seconds` 0: one hold (the settings' defaults)."""
         self._db = db
         self._zone = zone
         self.engine = engine
         self._hold_ms = hold_seconds * 1000
+        self._max_hold_ms = (max_hold_seconds or 2 * hold_seconds) * 1000
+        self._cooldown_ms = (hold_cooldown_seconds or hold_seconds) * 1000
         self._limit = max_seats_per_user
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
@@ -168,10 +173,17 @@ class Seating:
         seat_ids = await self.checked_seats(round_id, seat_ids)
         try:
             with self._existing(round_id):
-                granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit)
+                granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
+                                                 max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms)
         except SeatUnavailable as exc:
             raise Conflict("Some of these seats are not available.", code="seat_unavailable",
                            details={"seat_ids": exc.seat_ids}) from None
+        except HoldTimeExceeded as exc:
+            retry_after = math.ceil(exc.retry_after_ms / 1000)
+            raise Conflict(f"You have held some of these seats for as long as one person may; others can take "
+                           f"them now, and you can hold them again in {retry_after} seconds.",
+                           code="hold_time_exceeded",
+                           details={"seat_ids": exc.seat_ids, "retry_after": retry_after}) from None
         except HoldLimitExceeded as exc:
             raise Conflict(f"You can hold or reserve at most {exc.limit} seats of a show.",
                            code="hold_limit_exceeded",

@@ -57,7 +57,8 @@ def build_services(app: web.Application) -> Services:
     settings, db, http = app[SETTINGS], app[DATABASE], app[HTTP]
     storage, zone = app[STORAGE], ZoneInfo(settings.timezone)
     seating = Seating(db, app[SEAT_ENGINE], hold_seconds=settings.hold_seconds,
-                      max_seats_per_user=settings.max_seats_per_user, zone=zone)
+                      max_seats_per_user=settings.max_seats_per_user, zone=zone,
+                      max_hold_seconds=settings.max_hold_seconds, hold_cooldown_seconds=settings.hold_cooldown_seconds)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib)
     coupons = Coupons(db, zone)
     reservations = Reservations(db, seating, coupons, payment_window_seconds=settings.payment_window_seconds,

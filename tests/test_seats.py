@@ -9,7 +9,7 @@ from server.app import create_app
 from server.app_keys import DATABASE, SEAT_ENGINE, SERVICES
 from server.db.tables import round_blocks, rounds
 from server.db.types import utcnow
-from tests.support import ApiClient
+from tests.support import ApiClient, eventually
 from tests.test_jobs_archive import old_show
 from tests.test_jobs_runner import run
 from tests.test_seat_engine import round_state_left, tombstone_only
@@ -177,6 +177,32 @@ async def test_a_hold_on_a_deleted_round_never_becomes_a_reservation_on_another(
     assert set((await statuses(client, new.json["id"], user)).values()) == {"available"}
     gone = await client.post("/api/reservations", token=user, json={"round_id": old, "seat_ids": seats})
     assert gone.status == 404
+
+
+@pytest.mark.parametrize("settings_overrides", [{"hold_seconds": 60, "max_hold_seconds": 1,
+                                                 "hold_cooldown_seconds": 60}], indirect=True)
+async def test_a_seat_held_as_long_as_one_user_may_is_refused_to_them_and_free_for_others(client, show):
+    a, b = await client.token(), await client.token()
+    path = f"/api/rounds/{show['round_id']}/holds"
+    seat, other = show["seat_ids"][:2]
+    first = await client.post(path, token=a, json={"seat_ids": [seat]})
+    assert first.status == 200
+    assert datetime.fromisoformat(first.json["expires_at"]) < datetime.now(timezone.utc) + timedelta(seconds=5)
+
+    def holding(token: str, until):
+        async def probe():
+            reply = await client.post(path, token=token, json={"seat_ids": [seat]})
+            return reply if until(reply) else None
+        return probe
+    reply = await eventually(holding(a, lambda r: r.status != 200))    # again and again: a second after the first
+    assert (reply.status, reply.error_code()) == (409, "hold_time_exceeded")
+    assert reply.json["error"]["details"]["seat_ids"] == [seat]
+    assert 0 < reply.json["error"]["details"]["retry_after"] <= 60
+    both = await client.post(path, token=a, json={"seat_ids": [other, seat]})
+    assert both.error_code() == "hold_time_exceeded"
+    assert (await statuses(client, show["round_id"]))[other] == "available"    # all or nothing
+    taken = await eventually(holding(b, lambda r: r.status == 200))          # once the sweeper let it go
+    assert taken.json["seat_ids"] == [seat]
 
 
 async def test_deleting_a_performance_drops_the_seat_maps_of_its_rounds(client, app, show):

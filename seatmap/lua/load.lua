@@ -3,7 +3,7 @@
 -- Redis lost a round its seq still only grows (unless it ran over a million deltas a second) and old `resume` positions cannot match new deltas.
 if loaded(ctx) then return 0 end
 if redis.call('EXISTS', ctx.gone) == 1 then return -1 end     -- deleted meanwhile (drop.lua)
-redis.call('DEL', ctx.seats, ctx.owned, ctx.log)
+redis.call('DEL', ctx.seats, ctx.owned, ctx.log, ctx.last)
 for i = 2, #ARGV, 2 do
   redis.call('HSET', ctx.seats, ARGV[i], ARGV[i + 1])
   local user = holder(ARGV[i + 1])
