@@ -30,6 +30,7 @@ PUBLIC, OPTIONAL, USER, ADMIN = "public", "optional", "user", "admin"
 MAX_ID = 2**31 - 1
 _encoder = msgspec.json.Encoder()
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
+_ID = re.compile(r"[0-9]{1,10}")        # 2³¹−1 has 10 digits; more would only be parsed to be refused
 
 
 @dataclass
@@ -150,7 +151,8 @@ async def rate_limit(request: web.Request, limits: tuple[Limit, ...], principal:
 
 def path_id(request: web.Request, name: str) -> int:
     raw = request.match_info[name]
-    if not raw.isdigit() or not 0 < int(raw) <= MAX_ID:
+    # ASCII digits only: str.isdigit() and int() also take '²', '①' and the full-width '１'.
+    if not _ID.fullmatch(raw) or not 0 < int(raw) <= MAX_ID:
         raise NotFound(f"No such {name.removesuffix('_id').replace('_', ' ')}.")
     return int(raw)
 

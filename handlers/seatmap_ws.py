@@ -2,7 +2,8 @@
 
 Frames go straight to a socket while it keeps up; a slow socket never slows the others and never
 grows memory: its backlog is bounded, when that overflows it is sent one fresh snapshot instead,
-and a socket that cannot keep up even so is dropped.
+and a socket that cannot keep up even so is dropped. When the round is deleted, its sockets get a
+`round_deleted` frame and are closed with ROUND_DELETED.
 """
 from __future__ import annotations
 
@@ -16,10 +17,11 @@ import msgspec
 from aiohttp import WSCloseCode, WSMsgType, web
 
 from handlers.routing import OPTIONAL, authenticate, path_id, rate_limit, still_valid, validation_error
-from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame
+from seatmap.frames import Batch, delta_frame, error_frame, hold_result_frame, round_deleted_frame
 from seatmap.hub import Hub
+from seatmap.model import NoSuchRound
 from server.app_keys import SERVICES
-from server.errors import ApiError, Unauthorized
+from server.errors import ApiError, NotFound, Unauthorized
 from server.ratelimit import HOLDS_PER_ACCOUNT, WS_CONNECTS_PER_ACCOUNT, WS_CONNECTS_PER_ADDRESS
 from server.schemas.seating import SeatIds
 from server.tokens import Principal
@@ -32,6 +34,7 @@ SOCKET_SEND_BUFFER = 128 * 1024    # the kernel's share, fixed: autotuning lets 
 DRAIN_POLL_SECONDS = 0.01
 SEND_TIMEOUT_SECONDS = 10
 MAX_OVERFLOWS_IN_A_ROW = 3
+ROUND_DELETED = 4404               # close code: the round was deleted (docs/websocket.md)
 SOCKETS = web.AppKey("seatmap_sockets", weakref.WeakSet)
 
 
@@ -92,12 +95,23 @@ class SocketViewer:
         self._wake = asyncio.Event()
         self._behind = False
         self._overflows = 0
+        self._ending = False
 
     def push(self, frame: bytes) -> None:
         self._send(text_frame(frame))
 
     def push_batch(self, batch: Batch) -> None:
         self._send(batch.wire(text_frame))
+
+    def end(self, frame: bytes) -> None:
+        """The round is gone: this frame goes out after the backlog (never dropped for a snapshot,
+        none is coming), then the writer closes the socket."""
+        self._behind = False
+        wire = text_frame(frame)
+        self._backlog.append(wire)
+        self._backlog_bytes += len(wire)
+        self._ending = True
+        self._wake.set()
 
     def _send(self, wire: bytes) -> None:
         if self._behind or self._transport.is_closing():
@@ -137,6 +151,9 @@ class SocketViewer:
                     wire, self._backlog, self._backlog_bytes = b"".join(self._backlog), [], 0
                     self._transport.write(wire)
                     self._wake.set()            # look again once this has drained
+                elif self._ending:
+                    await self.ws.close(code=ROUND_DELETED, message=b"round deleted")
+                    return
         except (asyncio.TimeoutError, ConnectionError, RuntimeError):
             await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
 
@@ -166,7 +183,12 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     request.app[SOCKETS].add(ws)
     writer = asyncio.create_task(viewer.write(), name=f"ws-writer-{round_id}")
     try:
-        await services.hub.join(round_id, viewer)
+        try:
+            await services.hub.join(round_id, viewer)
+        except (NoSuchRound, NotFound):      # deleted since the check above (another instance's, maybe)
+            viewer.end(round_deleted_frame(round_id))
+            await writer                     # it sends the frame and closes
+            return ws
         async for message in ws:
             if message.type == WSMsgType.TEXT:
                 await _command(request, round_id, viewer, principal, message.data)

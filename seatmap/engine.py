@@ -6,13 +6,23 @@ a round's deltas in the same order. A round is loaded from the database (its tru
 pending, sold and blocked seats) the first time the engine meets it, and again if the
 engine lost it (a flushed Redis); a load is announced to subscribers as a delta with no changes
 at the new seq, so they know to take a fresh snapshot.
+
+A round the database does not have (the loader answers None) is refused with NoSuchRound. A deleted
+round is dropped: the engine forgets it at once, its subscribers are told (RoundDeleted), and a load
+that read the database before the deletion cannot bring it back.
+
+Holds are capped: re-holding a seat extends it by the TTL, but never past `max_hold_ms` after the
+user's continuous hold on it began. When a hold ends (released or expired) the seat remembers its
+last holder; the same user holding it again within `cooldown_ms` carries on from the old start (so
+release-and-hold does not restart the clock), and once the cap is reached is refused
+(HoldTimeExceeded) until the cooldown after the hold ended has passed. Others may take it meanwhile.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, NamedTuple, Protocol
 
-from seatmap.model import BLOCKED, PENDING, SOLD, Delta, HoldGranted, SeatState, Snapshot
+from seatmap.model import BLOCKED, PENDING, SOLD, Delta, HoldGranted, RoundDeleted, SeatState, Snapshot
 
 HISTORY = 1000     # deltas kept per round for `resume`
 
@@ -38,16 +48,19 @@ class ExpiredHold(NamedTuple):
     user_id: int
 
 
-Loader = Callable[[int], Awaitable[RoundTruth]]
-Listener = Callable[[Delta], None]
+Loader = Callable[[int], Awaitable[RoundTruth | None]]      # None: no such round
+Listener = Callable[[Delta | RoundDeleted | None], None]    # None: deltas may have been lost
 
 
 class SeatEngine(Protocol):
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int], *, ttl_ms: int, limit: int,
-                   now_ms: int | None = None) -> HoldGranted:
-        """All or nothing; re-holding your own seat extends it. Raises SeatUnavailable, HoldLimitExceeded."""
+                   max_hold_ms: int = 0, cooldown_ms: int = 0, now_ms: int | None = None) -> HoldGranted:
+        """All or nothing; re-holding your own seat extends it, up to `max_hold_ms` (0: no cap) after
+        the hold began. `expires_ms` is the earliest deadline of the seats. Raises SeatUnavailable,
+        HoldTimeExceeded, HoldLimitExceeded (checked in that order)."""
 
-    async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
+    async def release(self, round_id: int, user_id: int, seat_ids: list[int], *,
+                      now_ms: int | None = None) -> list[int]:
         """Release what this user holds of `seat_ids` (the rest is ignored); returns what was released."""
 
     async def sell(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:
@@ -81,6 +94,10 @@ class SeatEngine(Protocol):
     async def unsubscribe(self, round_id: int, listener: Listener) -> None: ...
 
     async def forget(self, round_id: int) -> None:
-        """Drop the engine's copy of a round (tests, and a round that was deleted)."""
+        """Lose the engine's copy of a round, as a flushed Redis does (tests): the next call reloads it."""
+
+    async def drop(self, round_id: int) -> None:
+        """The round was deleted from the database: forget everything about it, tell its subscribers
+        (RoundDeleted), and refuse it from now on (NoSuchRound), on every instance."""
 
     async def close(self) -> None: ...

@@ -27,6 +27,10 @@ def hold_result_frame(req: Any, *, seat_ids: list[int] | None = None, expires_at
     return _encode({"type": "hold_result", "req": req, "ok": True, "seat_ids": seat_ids, "expires_at": expires_at})
 
 
+def round_deleted_frame(round_id: int) -> bytes:
+    return _encode({"type": "round_deleted", "round_id": round_id})
+
+
 def error_frame(error: dict) -> bytes:
     return _encode({"type": "error", "error": error})
 

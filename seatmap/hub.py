@@ -11,6 +11,8 @@ each group getting every delta since its own last send. A viewer then waits at m
 a change, instead of a cycle plus the time to write to everyone before it (at 10k viewers, a
 send-out to all takes ~100 ms on the project's 2-core test machine). A viewer that falls behind gets
 a fresh snapshot instead of an ever-growing backlog.
+
+When a round is deleted, its viewers get a last frame saying so and are let go (`Viewer.end`).
 """
 from __future__ import annotations
 
@@ -20,8 +22,8 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Protocol
 
 from seatmap.engine import SeatEngine
-from seatmap.frames import Batch, delta_frame, snapshot_frame
-from seatmap.model import Delta, Snapshot
+from seatmap.frames import Batch, delta_frame, round_deleted_frame, snapshot_frame
+from seatmap.model import Delta, NoSuchRound, RoundDeleted, Snapshot
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.02          # a busy round's viewers are sent to at most this often...
@@ -39,6 +41,9 @@ class Viewer(Protocol):
 
     def push_batch(self, batch: Batch) -> None:
         """Queue the frames of a batch, in order, the same way."""
+
+    def end(self, frame: bytes) -> None:
+        """The round is gone: send this last frame after what is queued, then close."""
 
 
 @dataclass(eq=False)
@@ -92,8 +97,11 @@ class Hub:
 
     # ---- viewers ---------------------------------------------------------------------------
     async def join(self, round_id: int, viewer: Viewer) -> None:
-        """Add a viewer; its first frame is the snapshot its deltas continue from."""
+        """Add a viewer; its first frame is the snapshot its deltas continue from. NoSuchRound when
+        the round is gone (or goes while the feed starts)."""
         feed = await self._feed(round_id)
+        if self._feeds.get(round_id) is not feed:
+            raise NoSuchRound(round_id)
         group = feed.next_group()
         self._send_group(feed, group)      # what the snapshot already holds must not follow it
         feed.add(viewer, group)
@@ -137,6 +145,7 @@ class Hub:
             return await asyncio.shield(self._starting[round_id])
         future = asyncio.get_running_loop().create_future()
         self._starting[round_id] = future
+        feed = None
         try:
             feed = RoundFeed(round_id, await self._seat_ids(round_id))
             self._feeds[round_id] = feed
@@ -150,14 +159,15 @@ class Hub:
             future.set_result(feed)
             return feed
         except BaseException as exc:
-            self._feeds.pop(round_id, None)
             future.set_exception(exc)
             future.exception()           # retrieved: joiners waiting on it re-raise it
+            if feed is not None and self._feeds.pop(round_id, None) is feed:   # (else _end dropped it all)
+                await self._engine.unsubscribe(round_id, self._listener)
             raise
         finally:
             del self._starting[round_id]
 
-    def _listener(self, delta: Delta | None) -> None:
+    def _listener(self, delta: Delta | RoundDeleted | None) -> None:
         """Called by the engine for every delta of a subscribed round (None: some may be lost)."""
         if delta is None:
             for feed in list(self._feeds.values()):
@@ -165,6 +175,9 @@ class Hub:
             return
         feed = self._feeds.get(delta.round_id)
         if feed is None:
+            return
+        if isinstance(delta, RoundDeleted):
+            self._end(feed)
             return
         if feed.snapshot is None:
             feed.early.append(delta)
@@ -237,17 +250,33 @@ class Hub:
             else:
                 viewer.push_batch(shared)
 
+    def _end(self, feed: RoundFeed) -> None:
+        """The round was deleted: its viewers are told and let go, its subscription dropped."""
+        if self._feeds.get(feed.round_id) is not feed:
+            return
+        del self._feeds[feed.round_id]
+        frame = round_deleted_frame(feed.round_id)
+        for viewer in list(feed.viewers):
+            viewer.end(frame)
+        self._background(self._engine.unsubscribe(feed.round_id, self._listener))
+
+    def _background(self, coroutine) -> None:
+        task = asyncio.get_running_loop().create_task(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
     def _resync_later(self, feed: RoundFeed) -> None:
         if feed.resyncing:
             return
         feed.resyncing = True
-        task = asyncio.get_running_loop().create_task(self._resync(feed))
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        self._background(self._resync(feed))
 
     async def _resync(self, feed: RoundFeed) -> None:
         try:
             snapshot = await self._engine.snapshot(feed.round_id)
+        except NoSuchRound:                 # deleted, and its notice lost with the connection
+            self._end(feed)
+            return
         except Exception:
             log.exception("resync of round %s failed; the next gap retries", feed.round_id)
             feed.resyncing = False

@@ -2,13 +2,16 @@
 for one server process. Each operation runs without awaiting in between, so it is atomic."""
 from __future__ import annotations
 
+import asyncio
 import heapq
 import time
 from collections import defaultdict, deque
+from typing import NamedTuple
 
 from seatmap.engine import ExpiredHold, HISTORY, Listener, Loader
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
-                           HoldLimitExceeded, SeatState, SeatUnavailable, Snapshot)
+                           HoldLimitExceeded, HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState,
+                           SeatUnavailable, Snapshot)
 
 
 def clock_ms() -> int:
@@ -19,6 +22,12 @@ def clock_us() -> int:
     return time.time_ns() // 1_000
 
 
+class LastHold(NamedTuple):
+    user_id: int
+    since_ms: int
+    ended_ms: int
+
+
 class _Round:
     def __init__(self, round_id: int, seq: int):
         self.round_id = round_id
@@ -26,6 +35,23 @@ class _Round:
         self.seats: dict[int, SeatState] = {}
         self.owned: dict[int, set[int]] = defaultdict(set)     # user -> held and pending seats
         self.log: deque[Delta] = deque(maxlen=HISTORY)
+        self.last: dict[int, LastHold] = {}                     # seat -> its last holder, once the hold ended
+
+    def hold_began(self, seat_id: int, user_id: int, now: int, cooldown_ms: int) -> tuple[int, int | None]:
+        """When this user's continuous hold on the seat began, and when it ends or ended (None: it
+        begins now). A hold that ended less than the cooldown ago carries on."""
+        st = self.seats.get(seat_id)
+        if st is not None:                                      # held by this user (checked before)
+            return st.since_ms, st.expires_ms
+        last = self.last.get(seat_id)
+        if last is not None and last.user_id == user_id and last.ended_ms + cooldown_ms > now:
+            return last.since_ms, last.ended_ms
+        return now, None
+
+    def end_hold(self, seat_id: int, ended_ms: int) -> Change:
+        st = self.seats[seat_id]
+        self.last[seat_id] = LastHold(st.user_id, st.since_ms, ended_ms)
+        return self.set(seat_id, None)
 
     def set(self, seat_id: int, new: SeatState | None) -> Change:
         old = self.seats.get(seat_id)
@@ -44,6 +70,7 @@ class MemoryEngine:
     def __init__(self, loader: Loader):
         self._loader = loader
         self._rounds: dict[int, _Round] = {}
+        self._loading: dict[int, asyncio.Task] = {}
         self._deadlines: list[tuple[int, int, int]] = []      # (expires_ms, round, seat), a heap
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._forgotten_seq: dict[int, int] = {}
@@ -51,17 +78,30 @@ class MemoryEngine:
     async def _round(self, round_id: int) -> _Round:
         r = self._rounds.get(round_id)
         if r is None:
+            loading = self._loading.get(round_id)
+            if loading is None:                   # one load per round, whoever else is waiting for it
+                loading = self._loading[round_id] = asyncio.ensure_future(self._load(round_id))
+            r = await asyncio.shield(loading)
+        return r
+
+    async def _load(self, round_id: int) -> _Round:
+        try:
             truth = await self._loader(round_id)
-            r = self._rounds.get(round_id)        # another task may have loaded it meanwhile
-            if r is None:
-                # seq starts at the clock in microseconds, like in Redis, and never goes back.
-                r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
-                for seat_id, state in truth.states().items():
-                    r.set(seat_id, state)
-                self._rounds[round_id] = r
-                # As in Redis: an empty delta says "rebuilt"; subscribers' seq jumps and they resync.
-                for listener in list(self._listeners.get(round_id, ())):
-                    listener(Delta(round_id, r.seq, ()))
+        finally:
+            # drop() takes the load away: what it read may be from before the round was deleted.
+            current = self._loading.get(round_id) is asyncio.current_task()
+            if current:
+                del self._loading[round_id]
+        if truth is None or not current:
+            raise NoSuchRound(round_id)
+        # seq starts at the clock in microseconds, like in Redis, and never goes back.
+        r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
+        for seat_id, state in truth.states().items():
+            r.set(seat_id, state)
+        self._rounds[round_id] = r
+        # As in Redis: an empty delta says "rebuilt"; subscribers' seq jumps and they resync.
+        for listener in list(self._listeners.get(round_id, ())):
+            listener(Delta(round_id, r.seq, ()))
         return r
 
     def _emit(self, r: _Round, changes: list[Change]) -> None:
@@ -73,7 +113,8 @@ class MemoryEngine:
         for listener in list(self._listeners.get(r.round_id, ())):
             listener(delta)
 
-    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, now_ms=None) -> HoldGranted:
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0,
+                   now_ms=None) -> HoldGranted:
         r = await self._round(round_id)
         now = clock_ms() if now_ms is None else now_ms
         seat_ids = list(dict.fromkeys(seat_ids))
@@ -81,22 +122,31 @@ class MemoryEngine:
                  and not (st.state == HELD and st.user_id == user_id)]
         if taken:
             raise SeatUnavailable(taken)
+        began = {s: r.hold_began(s, user_id, now, cooldown_ms) for s in seat_ids}
+        if max_hold_ms:
+            over = [s for s in seat_ids if began[s][0] + max_hold_ms <= now]
+            if over:
+                raise HoldTimeExceeded(over, max(0, max(began[s][1] for s in over) + cooldown_ms - now))
         owned = r.owned.get(user_id, set())
         new = [s for s in seat_ids if s not in owned]
         if len(owned) + len(new) > limit:
             raise HoldLimitExceeded(limit, len(owned))
-        expires = now + ttl_ms
-        changes = [r.set(s, SeatState(HELD, user_id, expires)) for s in seat_ids]
+        changes = []
         for s in seat_ids:
+            since = began[s][0]
+            expires = min(now + ttl_ms, since + max_hold_ms) if max_hold_ms else now + ttl_ms
+            changes.append(r.set(s, SeatState(HELD, user_id, expires, since)))
+            r.last.pop(s, None)                   # the seat has a holder again: the old one is history
             heapq.heappush(self._deadlines, (expires, round_id, s))
         self._emit(r, changes)
-        return HoldGranted(tuple(seat_ids), expires)
+        return HoldGranted(tuple(seat_ids), min(r.seats[s].expires_ms for s in seat_ids))
 
-    async def release(self, round_id, user_id, seat_ids) -> list[int]:
+    async def release(self, round_id, user_id, seat_ids, *, now_ms=None) -> list[int]:
         r = await self._round(round_id)
+        now = clock_ms() if now_ms is None else now_ms
         mine = [s for s in dict.fromkeys(seat_ids)
                 if (st := r.seats.get(s)) is not None and st.state == HELD and st.user_id == user_id]
-        self._emit(r, [r.set(s, None) for s in mine])
+        self._emit(r, [r.end_hold(s, now) for s in mine])
         return mine
 
     async def sell(self, round_id, user_id, seat_ids) -> None:
@@ -165,7 +215,7 @@ class MemoryEngine:
                 expired.append(ExpiredHold(round_id, seat_id, st.user_id))
         for round_id, seat_ids in due.items():
             r = self._rounds[round_id]
-            self._emit(r, [r.set(s, None) for s in seat_ids])
+            self._emit(r, [r.end_hold(s, r.seats[s].expires_ms) for s in seat_ids])
         return expired
 
     async def subscribe(self, round_id, listener) -> None:
@@ -182,6 +232,14 @@ class MemoryEngine:
         r = self._rounds.pop(round_id, None)
         if r is not None:
             self._forgotten_seq[round_id] = r.seq
+
+    async def drop(self, round_id) -> None:
+        # Nothing of the round stays: its deadlines in the heap find no round and are skipped.
+        self._rounds.pop(round_id, None)
+        self._forgotten_seq.pop(round_id, None)
+        self._loading.pop(round_id, None)
+        for listener in list(self._listeners.get(round_id, ())):
+            listener(RoundDeleted(round_id))
 
     async def close(self) -> None:
         self._listeners.clear()

@@ -1,7 +1,7 @@
 """What a round's seat map is made of: states, deltas, snapshots. Knows nothing of HTTP or storage.
 
 A seat the engine does not mention is available. The engine tracks only the others:
-  held     by one user until a deadline (the engine is the truth for holds)
+  held     by one user until a deadline, since a time (the engine is the truth for holds)
   pending  sold to one user whose reservation is not paid yet (counts toward their limit)
   sold     paid (the database is the truth for pending and sold seats)
   blocked  not for sale (an admin decision, kept in the database)
@@ -45,6 +45,13 @@ class SeatState:
     state: str
     user_id: int | None = None
     expires_ms: int | None = None
+    since_ms: int | None = None      # held: when the holder's continuous hold began (the hold cap)
+
+
+@dataclass(frozen=True, slots=True)
+class RoundDeleted:
+    """Told to a round's subscribers when the round is deleted: nothing more will come."""
+    round_id: int
 
 
 @dataclass
@@ -84,6 +91,23 @@ class SeatUnavailable(Exception):
     def __init__(self, seat_ids: list[int]):
         super().__init__(f"seats not available: {seat_ids}")
         self.seat_ids = seat_ids
+
+
+class HoldTimeExceeded(Exception):
+    """The user has held these seats as long as one user may; `retry_after_ms` until they may again."""
+
+    def __init__(self, seat_ids: list[int], retry_after_ms: int):
+        super().__init__(f"held too long: {seat_ids}, again in {retry_after_ms} ms")
+        self.seat_ids = seat_ids
+        self.retry_after_ms = retry_after_ms
+
+
+class NoSuchRound(Exception):
+    """The round does not exist, or was deleted: the engine keeps nothing of it and refuses it."""
+
+    def __init__(self, round_id: int):
+        super().__init__(f"no such round: {round_id}")
+        self.round_id = round_id
 
 
 class HoldLimitExceeded(Exception):

@@ -2,7 +2,8 @@
 atomic step), so every server instance sees a round's deltas in the same order.
 
 One pub/sub connection per process, subscribed to the channels of the rounds that have local
-viewers. If the connection drops, listeners are told they may have missed deltas (`None`).
+viewers. If the connection drops, listeners are told they may have missed deltas (`None`). When a
+round is deleted, its channel carries the notice (RoundDeleted) to every instance's listeners.
 """
 from __future__ import annotations
 
@@ -16,32 +17,39 @@ import redis.asyncio as redis
 
 from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
-                           SeatState, SeatUnavailable, Snapshot)
+                           HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot)
 from seatmap.redis_client import listen, namespace
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
-_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "load", "expire", "repair")
+_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "load", "expire", "repair",
+            "drop")
 EXPIRE_BATCH = 1000
+# A deleted round's tombstone only has to outlast a load that read the database before the deletion
+# (and the other instances' cached layouts): afterwards the database itself says there is no such round.
+TOMBSTONE_SECONDS = 86_400
 
 
-class _WireDelta(msgspec.Struct):
+class _WireMessage(msgspec.Struct):
     round_id: int
-    seq: int
-    changes: list[list[int | str]]     # [seat, state] or [seat, state, user]
+    seq: int = 0
+    changes: list[list[int | str]] = []    # [seat, state] or [seat, state, user]
+    deleted: bool = False                  # drop.lua's notice
 
 
-_decode_delta = msgspec.json.Decoder(_WireDelta).decode
+_decode_message = msgspec.json.Decoder(_WireMessage).decode
 
 
 def round_keys(round_id: int) -> list[str]:
     """Must match round_ctx in lua/prelude.lua."""
     base = f"tb:{{r:{round_id}}}:"
-    return [base + "seats", base + "owned", base + "seq", base + "log"]
+    return [base + "seats", base + "owned", base + "seq", base + "log", base + "last", base + "gone"]
 
 
-def parse_delta(payload: str | bytes) -> Delta:
-    wire = _decode_delta(payload)
+def parse_message(payload: str | bytes) -> Delta | RoundDeleted:
+    wire = _decode_message(payload)
+    if wire.deleted:
+        return RoundDeleted(wire.round_id)
     return Delta(wire.round_id, wire.seq, tuple(Change(*c) for c in wire.changes))
 
 
@@ -54,11 +62,16 @@ def _truth_pairs(truth: RoundTruth) -> list[object]:
     return [x for seat, state in truth.states().items() for x in (seat, _encode_state(state))]
 
 
+def _clock_arg(now_ms: int | None) -> int | str:
+    """A time for a script: '' lets it read the Redis clock (the same for every instance)."""
+    return "" if now_ms is None else now_ms
+
+
 def _decode_state(value: str) -> SeatState:
     kind, _, rest = value.partition("|")
     if kind == "h":
-        user, _, expires = rest.partition("|")
-        return SeatState(HELD, int(user), int(expires))
+        user, expires, *since = rest.split("|")
+        return SeatState(HELD, int(user), int(expires), int(since[0]) if since else None)
     if kind == "p":
         return SeatState(PENDING, int(rest))
     return SeatState(SOLD if kind == "s" else BLOCKED)
@@ -83,27 +96,34 @@ class RedisEngine:
         keys = round_keys(round_id)
         for _ in range(3):
             result = await self._scripts[name](keys=keys, args=[round_id, *args])
+            if result[0] == "gone":
+                raise NoSuchRound(round_id)
             if result[0] != "not_loaded":
                 return result
             await self._load(round_id)
         raise RuntimeError(f"round {round_id} would not load")
 
     async def _load(self, round_id: int) -> None:
-        truth: RoundTruth = await self._loader(round_id)
-        await self._scripts["load"](keys=round_keys(round_id), args=[round_id, *_truth_pairs(truth)])
+        truth = await self._loader(round_id)
+        if truth is None or await self._scripts["load"](keys=round_keys(round_id),
+                                                       args=[round_id, *_truth_pairs(truth)]) == -1:
+            raise NoSuchRound(round_id)
 
-    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, now_ms=None) -> HoldGranted:
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0,
+                   now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
-        result = await self._run("hold", round_id, user_id, ttl_ms, limit, "" if now_ms is None else now_ms,
-                                 *seat_ids)
+        result = await self._run("hold", round_id, user_id, ttl_ms, limit, _clock_arg(now_ms), max_hold_ms,
+                                 cooldown_ms, *seat_ids)
         if result[0] == "taken":
             raise SeatUnavailable([int(s) for s in result[1]])
+        if result[0] == "hold_time":
+            raise HoldTimeExceeded([int(s) for s in result[1]], int(result[2]))
         if result[0] == "limit":
             raise HoldLimitExceeded(limit, int(result[1]))
         return HoldGranted(tuple(seat_ids), int(result[1]))
 
-    async def release(self, round_id, user_id, seat_ids) -> list[int]:
-        result = await self._run("release", round_id, user_id, *dict.fromkeys(seat_ids))
+    async def release(self, round_id, user_id, seat_ids, *, now_ms=None) -> list[int]:
+        result = await self._run("release", round_id, user_id, _clock_arg(now_ms), *dict.fromkeys(seat_ids))
         return [int(s) for s in result[1]]
 
     async def sell(self, round_id, user_id, seat_ids) -> None:
@@ -128,7 +148,7 @@ class RedisEngine:
         return result[0] == "ok"
 
     async def expire_due(self, now_ms=None) -> list[ExpiredHold]:
-        flat = await self._scripts["expire"](keys=[], args=[0, "" if now_ms is None else now_ms, EXPIRE_BATCH])
+        flat = await self._scripts["expire"](keys=[], args=[0, _clock_arg(now_ms), EXPIRE_BATCH])
         return [ExpiredHold(int(flat[i]), int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)]
 
     # ---- reads -----------------------------------------------------------------------------
@@ -145,7 +165,7 @@ class RedisEngine:
             return None
         if seq == int(current):
             return []
-        deltas = [parse_delta(fields["d"]) for _id, fields in entries]
+        deltas = [parse_message(fields["d"]) for _id, fields in entries]
         if not deltas or deltas[0].seq != seq + 1:
             return None           # trimmed away: the client needs a snapshot
         return deltas
@@ -169,9 +189,9 @@ class RedisEngine:
             await self._pubsub.unsubscribe(self._channel + str(round_id))
 
     def _deliver(self, data: str) -> None:
-        delta = parse_delta(data)
-        for listener in list(self._listeners.get(delta.round_id, ())):
-            listener(delta)
+        message = parse_message(data)
+        for listener in list(self._listeners.get(message.round_id, ())):
+            listener(message)
 
     def _tell_all(self, delta: Delta | None) -> None:
         for listeners in list(self._listeners.values()):
@@ -180,6 +200,9 @@ class RedisEngine:
 
     async def forget(self, round_id) -> None:
         await self._redis.delete(*round_keys(round_id))
+
+    async def drop(self, round_id) -> None:
+        await self._scripts["drop"](keys=round_keys(round_id), args=[round_id, TOMBSTONE_SECONDS])
 
     async def close(self) -> None:
         if self._reader is not None:

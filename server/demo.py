@@ -59,7 +59,7 @@ async def _load(db: Database, storage, zone: ZoneInfo) -> None:
     performer_service = Performers(db)
     performers = [await performer_service.create(p) for p in DEMO_PERFORMERS]
     today = datetime.now(zone).date()
-    performance = await Performances(db, storage, zone).create(PerformanceCreate(
+    performance = await Performances(db, storage, zone, seating=None).create(PerformanceCreate(
         title="Ticket Blue Live — 티켓블루 라이브", category="concert", hall_id=hall.id,
         description="The demo concert: pick your seats on the live seat map.",
         starts_on=today, ends_on=today + timedelta(days=DEMO_ROUNDS + 1), duration_minutes=120,
@@ -67,7 +67,7 @@ async def _load(db: Database, storage, zone: ZoneInfo) -> None:
     cast = Cast(db)
     for performer in performers:
         await cast.add(performance.id, CastAdd(performer_id=performer.id))
-    rounds = Rounds(db, zone)
+    rounds = Rounds(db, zone, seating=None)
     for day in range(1, DEMO_ROUNDS + 1):
         starts_at = datetime.combine(today + timedelta(days=day), DEMO_SHOW_TIME, tzinfo=zone)
         await rounds.create(performance.id, RoundCreate(starts_at=starts_at))

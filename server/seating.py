@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import math
 import time
 from collections import defaultdict
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -14,7 +16,9 @@ import msgspec
 import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth, SeatEngine
-from seatmap.model import AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, SeatUnavailable
+from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
+                           SeatUnavailable)
+from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
@@ -39,9 +43,11 @@ class RoundLayout:
     loaded_at: float
 
 
-async def load_truth(db: Database, round_id: int) -> RoundTruth:
-    """What the seat engine rebuilds a round from: its live reservations and blocks."""
+async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
+    """What the seat engine rebuilds a round from: its live reservations and blocks (None: no such round)."""
     async with db.read_own_writes() as conn:
+        if (await conn.execute(sa.select(rounds.c.id).where(rounds.c.id == round_id))).first() is None:
+            return None
         live = (await conn.execute(
             sa.select(reservation_seats.c.seat_id, reservations.c.user_id, reservations.c.status)
             .join(reservations, reservations.c.id == reservation_seats.c.reservation_id)
@@ -59,14 +65,34 @@ async def load_truth(db: Database, round_id: int) -> RoundTruth:
 
 class Seating:
     def __init__(self, db: Database, engine: SeatEngine, *, hold_seconds: int, max_seats_per_user: int,
-                 zone: ZoneInfo):
+                 zone: ZoneInfo, max_hold_seconds: int = 0, hold_cooldown_seconds: int = 0):
+        """`max_hold_seconds` 0: twice the hold; `hold_cooldown_seconds` 0: one hold (the settings' defaults)."""
         self._db = db
         self._zone = zone
         self.engine = engine
         self._hold_ms = hold_seconds * 1000
+        self._max_hold_ms = (max_hold_seconds or 2 * hold_seconds) * 1000
+        self._cooldown_ms = (hold_cooldown_seconds or hold_seconds) * 1000
         self._limit = max_seats_per_user
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
+
+    @contextmanager
+    def _existing(self, round_id: int):
+        """Around engine calls: a round the engine refuses was deleted (maybe by another instance,
+        while this one still had its layout): 404, and the layout is forgotten."""
+        try:
+            yield
+        except NoSuchRound:
+            self._layouts.pop(round_id, None)
+            raise NotFound("No such round.") from None
+
+    async def rounds_deleted(self, round_ids: list[int]) -> None:
+        """After the commit that deleted these rounds: every instance's engine forgets them and
+        refuses them from now on, their viewers are told, and this instance's layouts go."""
+        for round_id in round_ids:
+            self._layouts.pop(round_id, None)
+            await self.engine.drop(round_id)
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
@@ -117,7 +143,8 @@ class Seating:
         async with self._db.read() as conn:
             price_of = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price)
                                                 .where(prices.c.performance_id == layout.performance_id))).all())
-        snapshot = await self.engine.snapshot(round_id)
+        with self._existing(round_id):
+            snapshot = await self.engine.snapshot(round_id)
         out = []
         for s in layout.seats.values():
             state = snapshot.seats.get(s.id)
@@ -127,7 +154,8 @@ class Seating:
 
     async def availability(self, round_id: int) -> AvailabilityOut:
         layout = await self.layout(round_id)
-        snapshot = await self.engine.snapshot(round_id)
+        with self._existing(round_id):
+            snapshot = await self.engine.snapshot(round_id)
         counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
         by_grade: dict[str, GradeAvailability] = {}
         for s in layout.seats.values():
@@ -144,10 +172,18 @@ class Seating:
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
         seat_ids = await self.checked_seats(round_id, seat_ids)
         try:
-            granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit)
+            with self._existing(round_id):
+                granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
+                                                 max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms)
         except SeatUnavailable as exc:
             raise Conflict("Some of these seats are not available.", code="seat_unavailable",
                            details={"seat_ids": exc.seat_ids}) from None
+        except HoldTimeExceeded as exc:
+            retry_after = math.ceil(exc.retry_after_ms / 1000)
+            raise Conflict(f"You have held some of these seats for as long as one person may; others can take "
+                           f"them now, and you can hold them again in {retry_after} seconds.",
+                           code="hold_time_exceeded",
+                           details={"seat_ids": exc.seat_ids, "retry_after": retry_after}) from None
         except HoldLimitExceeded as exc:
             raise Conflict(f"You can hold or reserve at most {exc.limit} seats of a show.",
                            code="hold_limit_exceeded",
@@ -157,11 +193,13 @@ class Seating:
 
     async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
-        return await self.engine.release(round_id, user_id, seat_ids)
+        with self._existing(round_id):
+            return await self.engine.release(round_id, user_id, seat_ids)
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
-        snapshot = await self.engine.snapshot(round_id)
+        with self._existing(round_id):
+            snapshot = await self.engine.snapshot(round_id)
         now_ms = time.time() * 1000
         return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
                 and st.user_id == user_id and (st.expires_ms is None or st.expires_ms > now_ms)]
@@ -198,21 +236,31 @@ class Seating:
                 sa.select(rounds.c.id).where(rounds.c.blocks_changed_at >= since)))).scalars().all()
         fixed = 0
         for round_id in round_ids:
-            for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
-                seen = await self.engine.snapshot(round_id)   # its seq first, then the database
-                truth = await load_truth(self._db, round_id)
-                if truth.states() == {s: st for s, st in seen.seats.items() if st.state != HELD}:
-                    break
-                if await self.engine.repair(round_id, truth, seen.seq):
-                    log.warning("round %s: seat map repaired from the database", round_id)
+            try:
+                if await self._repair(round_id):
                     fixed += 1
-                    break
+            except NoSuchRound:
+                pass                                          # deleted since we listed it: nothing to repair
         return fixed
+
+    async def _repair(self, round_id: int) -> bool:
+        for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
+            seen = await self.engine.snapshot(round_id)   # its seq first, then the database
+            truth = await load_truth(self._db, round_id)
+            if truth is None:
+                return False
+            if truth.states() == {s: st for s, st in seen.seats.items() if st.state != HELD}:
+                return False
+            if await self.engine.repair(round_id, truth, seen.seq):
+                log.warning("round %s: seat map repaired from the database", round_id)
+                return True
+        return False
 
     # ---- blocks (admin) ------------------------------------------------------------------------
     async def block(self, round_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
+            await self._lock_round(conn, round_id)
             sold = (await conn.execute(sa.select(reservation_seats.c.seat_id).where(
                 reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
                 reservation_seats.c.live.is_(True)))).scalars().all()
@@ -226,17 +274,29 @@ class Seating:
             if new:
                 await conn.execute(round_blocks.insert(), new)
                 await self._blocks_changed(conn, round_id)
-        await self.engine.block(round_id, seat_ids)
+        with self._existing(round_id):
+            await self.engine.block(round_id, seat_ids)
         return seat_ids
 
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
+            await self._lock_round(conn, round_id)
             removed = await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
                                                                      round_blocks.c.seat_id.in_(seat_ids)))
             if removed.rowcount:
                 await self._blocks_changed(conn, round_id)
-        await self.engine.unblock(round_id, seat_ids)
+        with self._existing(round_id):
+            await self.engine.unblock(round_id, seat_ids)
+
+    async def _lock_round(self, conn, round_id: int) -> None:
+        """The round, from the database rather than the cached layout, locked so that it cannot be
+        deleted before the blocks are committed (a deleted round's blocks: 404, not a foreign key error)."""
+        try:
+            await lock_or_404(conn, rounds, round_id, "round")
+        except NotFound:
+            self._layouts.pop(round_id, None)
+            raise
 
     @staticmethod
     async def _blocks_changed(conn, round_id: int) -> None:

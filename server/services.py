@@ -59,7 +59,8 @@ def build_services(app: web.Application) -> Services:
     settings, db, http = app[SETTINGS], app[DATABASE], app[HTTP]
     storage, zone = app[STORAGE], ZoneInfo(settings.timezone)
     seating = Seating(db, app[SEAT_ENGINE], hold_seconds=settings.hold_seconds,
-                      max_seats_per_user=settings.max_seats_per_user, zone=zone)
+                      max_seats_per_user=settings.max_seats_per_user, zone=zone,
+                      max_hold_seconds=settings.max_hold_seconds, hold_cooldown_seconds=settings.hold_cooldown_seconds)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib,
                           concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
@@ -74,9 +75,9 @@ def build_services(app: web.Application) -> Services:
         health=app[HEALTH],
         halls=Halls(db),
         performers=Performers(db),
-        performances=Performances(db, storage, zone),
+        performances=Performances(db, storage, zone, seating),
         cast=Cast(db),
-        rounds=Rounds(db, zone),
+        rounds=Rounds(db, zone, seating),
         posters=Posters(db, storage),
         seating=seating,
         reservations=reservations,

@@ -124,6 +124,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "Bearer token that /metrics requires (Authorization: Bearer <token>). Empty: /metrics is open.")] = ""
     hold_seconds: Annotated[int, _doc("How long a seat hold lasts.", ge=1)] = 300
     max_seats_per_user: Annotated[int, _doc("Seats one user may hold or have pending per round.", ge=1)] = 8
+    max_hold_seconds: Annotated[int, _doc(
+        "Longest one user may keep the same seat held by holding it again: a hold is not extended past this "
+        "after it began, and the seat is then released. 0: twice TICKETBLUE_HOLD_SECONDS.", ge=0)] = 0
+    hold_cooldown_seconds: Annotated[int, _doc(
+        "After a user's hold on a seat ends, how long holding it again carries on the same hold (releasing and "
+        "holding again does not restart the clock), and how long a user who reached the longest hold must "
+        "wait to hold that seat again. 0: TICKETBLUE_HOLD_SECONDS.", ge=0)] = 0
     seat_repair_seconds: Annotated[float, _doc("How often each instance compares the seat maps of rounds with "
                                                "recent reservations against the database (repairs what a "
                                                "crashed instance left half done).", gt=0)] = 10

@@ -158,15 +158,24 @@ async def show(client) -> dict:
 
 # ---- seat engines, without the web application ---------------------------------------------------
 class Truth:
-    """The database's view of rounds, as the engine's loader sees it."""
+    """The database's view of rounds, as the engine's loader sees it. Every round exists, but those
+    in `missing`; with `pause` set, a load waits for it after reading (a slow database), and `read`
+    says a load has read."""
 
     def __init__(self):
         self.rounds: dict[int, RoundTruth] = {}
+        self.missing: set[int] = set()
         self.loads = 0
+        self.pause: asyncio.Event | None = None
+        self.read = asyncio.Event()
 
-    async def __call__(self, round_id: int) -> RoundTruth:
+    async def __call__(self, round_id: int) -> RoundTruth | None:
         self.loads += 1
-        return self.rounds.get(round_id, RoundTruth())
+        found = None if round_id in self.missing else self.rounds.get(round_id, RoundTruth())
+        self.read.set()
+        if self.pause is not None:
+            await self.pause.wait()
+        return found
 
 
 @pytest.fixture

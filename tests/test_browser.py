@@ -168,6 +168,17 @@ async def test_the_page_catches_up_after_the_server_drops_its_socket(server, api
     assert page.errors == []
 
 
+async def test_the_page_says_so_and_stops_when_its_round_is_deleted(server, api, show, browser):
+    page = await open_page(await signed_in_context(browser, await api.user(), DESKTOP),
+                           f"{server.url}/#/rounds/{show['round_id']}")
+    status = page.locator(".live-status")
+    await expect(status).to_have_attribute("data-status", "live")
+    assert (await api.delete(f"/api/rounds/{show['round_id']}", token=show["admin"])).status == 204
+    await expect(status).to_have_attribute("data-status", "gone")
+    await expect(status).to_have_text("This show time has been removed: its seats are no longer on sale.")
+    assert page.errors == []
+
+
 async def test_seats_can_be_picked_with_the_keyboard_alone(server, api, show, browser):
     someone = await api.user()
     taken = seat_id(show, "VIP", 1, 2)

@@ -2,8 +2,11 @@
 import asyncio
 import json
 
+import pytest
+
 import seatmap.hub
 from seatmap.hub import GROUPS, Hub
+from seatmap.model import NoSuchRound
 from tests.test_seat_engine import HOUR, ROUND
 
 SEATS = list(range(1, 21))
@@ -24,6 +27,10 @@ class Viewer:
     def push_batch(self, batch) -> None:
         for frame in batch.frames:
             self.push(frame)
+
+    def end(self, frame: bytes) -> None:
+        self.push(frame)
+        self.frames.put_nowait("closed")
 
     async def next(self) -> dict:
         return await asyncio.wait_for(self.frames.get(), 5)
@@ -175,4 +182,38 @@ async def test_groups_sent_to_together_share_one_encoded_batch(make_engine):
     for viewer in viewers:
         assert (await viewer.next())["changes"] == [[3, "held"]]
     assert len(batches) == len(viewers) and len({id(batch) for batch in batches}) == 1
+    await hub.close()
+
+
+async def test_a_deleted_round_ends_its_viewers_in_every_process(make_engine, truth):
+    engine_a, engine_b = await make_engine(), await make_engine()
+    hub_a, hub_b = Hub(engine_a, seat_ids), Hub(engine_b, seat_ids)
+    viewers = [Viewer(), Viewer(user_id=1), Viewer()]
+    for hub, viewer in zip((hub_a, hub_a, hub_b), viewers):
+        await hub.join(ROUND, viewer)
+        await viewer.next()
+    truth.missing.add(ROUND)
+    await engine_b.drop(ROUND)
+    for viewer in viewers:
+        assert await viewer.next() == {"type": "round_deleted", "round_id": ROUND}
+        assert await viewer.next() == "closed"
+    assert hub_a.viewer_count() == hub_b.viewer_count() == 0
+    with pytest.raises(NoSuchRound):
+        await hub_a.join(ROUND, Viewer())
+    await hub_a.close()
+    await hub_b.close()
+
+
+async def test_a_deletion_whose_notice_was_lost_ends_the_viewers_at_the_resync(make_engine, truth):
+    engine = await make_engine()
+    hub = Hub(engine, seat_ids)
+    viewer = Viewer()
+    await hub.join(ROUND, viewer)
+    await viewer.next()
+    await engine.unsubscribe(ROUND, hub._listener)     # the hub hears nothing more, as when the link drops
+    truth.missing.add(ROUND)
+    await engine.drop(ROUND)
+    hub._listener(None)                                # what the engine says once the link is back
+    assert await viewer.next() == {"type": "round_deleted", "round_id": ROUND}
+    assert await viewer.next() == "closed" and hub.viewer_count() == 0
     await hub.close()

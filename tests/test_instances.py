@@ -10,6 +10,7 @@ import asyncio
 import random
 import time
 from collections import Counter
+from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
@@ -21,6 +22,7 @@ from server.db.tables import reservation_seats
 from tests.instances import start_instances
 from tests.live_viewer import LiveViewer, rest_states
 from tests.support import ADMIN_KEY, ApiClient, make_round
+from tests.test_seats import ROUND_CALLS
 
 USERS = 240
 
@@ -266,8 +268,46 @@ async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, show, server
     await survivor_viewer.close()
 
 
+async def test_a_round_deleted_on_one_instance_is_gone_at_once_on_both_and_its_viewers_are_closed(
+        apis, show, empty_redis_url):
+    one, two = apis
+    round_id, seats = show["round_id"], show["seat_ids"]
+    admin, user = await one.token(admin=True), await two.token()
+    path = f"/api/rounds/{round_id}"
+    for api in apis:                                             # both instances have its layout cached
+        assert (await api.get(f"{path}/seats")).status == 200
+    sockets = [await api.http.ws_connect(f"/ws/rounds/{round_id}") for api in apis for _ in range(2)]
+    for ws in sockets:
+        assert (await ws.receive_json(timeout=10))["type"] == "snapshot"
+    assert (await two.post(f"{path}/holds", token=user, json={"seat_ids": seats[:2]})).status == 200
+    assert (await two.post(f"{path}/blocks", token=admin, json={"seat_ids": seats[2:3]})).status == 200
+
+    assert (await one.delete(path, token=admin)).status == 204
+    for method, what, who in ROUND_CALLS:
+        body = {"seat_ids": seats[3:4]} if method != "GET" else None
+        token = {"user": user, "admin": admin, None: None}[who]
+        for api in (two, one):                                   # two first: the one with a stale layout
+            reply = await api.call(method, f"{path}/{what}", token=token, json=body)
+            assert (reply.status, reply.error_code()) == (404, "not_found"), (method, what, reply.json)
+    for ws in sockets:                                           # two viewers on each instance
+        while (frame := await ws.receive_json(timeout=10))["type"] == "delta":
+            pass
+        assert frame == {"type": "round_deleted", "round_id": round_id}
+        closing = await ws.receive(timeout=10)
+        assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 4404)
+    async with redis.asyncio.from_url(empty_redis_url, decode_responses=True) as client:
+        assert await client.keys(f"tb:{{r:{round_id}}}:*") == [f"tb:{{r:{round_id}}}:gone"]
+        assert not [m for m in await client.zrange("tb:deadlines", 0, -1) if m.startswith(f"{round_id}:")]
+
+    starts_at = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0).isoformat()
+    new = await two.post(f"/api/performances/{show['performance_id']}/rounds", token=admin,
+                         json={"starts_at": starts_at})
+    assert new.status == 201 and new.json["id"] > round_id
+    reserved = await two.post("/api/reservations", token=user, json={"round_id": new.json["id"], "seat_ids": seats[:2]})
+    assert reserved.error_code() == "seat_unavailable"
+
+
 async def test_a_thousand_users_on_two_instances_get_exactly_a_hundred_coupons(apis, show, empty_mysql_url):
-    from datetime import datetime, timedelta, timezone
     now = datetime.now(timezone.utc)
     coupon = await apis[0].post("/api/coupons", token=await apis[0].token(admin=True), json={
         "name": "First hundred", "discount_type": "percent", "discount": 10, "quantity": 100,

@@ -2,8 +2,14 @@
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 
+from server.db.database import Database
+from server.db.migrate import upgrade
+from server.db.tables import halls, performances, reservation_seats, reservations, round_blocks, rounds, seats, users
+from server.db.types import utcnow
 from tests.test_performances import add_reservation, make_performance
+from tests.test_seatmap_ws import full_width
 
 
 async def make_round(client, token: str, performance_id: int, starts_at: str) -> dict:
@@ -144,3 +150,72 @@ async def test_writes_need_an_admin(client):
         assert (await client.call(method, url, json=json)).status == 401
         assert (await client.call(method, url, json=json, token=user)).status == 403
     assert (await client.get(f"/api/performances/{performance['id']}/rounds")).json["items"] == [created]
+
+
+async def test_a_deleted_rounds_id_is_never_given_to_another(client):
+    """On SQLite a new row used to take the highest id plus one: the id of the newest round, deleted."""
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    first = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    newest = await make_round(client, admin, performance["id"], "2026-12-11T19:30:00+09:00")
+    assert (await client.delete(f"/api/rounds/{newest['id']}", token=admin)).status == 204
+    again = await make_round(client, admin, performance["id"], "2026-12-11T19:30:00+09:00")
+    assert again["id"] > newest["id"] > first["id"]
+
+
+async def test_ids_written_in_other_digits_than_ascii_are_404(client):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    wide_round, wide_performance = full_width(created["id"]), full_width(performance["id"])
+    for path in ["/api/rounds/²", "/api/rounds/①", f"/api/rounds/{wide_round}", f"/api/rounds/{wide_round}/seats",
+                 f"/api/rounds/{wide_round}/availability", "/api/rounds/٣", f"/api/performances/{wide_performance}",
+                 f"/api/performances/{wide_performance}/rounds", f"/api/halls/{full_width(performance['hall_id'])}",
+                 "/api/performers/²", "/api/rounds/" + "9" * 5000]:
+        reply = await client.get(path)
+        assert (reply.status, reply.error_code()) == (404, "not_found"), (path[:40], reply.status)
+    hold = await client.post(f"/api/rounds/{wide_round}/holds", token=await client.token(), json={"seat_ids": [1]})
+    assert (hold.status, hold.error_code()) == (404, "not_found")
+    assert (await client.delete(f"/api/rounds/{wide_round}", token=admin)).status == 404
+    assert (await client.get(f"/api/rounds/{created['id']}")).json == created
+
+
+async def insert(conn, table: sa.Table, **values) -> int:
+    return (await conn.execute(table.insert().values(**values))).inserted_primary_key[0]
+
+
+async def test_a_database_from_before_keeps_its_rows_when_ids_stop_being_reused(tmp_path):
+    """Migration 0009 recreates tables on SQLite (the only way to make them AUTOINCREMENT): rows that
+    refer to them, some ON DELETE CASCADE, survive it, and foreign keys are enforced again after it."""
+    db = Database(f"sqlite+aiosqlite:///{tmp_path / 'old.sqlite3'}")
+    try:
+        await upgrade(db, "0007")
+        now = utcnow()
+        async with db.begin() as conn:
+            hall = await insert(conn, halls, name="H", address="A", created_at=now)
+            seat = await insert(conn, seats, hall_id=hall, section="A", row=1, number=1, x=1, y=1, grade="R")
+            show = await insert(conn, performances, title="T", description="D", category="concert", hall_id=hall,
+                                starts_on=now.date(), ends_on=now.date(), duration_minutes=60, created_at=now)
+            kept = await insert(conn, rounds, performance_id=show, starts_at=now, created_at=now)
+            newest = await insert(conn, rounds, performance_id=show, starts_at=now, created_at=now)
+            await insert(conn, round_blocks, round_id=kept, seat_id=seat, created_at=now)
+            user = await insert(conn, users, name="U", role="user", status="active", created_at=now)
+            booking = await insert(conn, reservations, user_id=user, round_id=kept, status="pending", amount=1,
+                                   discount=0, order_id="o-1", expires_at=now, created_at=now, updated_at=now)
+            await insert(conn, reservation_seats, reservation_id=booking, seat_id=seat, round_id=kept, price=1,
+                         live=True)
+            await conn.execute(rounds.delete().where(rounds.c.id == newest))
+        await upgrade(db)
+        async with db.begin() as conn:
+            assert (await conn.execute(sa.select(round_blocks.c.round_id))).scalars().all() == [kept]
+            assert (await conn.execute(sa.select(reservation_seats.c.seat_id))).scalars().all() == [seat]
+            assert (await conn.execute(sa.text("PRAGMA foreign_keys"))).scalar() == 1
+            made = await insert(conn, rounds, performance_id=show, starts_at=now, created_at=now)
+            await conn.execute(rounds.delete().where(rounds.c.id == made))
+            again = await insert(conn, rounds, performance_id=show, starts_at=now, created_at=now)
+        assert again > made > kept
+        with pytest.raises(sa.exc.IntegrityError):
+            async with db.begin() as conn:
+                await conn.execute(rounds.delete().where(rounds.c.id == kept))        # still referred to
+    finally:
+        await db.close()

@@ -7,10 +7,12 @@ import pytest
 import redis.asyncio
 
 from seatmap.engine import RoundTruth
+from seatmap.memory import MemoryEngine
 from seatmap.redis_client import connect
 from seatmap.redis_engine import RedisEngine
 from tests.conftest import backend_url
-from seatmap.model import HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, SeatUnavailable
+from seatmap.model import (HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
+                           RoundDeleted, SeatUnavailable)
 
 ROUND = 7
 HOUR = 3_600_000
@@ -252,3 +254,129 @@ async def test_deployments_on_two_redis_databases_never_hear_each_other(truth):
     finally:
         for engine in engines:
             await engine.close()
+
+
+# ---- deleted rounds ---------------------------------------------------------------------------------
+async def round_state_left(engine, round_id: int) -> list:
+    """What an engine still keeps of a round: its Redis keys, or the in-process engine's entries."""
+    if isinstance(engine, MemoryEngine):
+        return [name for name in ("_rounds", "_loading", "_forgotten_seq") if round_id in getattr(engine, name)]
+    return sorted(await engine._redis.keys(f"tb:{{r:{round_id}}}:*"))
+
+
+def tombstone_only(engine, round_id: int) -> list:
+    """What an engine may keep of a deleted round: nothing in process; in Redis, its tombstone."""
+    return [] if isinstance(engine, MemoryEngine) else [f"tb:{{r:{round_id}}}:gone"]
+
+
+async def test_a_round_the_database_does_not_have_is_refused(engine, truth):
+    truth.missing.add(ROUND)
+    with pytest.raises(NoSuchRound):
+        await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
+    with pytest.raises(NoSuchRound):
+        await engine.snapshot(ROUND)
+    assert await round_state_left(engine, ROUND) == []
+
+
+async def test_a_dropped_round_is_forgotten_refused_everywhere_and_its_subscribers_told(make_engine, truth):
+    a, b = await make_engine(), await make_engine()             # two processes on one store
+    await a.hold(ROUND, 1, [1, 2], ttl_ms=1000, limit=8, now_ms=0)
+    await a.block(ROUND, [3])
+    await b.snapshot(ROUND)                                     # b has met the round too
+    heard_a, heard_b = Recorder(), Recorder()
+    await a.subscribe(ROUND, heard_a)
+    await b.subscribe(ROUND, heard_b)
+    truth.missing.add(ROUND)                                    # the database deleted it, then:
+    await a.drop(ROUND)
+    for heard in (heard_a, heard_b):
+        assert await heard.next() == RoundDeleted(ROUND)
+    for engine in (a, b):
+        for call in (engine.snapshot(ROUND), engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8),
+                     engine.release(ROUND, 1, [1]), engine.block(ROUND, [4]), engine.unblock(ROUND, [3])):
+            with pytest.raises(NoSuchRound):
+                await call
+    assert await a.expire_due(now_ms=HOUR) == []                # its holds are gone, not merely unreachable
+    assert await round_state_left(a, ROUND) == tombstone_only(a, ROUND)
+
+
+async def test_a_load_that_read_the_database_before_the_drop_does_not_bring_the_round_back(make_engine, truth):
+    loader, dropper = await make_engine(), await make_engine()
+    truth.pause = asyncio.Event()
+    loading = asyncio.ensure_future(loader.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8))
+    await truth.read.wait()                                     # it has read the round, before the deletion
+    truth.missing.add(ROUND)
+    await dropper.drop(ROUND)
+    truth.pause.set()
+    with pytest.raises(NoSuchRound):
+        await loading
+    with pytest.raises(NoSuchRound):
+        await loader.snapshot(ROUND)
+    assert await round_state_left(loader, ROUND) == tombstone_only(loader, ROUND)
+
+
+# ---- the hold cap -------------------------------------------------------------------------------------
+TTL, CAP, COOLDOWN = 1000, 2500, 1000
+
+
+async def hold(engine, user: int, seats: list[int], at: int):
+    return await engine.hold(ROUND, user, seats, ttl_ms=TTL, limit=8, max_hold_ms=CAP, cooldown_ms=COOLDOWN,
+                             now_ms=at)
+
+
+async def test_re_holding_extends_a_hold_no_further_than_the_cap(engine):
+    assert (await hold(engine, 1, [1], at=0)).expires_ms == 1000
+    assert (await hold(engine, 1, [1], at=900)).expires_ms == 1900
+    assert (await hold(engine, 1, [1], at=1800)).expires_ms == CAP          # not 2800
+    with pytest.raises(HoldTimeExceeded) as err:
+        await hold(engine, 1, [1], at=CAP)
+    assert (err.value.seat_ids, err.value.retry_after_ms) == ([1], COOLDOWN)
+    snap = await engine.snapshot(ROUND)
+    assert (snap.seats[1].user_id, snap.seats[1].expires_ms) == (1, CAP)
+
+
+async def test_the_sweeper_releases_the_seat_at_the_cap(engine):
+    for at in (0, 900, 1800):
+        await hold(engine, 1, [1], at=at)
+    assert await engine.expire_due(now_ms=CAP - 1) == []
+    assert await engine.expire_due(now_ms=CAP) == [(ROUND, 1, 1)]
+    assert (await engine.snapshot(ROUND)).seats == {}
+
+
+async def test_the_same_user_is_refused_until_the_cooldown_ends_while_others_may_take_it(make_engine):
+    engine = await make_engine()
+    for at in (0, 900, 1800):
+        await hold(engine, 1, [1, 2], at=at)
+    await engine.expire_due(now_ms=CAP)
+    with pytest.raises(HoldTimeExceeded) as err:
+        await hold(engine, 1, [3, 1], at=CAP + 400)
+    assert (err.value.seat_ids, err.value.retry_after_ms) == ([1], COOLDOWN - 400)
+    assert (await engine.snapshot(ROUND)).seats == {}                        # all or nothing: seat 3 too
+    granted = await hold(engine, 2, [2], at=CAP + 400)                       # another user may
+    assert granted.expires_ms == CAP + 400 + TTL
+    fresh = await hold(engine, 1, [1], at=CAP + COOLDOWN)                    # the cooldown is over
+    assert fresh.expires_ms == CAP + COOLDOWN + TTL
+    other = await make_engine()                                              # (every process agrees)
+    with pytest.raises(HoldTimeExceeded):
+        await other.hold(ROUND, 1, [1], ttl_ms=TTL, limit=8, max_hold_ms=CAP, cooldown_ms=COOLDOWN,
+                         now_ms=CAP + COOLDOWN + CAP)
+
+
+async def test_releasing_and_holding_again_does_not_restart_the_clock(engine):
+    await hold(engine, 1, [1], at=0)
+    assert await engine.release(ROUND, 1, [1], now_ms=900) == [1]
+    assert (await hold(engine, 1, [1], at=1000)).expires_ms == 2000         # carries on from 0
+    await engine.release(ROUND, 1, [1], now_ms=1900)
+    assert (await hold(engine, 1, [1, 2], at=2000)).expires_ms == CAP       # the earliest of the seats
+    assert (await engine.snapshot(ROUND)).seats[2].expires_ms == 3000       # seat 2's hold began at 2000
+    await engine.release(ROUND, 1, [1, 2], now_ms=2400)
+    with pytest.raises(HoldTimeExceeded) as err:
+        await hold(engine, 1, [1], at=2500)
+    assert err.value.retry_after_ms == 2400 + COOLDOWN - 2500
+    await engine.release(ROUND, 1, [1], now_ms=3000)                        # not held: nothing changes
+    assert (await hold(engine, 1, [1], at=2400 + COOLDOWN)).expires_ms == 2400 + COOLDOWN + TTL
+
+
+async def test_a_release_long_enough_ago_starts_a_new_hold(engine):
+    await hold(engine, 1, [1], at=0)
+    await engine.release(ROUND, 1, [1], now_ms=500)
+    assert (await hold(engine, 1, [1], at=500 + COOLDOWN)).expires_ms == 500 + COOLDOWN + TTL

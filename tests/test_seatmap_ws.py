@@ -5,8 +5,10 @@ import json
 import pytest
 from aiohttp import WSMsgType
 
+from server.app import create_app
 from server.app_keys import SEAT_ENGINE
 from tests.raw_ws import RawSocket
+from tests.support import ApiClient
 
 
 @pytest.fixture
@@ -133,6 +135,45 @@ async def test_resume_replays_what_was_missed(client, show, connect):
 async def test_unknown_round_is_404_before_the_upgrade(client):
     reply = await client.get("/ws/rounds/999999")
     assert reply.status == 404 and reply.error_code() == "not_found"
+
+
+def full_width(number: int) -> str:
+    """The id in full-width digits (U+FF10..): str.isdigit() and int() take them."""
+    return "".join(chr(0xFF10 + int(d)) for d in str(number))
+
+
+async def test_a_round_id_of_other_digits_than_ascii_is_404_before_the_upgrade(client, show):
+    for raw in ("²", "①", full_width(show["round_id"]), "٣"):
+        reply = await client.get(f"/ws/rounds/{raw}")
+        assert (reply.status, reply.error_code()) == (404, "not_found"), (raw, reply.status)
+
+
+async def test_deleting_the_round_tells_its_sockets_and_closes_them(client, show, connect):
+    token = await client.token()
+    watcher, holder = await connect(show["round_id"]), await connect(show["round_id"], token)
+    await watcher.next("snapshot")
+    await holder.next("snapshot")
+    await holder.send({"type": "hold", "req": 1, "seat_ids": show["seat_ids"][:1]})
+    assert (await holder.next("hold_result"))["ok"]
+    assert (await client.delete(f"/api/rounds/{show['round_id']}", token=show["admin"])).status == 204
+    for socket in (watcher, holder):
+        assert await socket.next("round_deleted") == {"type": "round_deleted", "round_id": show["round_id"]}
+        closing = await asyncio.wait_for(socket.ws.receive(), 5)
+        assert (closing.type, closing.data, closing.extra) == (WSMsgType.CLOSE, 4404, "round deleted")
+    again = await client.get(f"/ws/rounds/{show['round_id']}")
+    assert again.status == 404
+
+
+@pytest.mark.parametrize("seat_engine_settings", ["redis"], indirect=True)    # two instances share Redis
+async def test_a_socket_opened_where_the_deleted_round_is_still_cached_is_told_and_closed(
+        client, aiohttp_client, settings, show):
+    other = ApiClient(await aiohttp_client(create_app(settings)))        # a second instance, same backends
+    assert (await client.get(f"/api/rounds/{show['round_id']}/seats")).status == 200   # cached here
+    assert (await other.delete(f"/api/rounds/{show['round_id']}", token=show["admin"])).status == 204
+    ws = await client.http.ws_connect(f"/ws/rounds/{show['round_id']}")
+    assert await ws.receive_json(timeout=5) == {"type": "round_deleted", "round_id": show["round_id"]}
+    closing = await ws.receive(timeout=5)
+    assert (closing.type, closing.data) == (WSMsgType.CLOSE, 4404)
 
 
 async def test_shutdown_sends_a_close_frame(client, show, connect):

@@ -10,9 +10,9 @@ for _, member in ipairs(due) do
   if not rc then rc = round_ctx(round); rounds[round] = rc; order[#order + 1] = round end
   local value = loaded(rc) and redis.call('HGET', rc.seats, seat)
   local user, expires = nil, nil
-  if value then user, expires = string.match(value, '^h|(%d+)|(%d+)$') end
+  if value then user, expires = string.match(value, '^h|(%d+)|(%d+)') end
   if expires and tonumber(expires) <= now then
-    set_seat(rc, seat, false, 'available', nil)
+    end_hold(rc, seat, value, expires)
     expired[#expired + 1] = round
     expired[#expired + 1] = seat
     expired[#expired + 1] = user

@@ -1,25 +1,52 @@
--- ARGV: round, user, ttl ms, limit, now ms ('' = Redis clock), seat ids...
--- All or nothing. Re-holding your own seat extends it.
-if not loaded(ctx) then return {'not_loaded'} end
+-- ARGV: round, user, ttl ms, limit, now ms ('' = Redis clock), max hold ms (0 = no cap), cooldown ms,
+-- seat ids... All or nothing. Re-holding your own seat extends it, never past `max hold` after the
+-- user's hold on it began; a hold of theirs that ended less than `cooldown` ago carries on.
+if not loaded(ctx) then return missing(ctx) end
 local user, ttl, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = tonumber(ARGV[5]) or clock_ms()
+local cap, cooldown = tonumber(ARGV[6]), tonumber(ARGV[7])
+local FIRST = 8
 local mine = 'h|' .. user .. '|'
-local taken, fresh = {}, 0
-for i = 6, #ARGV do
+local taken, fresh, since, ends = {}, 0, {}, {}
+for i = FIRST, #ARGV do
   local value = redis.call('HGET', ctx.seats, ARGV[i])
   if not value then
     fresh = fresh + 1
-  elseif string.sub(value, 1, #mine) ~= mine then
+    since[i] = now
+    local last = redis.call('HGET', ctx.last, ARGV[i])
+    if last then
+      local who, began, ended = string.match(last, '^(%d+)|(%d+)|(%d+)$')
+      if who == user and tonumber(ended) + cooldown > now then since[i], ends[i] = tonumber(began), tonumber(ended) end
+    end
+  elseif string.sub(value, 1, #mine) == mine then
+    -- (a hold written before holds had a start has none: it starts now)
+    since[i] = tonumber(string.match(value, '^h|%d+|%d+|(%d+)$')) or now
+    ends[i] = tonumber(string.match(value, '^h|%d+|(%d+)'))
+  else
     taken[#taken + 1] = tonumber(ARGV[i])
   end
 end
 if #taken > 0 then return {'taken', taken} end
+if cap > 0 then
+  local over, wait = {}, 0
+  for i = FIRST, #ARGV do
+    if since[i] + cap <= now then
+      over[#over + 1] = tonumber(ARGV[i])
+      wait = math.max(wait, ends[i] + cooldown - now)
+    end
+  end
+  if #over > 0 then return {'hold_time', over, string.format('%d', wait)} end
+end
 local owned = tonumber(redis.call('HGET', ctx.owned, user) or '0')
 if owned + fresh > limit then return {'limit', owned} end
-local expires = now + ttl
-for i = 6, #ARGV do
-  set_seat(ctx, ARGV[i], mine .. expires, 'held', user)
+local earliest = nil
+for i = FIRST, #ARGV do
+  local expires = now + ttl
+  if cap > 0 then expires = math.min(expires, since[i] + cap) end
+  if not earliest or expires < earliest then earliest = expires end
+  set_seat(ctx, ARGV[i], mine .. string.format('%d|%d', expires, since[i]), 'held', user)
+  redis.call('HDEL', ctx.last, ARGV[i])      -- the seat has a holder again: the old one is history
   redis.call('ZADD', DEADLINES, expires, ARGV[1] .. ':' .. ARGV[i])
 end
 emit(ctx)
-return {'ok', expires}
+return {'ok', string.format('%d', earliest)}

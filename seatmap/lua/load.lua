@@ -1,8 +1,9 @@
 -- ARGV: round, then seat/value pairs from the database. Only if the round is not loaded
--- (another instance may have just done it). seq starts at the clock in microseconds, so after
+-- (another instance may have just done it) and was not deleted (-1). seq starts at the clock in microseconds, so after
 -- Redis lost a round its seq still only grows (unless it ran over a million deltas a second) and old `resume` positions cannot match new deltas.
 if loaded(ctx) then return 0 end
-redis.call('DEL', ctx.seats, ctx.owned, ctx.log)
+if redis.call('EXISTS', ctx.gone) == 1 then return -1 end     -- deleted meanwhile (drop.lua)
+redis.call('DEL', ctx.seats, ctx.owned, ctx.log, ctx.last)
 for i = 2, #ARGV, 2 do
   redis.call('HSET', ctx.seats, ARGV[i], ARGV[i + 1])
   local user = holder(ARGV[i + 1])

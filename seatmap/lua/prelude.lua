@@ -1,8 +1,10 @@
--- Shared by every seat-map script. A round lives in four keys under one hash tag:
---   seats  hash  seat -> "h|<user>|<expires ms>" held, "p|<user>" pending, "s" sold, "b" blocked
+-- Shared by every seat-map script. A round lives in keys under one hash tag:
+--   seats  hash  seat -> "h|<user>|<expires ms>|<since ms>" held, "p|<user>" pending, "s" sold, "b" blocked
 --   owned  hash  user -> number of seats held or pending (the per-user limit)
 --   seq    the round's change counter; its absence means "not loaded from the database"
 --   log    stream of deltas with id "<seq>-0", capped, for `resume`
+--   last   hash  seat -> "<user>|<since ms>|<ended ms>": the seat's last holder, once the hold ended
+--   gone   set when the round was deleted: it is never loaded again (expires after a day)
 -- plus one global zset of hold deadlines, member "<round>:<seat>", for the sweeper.
 -- Key names must match seatmap/redis_engine.py:round_keys.
 local DEADLINES = 'tb:deadlines'
@@ -14,11 +16,17 @@ local HISTORY = 1000
 local function round_ctx(round)
   local base = 'tb:{r:' .. round .. '}:'
   return {round = round, seats = base .. 'seats', owned = base .. 'owned', seq = base .. 'seq',
-          log = base .. 'log', changes = {}}
+          log = base .. 'log', last = base .. 'last', gone = base .. 'gone', changes = {}}
 end
 
 local function loaded(ctx)
   return redis.call('EXISTS', ctx.seq) == 1
+end
+
+-- What a script answers for a round it does not have: load it first, or it was deleted.
+local function missing(ctx)
+  if redis.call('EXISTS', ctx.gone) == 1 then return {'gone'} end
+  return {'not_loaded'}
 end
 
 local function clock_ms()
@@ -51,6 +59,14 @@ local function set_seat(ctx, seat, value, state, user)
   local change = {tonumber(seat), state}
   if user then change[3] = tonumber(user) end
   ctx.changes[#ctx.changes + 1] = change
+end
+
+-- A hold ends (released, or expired at its deadline): the seat is available, and remembers who
+-- held it since when, so that holding it again soon carries on from then (the hold cap, hold.lua).
+local function end_hold(ctx, seat, value, ended)
+  local user, since = string.match(value, '^h|(%d+)|%d+|(%d+)$')
+  if user then redis.call('HSET', ctx.last, seat, user .. '|' .. since .. '|' .. ended) end
+  set_seat(ctx, seat, false, 'available', nil)
 end
 
 -- One delta for everything this script changed: bump seq, keep it, publish it.

@@ -18,6 +18,7 @@ from server.schemas.catalogue import (CastMember, PerformanceCreate, Performance
 from server.schemas.common import Page
 from server.search.backend import PERFORMANCES
 from server.search.sync import changed as search_changed
+from server.seating import Seating
 from server.storage import Storage
 
 _SELECT = sa.select(performances.c.id, performances.c.title, performances.c.description, performances.c.category,
@@ -49,10 +50,12 @@ async def _replace_prices(conn: AsyncConnection, performance_id: int, new_prices
 
 
 class Performances:
-    def __init__(self, db: Database, storage: Storage, zone: ZoneInfo):
+    def __init__(self, db: Database, storage: Storage, zone: ZoneInfo, seating: Seating | None):
+        """`seating` None: no seat maps to clear when rounds go (the demo loader, which only creates)."""
         self._db = db
         self._storage = storage
         self._zone = zone
+        self._seating = seating
 
     async def _assemble(self, conn: AsyncConnection, rows) -> list[PerformanceOut]:
         """Rows of _SELECT with their prices and cast: one query for each, whatever the number of rows."""
@@ -163,6 +166,7 @@ class Performances:
                 await refuse_if_booked(conn, round_ids_of(performance_id), what="this performance")
                 poster_key = (await conn.execute(sa.select(posters.c.storage_key).where(
                     posters.c.performance_id == performance_id))).scalar()
+                round_ids = list((await conn.execute(round_ids_of(performance_id))).scalars())
                 for table in (posters, cast, prices, rounds):
                     await conn.execute(table.delete().where(table.c.performance_id == performance_id))
                 await conn.execute(performances.delete().where(performances.c.id == performance_id))
@@ -170,5 +174,7 @@ class Performances:
         except IntegrityError:
             # A reservation arrived between our check and the delete (MariaDB).
             raise Conflict("Cannot delete this performance: it has reservations.", code="invalid_state") from None
+        if self._seating is not None:
+            await self._seating.rounds_deleted(round_ids)
         if poster_key:
             await self._storage.delete_quietly(poster_key)

@@ -15,6 +15,7 @@ from server.db.types import utcnow
 from server.errors import Conflict, InvalidRequest
 from server.schemas.catalogue import RoundCreate, RoundOut, RoundUpdate
 from server.schemas.common import Page, PageQuery
+from server.seating import Seating
 
 LIVE_STATUSES = ("pending", "confirmed", "attended")
 
@@ -51,9 +52,11 @@ async def rounds_outside(conn: AsyncConnection, performance_id: int, starts_on: 
 
 
 class Rounds:
-    def __init__(self, db: Database, zone: ZoneInfo):
+    def __init__(self, db: Database, zone: ZoneInfo, seating: Seating | None):
+        """`seating` None: no seat maps to clear when a round goes (the demo loader, which only creates)."""
         self._db = db
         self._zone = zone
+        self._seating = seating
 
     def _out(self, row) -> RoundOut:
         starts_at = row.starts_at.astimezone(self._zone)
@@ -111,7 +114,8 @@ class Rounds:
             return await self._get(conn, round_id)
 
     async def delete(self, round_id: int) -> None:
-        """409 invalid_state while the round has reservations (live ones, or history to keep)."""
+        """409 invalid_state while the round has reservations (live ones, or history to keep). Its seat
+        map goes with it, on every instance (Seating.rounds_deleted)."""
         try:
             async with self._db.begin() as conn:
                 await lock_or_404(conn, rounds, round_id, "round")
@@ -120,3 +124,5 @@ class Rounds:
         except IntegrityError:
             # A reservation arrived between our check and the delete (MariaDB).
             raise Conflict("Cannot delete this round: it has reservations.", code="invalid_state") from None
+        if self._seating is not None:
+            await self._seating.rounds_deleted([round_id])

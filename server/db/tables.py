@@ -20,6 +20,13 @@ def _id() -> sa.Column:
     return sa.Column("id", sa.Integer, primary_key=True, autoincrement=True)
 
 
+# Tables whose rows are deleted never hand a deleted row's id out again: their ids live on outside the
+# database (seat engine keys, layout and search caches, search documents, SSE event ids), where a
+# reused id would make them stand for another row. MariaDB's InnoDB never reuses ids (its counter has
+# survived restarts since 10.2); SQLite does, unless the table is AUTOINCREMENT (migration 0009).
+NEVER_REUSE_IDS = {"sqlite_autoincrement": True}
+
+
 def _fk(name: str, target: str, *, nullable: bool = False, ondelete: str | None = None, **kw) -> sa.Column:
     return sa.Column(name, sa.Integer, sa.ForeignKey(target, ondelete=ondelete), nullable=nullable, **kw)
 
@@ -54,6 +61,7 @@ halls = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("address", sa.String(500), nullable=False),
     _created(),
+    **NEVER_REUSE_IDS,
 )
 
 seats = sa.Table(
@@ -66,6 +74,7 @@ seats = sa.Table(
     sa.Column("y", sa.Float, nullable=False),
     sa.Column("grade", sa.String(20), nullable=False),
     sa.UniqueConstraint("hall_id", "section", "row", "number"),
+    **NEVER_REUSE_IDS,
 )
 
 performers = sa.Table(
@@ -74,6 +83,7 @@ performers = sa.Table(
     sa.Column("birth_date", sa.Date),
     sa.Column("nationality", sa.String(60)),
     _created(),
+    **NEVER_REUSE_IDS,
 )
 
 performances = sa.Table(
@@ -89,6 +99,7 @@ performances = sa.Table(
     sa.Column("archived_at", UtcDateTime),
     sa.CheckConstraint("starts_on <= ends_on", name="dates"),
     sa.CheckConstraint("duration_minutes > 0", name="duration"),
+    **NEVER_REUSE_IDS,
 )
 
 prices = sa.Table(
@@ -122,6 +133,7 @@ rounds = sa.Table(
     # Set in the transaction that blocks or unblocks seats of the round: the seat-map repair compares
     # such rounds with the engine, in case the process died before telling the engine.
     sa.Column("blocks_changed_at", UtcDateTime, index=True),
+    **NEVER_REUSE_IDS,
 )
 
 coupons = sa.Table(
@@ -225,6 +237,7 @@ outbox = sa.Table(
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_stream", "user_id", "channel", "id"),      # SSE replay: a user's events after an id
     sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),
+    **NEVER_REUSE_IDS,
 )
 
 # One row per user with SSE events. Enqueueing an event locks the user's row, so that the events of

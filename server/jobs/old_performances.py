@@ -7,7 +7,8 @@ seats. What goes: the poster (row, then the stored object), the cast links, admi
 the rounds nobody booked. Before they go, `performance_archive` keeps a record of all of it
 (prices, cast, poster, every round with its number of bookings), written in the same transaction.
 
-The poster objects are deleted after the commit (storage is not transactional); the record's
+The removed rounds' seat maps are dropped after the commit (Seating.rounds_deleted), as when an admin
+deletes a round. The poster objects are deleted after the commit (storage is not transactional); the record's
 `poster_key` is cleared once the store confirms, and a run first retries any left from an earlier
 run that failed or died in between, so no object is ever orphaned.
 """
@@ -31,6 +32,7 @@ from server.search.sync import changed as search_changed
 log = logging.getLogger(__name__)
 STORAGE_CONCURRENCY = 16        # deletes in flight at once: S3 answers each in tens of milliseconds
 PosterKeys = list[tuple[int, str]]
+Archived = tuple[PosterKeys, list[int]]         # what a chunk leaves to do after its commit: posters, rounds
 
 
 def _record() -> sa.ColumnElement:
@@ -69,6 +71,11 @@ class OldPerformances(Job):
         last_day = (now.astimezone(ctx.zone) - timedelta(days=ctx.settings.archive_after_days)).date()
         delete_posters = partial(self._delete_posters, counts=counts)
 
+        async def after_archive(archived: Archived) -> None:
+            keys, round_ids = archived
+            await ctx.seating.rounds_deleted(round_ids)
+            await delete_posters(keys)
+
         async def left_over(conn: AsyncConnection, low: int, high: int) -> PosterKeys:
             return (await conn.execute(sa.select(performance_archive.c.performance_id, performance_archive.c.poster_key)
                                        .where(between(performance_archive.c.performance_id, low, high),
@@ -78,11 +85,11 @@ class OldPerformances(Job):
 
         due = sa.and_(performances.c.archived_at.is_(None), performances.c.ends_on < last_day)
 
-        async def archive(conn: AsyncConnection, low: int, high: int) -> PosterKeys:
+        async def archive(conn: AsyncConnection, low: int, high: int) -> Archived:
             in_chunk = sa.and_(between(performances.c.id, low, high), due)
             ids = await concat_ids(conn, performances.c.id, in_chunk, lock=True)
             if not ids:
-                return []
+                return [], []
             # The chunk's ids as a list, not as an IN (SELECT ...): MariaDB 10.11 runs a subquery in
             # a single-table DELETE once per row of the table, a full scan of rounds per chunk.
             these = performances.c.id.in_(ids)
@@ -95,8 +102,9 @@ class OldPerformances(Job):
             removed_cast = await conn.execute(cast.delete().where(cast.c.performance_id.in_(ids)))
             await conn.execute(posters.delete().where(posters.c.performance_id.in_(ids)))
             # Seat blocks of these rounds go with them (ON DELETE CASCADE).
-            removed_rounds = await conn.execute(rounds.delete().where(
-                rounds.c.performance_id.in_(ids), ~sa.exists().where(reservations.c.round_id == rounds.c.id)))
+            unbooked = (rounds.c.performance_id.in_(ids), ~sa.exists().where(reservations.c.round_id == rounds.c.id))
+            removed_round_ids = await concat_ids(conn, rounds.c.id, *unbooked)
+            removed_rounds = await conn.execute(rounds.delete().where(*unbooked))
             kept = (await conn.execute(sa.select(sa.func.count()).select_from(rounds)
                                        .where(rounds.c.performance_id.in_(ids)))).scalar_one()
             await conn.execute(performances.update().where(these).values(archived_at=now))
@@ -106,10 +114,10 @@ class OldPerformances(Job):
             return (await conn.execute(sa.select(performance_archive.c.performance_id, performance_archive.c.poster_key)
                                        .where(between(performance_archive.c.performance_id, low, high),
                                               performance_archive.c.archived_at == now,
-                                              performance_archive.c.poster_key.is_not(None)))).all()
+                                              performance_archive.c.poster_key.is_not(None)))).all(), removed_round_ids
 
         await in_ranges(ctx.db, performances.c.id, due, size=ctx.chunk_size, handle=archive,
-                        after_commit=delete_posters)
+                        after_commit=after_archive)
 
     async def _delete_posters(self, keys: PosterKeys, counts: Counts) -> None:
         """Delete the stored objects, then clear the keys the store confirmed (the rest: next run)."""

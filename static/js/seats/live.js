@@ -1,8 +1,9 @@
 // The live seat map over the WebSocket (docs/websocket.md): a snapshot first, then deltas whose seq grows by
 // exactly one. A gap asks for a snapshot; a dropped connection comes back by itself (backoff with
 // jitter) and sends `resume` with the last seq it applied, so the page catches up without a reload.
+// A deleted round says so (`round_deleted`, then close 4404): the page stops for good.
 //
-// Events: "status" (detail: "connecting" | "live" | "reconnecting"), "snapshot", "delta".
+// Events: "status" (detail: "connecting" | "live" | "reconnecting" | "gone"), "snapshot", "delta".
 
 const FIRST_RETRY_MS = 500;
 const MAX_RETRY_MS = 10000;
@@ -108,6 +109,10 @@ export class LiveRound extends EventTarget {
         waiting?.resolve(frame);
         break;
       }
+      case "round_deleted":
+        this.close();
+        this.#setStatus("gone");
+        break;
       case "error":
         console.warn("seat map:", frame.error);
         break;

@@ -17,7 +17,8 @@ import { seatPlace } from "../seats/names.js";
 import { gradeColours } from "../seats/palette.js";
 import { SeatStore } from "../seats/store.js";
 
-const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Connection lost — reconnecting…" };
+const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Connection lost — reconnecting…",
+  gone: "This show time has been removed: its seats are no longer on sale." };
 
 export async function roundView(main, { id }) {
   const roundId = Number(id);
