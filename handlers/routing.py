@@ -25,6 +25,7 @@ from server.schemas.common import PATTERN_MEANINGS
 from server.tokens import Principal
 
 PUBLIC, OPTIONAL, USER, ADMIN = "public", "optional", "user", "admin"
+MULTIPART = "multipart/form-data"
 MAX_ID = 2**31 - 1
 _encoder = msgspec.json.Encoder()
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")

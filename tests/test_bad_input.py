@@ -175,3 +175,20 @@ async def test_descriptions_keep_their_lines_and_tabs(client, show):
                                json={"description": description})
     assert reply.status == 200 and reply.json["description"] == description
 
+
+# ---- posters --------------------------------------------------------------------------------------
+FILE_PART = b'--XX\r\nContent-Disposition: form-data; name="file"; filename="p.png"\r\n'
+
+
+@pytest.mark.parametrize("content_type, body", [
+    ("multipart/form-data", FILE_PART + b"\r\n\x89PNG\r\n--XX--\r\n"),                          # no boundary
+    ("multipart/form-data; boundary=XX", b"no boundary anywhere"),
+    ("multipart/form-data; boundary=XX", b"--XX\r\nnot a header line\r\n\r\n\x89PNG\r\n--XX--\r\n"),
+    ("multipart/form-data; boundary=XX", FILE_PART + b"Content-Type: multipart/mixed\r\n\r\nx\r\n--XX--\r\n"),
+])
+async def test_malformed_multipart_is_400(client, show, content_type, body):
+    reply = await client.put(f"/api/performances/{show['performance_id']}/poster", token=show["admin"],
+                             data=body, headers={"Content-Type": content_type})
+    assert_bad_field(reply, "file")
+    assert (await client.get(f"/api/performances/{show['performance_id']}")).json["poster_url"] is None
+
