@@ -1,7 +1,13 @@
 """Whatever arrives, the answer is a 4xx in the error shape: never a 500, never an HTML page."""
+import asyncio
+import json
+
 import aiohttp
 import pytest
 
+from tests.conftest import run_in_fresh_loop
+from tests.instances import ServerProcess
+from tests.support import eventually
 from tests.test_accounts import count_users
 
 
@@ -192,3 +198,49 @@ async def test_malformed_multipart_is_400(client, show, content_type, body):
     assert_bad_field(reply, "file")
     assert (await client.get(f"/api/performances/{show['performance_id']}")).json["poster_url"] is None
 
+
+# ---- what aiohttp's own HTTP parser refuses, over a raw socket to a real server -------------------
+@pytest.fixture(scope="module")
+def real_server(tmp_path_factory):
+    """One `python -m server serve` (embedded defaults) for the module: these tests only read its log."""
+    server = ServerProcess(tmp_path_factory.mktemp("raw-http"), log_level="INFO").start()
+    try:
+        run_in_fresh_loop(server.wait_ready)
+        yield server
+    finally:
+        server.stop()
+
+
+async def exchange(server: ServerProcess, raw: bytes) -> bytes:
+    """Send raw bytes, read the answer until the server closes the connection."""
+    reader, writer = await asyncio.open_connection("127.0.0.1", server.port)
+    try:
+        writer.write(raw)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(), timeout=10)
+    finally:
+        writer.close()
+
+
+@pytest.mark.parametrize("raw, echo", [
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Note: evil\x00header\r\n\r\n", b"evil"),
+    (b"GET /" + b"u" * 9000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", b"uuuu"),
+    (b"GET /healthz HTTP/1.1\r\nHost: x\r\nX-Long: " + b"h" * 9000 + b"\r\n\r\n", b"hhhh"),
+    (b"POST /api/auth/login HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nzz9\r\n{}\r\n0\r\n\r\n", b"zz9"),
+    (b"BREW /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"BREW"),
+    (b"G<T /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"G<T"),
+    (b"GET /healthz HTTP/7.q\r\nHost: x\r\n\r\n", b"7.q"),
+], ids=["nul-in-header", "url-over-8k", "header-over-8k", "bad-chunk", "unknown-method", "bad-method",
+        "bad-version"])
+async def test_what_the_http_parser_refuses_is_400_json_without_echo(real_server, raw, echo):
+    answer = await exchange(real_server, raw)
+    head, _, body = answer.partition(b"\r\n\r\n")
+    assert head.startswith(b"HTTP/1.") and b" 400 " in head.split(b"\r\n")[0], answer[:300]
+    assert b"content-type: application/json" in head.lower(), head
+    error = json.loads(body)["error"]
+    assert error["code"] == "invalid_request" and isinstance(error["message"], str), error
+    assert echo not in body, body
+    # One line in the log, no traceback (and not the raw input either).
+    await eventually(lambda: "malformed HTTP request" in real_server.log())
+    assert "Traceback" not in real_server.log()
+    assert echo.decode() not in real_server.log()
