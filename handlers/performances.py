@@ -62,7 +62,7 @@ async def remove_cast_member(request: web.Request, performance_id: int, performe
 
 
 @api.put("/api/performances/{performance_id}/poster", response=PosterOut, auth=ADMIN,
-         content_type=MULTIPART, errors=(413, 415))
+         content_type=MULTIPART)
 async def put_poster(request: web.Request, performance_id: int) -> PosterOut:
     """Upload (or replace) the poster: multipart field `file`, a PNG, JPEG or WebP image of at most 5 MiB."""
     data = await read_file_field(request, "file", MAX_POSTER_BYTES)
