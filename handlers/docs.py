@@ -1,6 +1,7 @@
 """/openapi.json generated from the endpoint declarations and msgspec types; Swagger UI at /docs."""
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -8,7 +9,7 @@ import msgspec
 import swagger_ui
 from aiohttp import web
 
-from handlers.routing import ADMIN, OPTIONAL, PUBLIC, Endpoint, json_response
+from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, Endpoint, json_response
 from server.schemas.common import ErrorBody
 
 SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"
@@ -52,7 +53,6 @@ def openapi(endpoints: list[Endpoint], version: str) -> dict[str, Any]:
 
 
 def _openapi_path(path: str) -> str:
-    import re
     return re.sub(r"\{(\w+):[^}]*\}", r"{\1}", path)
 
 
@@ -76,24 +76,34 @@ def _operation(e: Endpoint, schema_of: dict[int, Any], components: dict) -> dict
     if e.response is not None:
         ok["content"] = {"application/json": {"schema": schema_of[id(e.response)]}}
     op["responses"] = {str(e.status): ok}
-    errors = set(e.errors) | {400}
     if e.auth not in (PUBLIC, OPTIONAL):
-        errors.add(401)
         op["security"] = [{"bearer": []}, {"token_query": []}] if e.token_in_query else [{"bearer": []}]
-    if e.auth == ADMIN:
-        errors.add(403)
-    if e.path_params:
-        errors.add(404)
-    if e.limits:
-        errors.add(429)
-        errors.add(503)              # the rate limits' storage (Redis) does not answer
-    for status in sorted(errors):
+    for status in error_statuses(e):
         op["responses"][str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
     if e.limits:
         op["responses"]["429"]["headers"] = {"Retry-After": {
             "description": "Seconds until the limit has room again", "schema": {"type": "integer", "minimum": 1}}}
     return op
+
+
+def error_statuses(e: Endpoint) -> list[int]:
+    """Every error status the endpoint can answer: what its declaration implies, and its own `errors`.
+    (405 is not an operation's answer: it answers the methods that are not operations.)"""
+    statuses = set(e.errors) | {400}                       # the query, the body or a rule
+    if e.auth != PUBLIC:
+        statuses.add(401)                                   # no token where one is needed, or a bad one
+    if e.auth == ADMIN:
+        statuses.add(403)
+    if e.path_params:
+        statuses.add(404)
+    if e.body is not None or e.content_type:
+        statuses.add(413)                                   # over the body limit
+    if e.content_type == MULTIPART:
+        statuses.add(415)                                   # a file of a type it does not take
+    if e.limits:
+        statuses |= {429, 503}                              # over a limit; the limits' storage is down
+    return sorted(statuses)
 
 
 def setup(app: web.Application, endpoints: list[Endpoint], version: str) -> None:

@@ -11,16 +11,19 @@ from aiohttp import web
 from handlers.routing import USER, Api, still_valid
 from server.app_keys import SERVICES
 from server.errors import InvalidRequest, Unauthorized
+from server.schemas.common import Query
 from server.tokens import Principal
 
 log = logging.getLogger(__name__)
 api = Api("notifications")
+MAX_EVENT_ID = 2**63 - 1               # the outbox's ids are signed 64-bit integers
+EventId = Annotated[int, msgspec.Meta(ge=0, le=MAX_EVENT_ID)]
 
 
-class EventsQuery(msgspec.Struct, kw_only=True):
+class EventsQuery(Query):
     # For clients that cannot send the Last-Event-ID header on their first connection; the header,
     # which browsers send on every reconnect, wins.
-    last_event_id: Annotated[int, msgspec.Meta(ge=0)] | None = None
+    last_event_id: EventId | None = None
 
 
 @api.get("/api/events", query=EventsQuery, auth=USER, token_in_query=True)
@@ -51,7 +54,7 @@ def _last_event_id(request: web.Request, query: EventsQuery) -> int | None:
     raw = request.headers.get("Last-Event-ID", "").strip()
     if not raw:
         return query.last_event_id
-    if not (raw.isascii() and raw.isdigit() and len(raw) <= 18):
+    if not (raw.isascii() and raw.isdigit() and len(raw) <= 19 and int(raw) <= MAX_EVENT_ID):
         raise InvalidRequest("Last-Event-ID must be an event id this server sent.", fields=["Last-Event-ID"])
     return int(raw)
 

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from aiohttp import BodyPartReader, web
+from aiohttp.http_exceptions import BadHttpMessage
 
-from handlers.routing import ADMIN, Api
+from handlers.routing import ADMIN, MULTIPART, Api
 from server.app_keys import SERVICES
 from server.errors import InvalidRequest, PayloadTooLarge
 from server.posters import MAX_POSTER_BYTES
@@ -61,7 +62,7 @@ async def remove_cast_member(request: web.Request, performance_id: int, performe
 
 
 @api.put("/api/performances/{performance_id}/poster", response=PosterOut, auth=ADMIN,
-         content_type="multipart/form-data", errors=(413, 415))
+         content_type=MULTIPART)
 async def put_poster(request: web.Request, performance_id: int) -> PosterOut:
     """Upload (or replace) the poster: multipart field `file`, a PNG, JPEG or WebP image of at most 5 MiB."""
     data = await read_file_field(request, "file", MAX_POSTER_BYTES)
@@ -71,15 +72,21 @@ async def put_poster(request: web.Request, performance_id: int) -> PosterOut:
 async def read_file_field(request: web.Request, name: str, limit: int) -> bytes:
     """The bytes of one multipart field, read in chunks and refused (413) as soon as they pass ``limit``.
     The app's client_max_size does not apply to a streamed body, so this is the only limit."""
-    if request.content_type != "multipart/form-data":
+    if request.content_type != MULTIPART:
         raise InvalidRequest(f"Send multipart/form-data with the file in field `{name}`.", fields=[name])
-    async for part in await request.multipart():
-        if not isinstance(part, BodyPartReader) or part.name != name:
-            continue                  # other fields are skipped (the reader drains them)
-        data = bytearray()
-        while chunk := await part.read_chunk(CHUNK_BYTES):
-            data += chunk
-            if len(data) > limit:
-                raise PayloadTooLarge(f"The file is larger than {limit} bytes.", details={"limit_bytes": limit})
-        return bytes(data)
+    try:
+        async for part in await request.multipart():
+            if not isinstance(part, BodyPartReader) or part.name != name:
+                continue                  # other fields are skipped (the reader drains them)
+            data = bytearray()
+            while chunk := await part.read_chunk(CHUNK_BYTES):
+                data += chunk
+                if len(data) > limit:
+                    raise PayloadTooLarge(f"The file is larger than {limit} bytes.", details={"limit_bytes": limit})
+            return bytes(data)
+    # aiohttp's multipart reader says "malformed" with these: ValueError (no boundary, a body that
+    # does not start with it) and BadHttpMessage (a part's header lines).
+    except (ValueError, BadHttpMessage):
+        raise InvalidRequest(f"The multipart body is malformed; send the file in field `{name}` of a "
+                             f"multipart/form-data body with a boundary.", fields=[name]) from None
     raise InvalidRequest(f"The multipart body has no field `{name}`.", fields=[name])

@@ -24,9 +24,11 @@ from aiohttp import web
 from server.app_keys import RATE_LIMITS, SERVICES, TOKENS
 from server.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
 from server.ratelimit import ACCOUNT, ADDRESS, EMAIL, Limit, email_key
+from server.schemas.common import PATTERN_MEANINGS
 from server.tokens import Principal
 
 PUBLIC, OPTIONAL, USER, ADMIN = "public", "optional", "user", "admin"
+MULTIPART = "multipart/form-data"
 MAX_ID = 2**31 - 1
 _encoder = msgspec.json.Encoder()
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -181,7 +183,9 @@ def decode_query(request: web.Request, type_: type) -> Any:
 
 
 _AT = re.compile(r" - at `\$\.?(.*)`$")
-_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`")
+# A field msgspec names in the message itself, or one a struct's own check names (schemas/common.py).
+_FIELD = re.compile(r"(?:missing required|unknown) field `([^`]+)`|^`([^`]+)`: ")
+_REGEX = re.compile(r"`str` matching regex '(.*)'$")
 
 
 def validation_error(exc: msgspec.ValidationError) -> InvalidRequest:
@@ -191,7 +195,14 @@ def validation_error(exc: msgspec.ValidationError) -> InvalidRequest:
     path = at.group(1) if at else ""
     named = _FIELD.search(message)
     if named:
-        path = f"{path}.{named.group(1)}" if path else named.group(1)
+        name = named.group(1) or named.group(2)
+        path = f"{path}.{name}" if path else name
     text = _AT.sub("", message)
+    if named and named.group(2):
+        text = text[named.end():]
+    pattern = _REGEX.search(text)
+    if pattern:         # say what the pattern means rather than quote it
+        meaning = PATTERN_MEANINGS.get(pattern.group(1).encode().decode("unicode_escape"))
+        text = text[:pattern.start()] + meaning if meaning else text
     return InvalidRequest(f"{text} (at {path})" if path else text, fields=[path] if path else [])
 

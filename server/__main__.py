@@ -101,13 +101,11 @@ def main(argv: list[str] | None = None) -> int:
         asyncio.run(_demo(settings))
         if command == "demo":
             return 0
-    from aiohttp import web
-
     from server.app import create_app
+    from server.http_server import serve
     log.info("starting with %s", settings_module.safe_summary(settings))
     _tune_gc()
-    web.run_app(create_app(settings), host=settings.host, port=settings.port, print=None,
-                shutdown_timeout=10)
+    serve(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=10)
     return 0
 
 

@@ -45,8 +45,6 @@ class Coupons:
         require(request.ends_at > request.starts_at, "ends_at must be after starts_at.", "ends_at")
         require(request.discount_type == "amount" or request.discount <= 100,
                 "A percent discount is at most 100.", "discount")
-        require(request.starts_at.tzinfo is not None and request.ends_at.tzinfo is not None,
-                "Times need an offset, e.g. 2026-12-24T19:30:00+09:00.", "starts_at", "ends_at")
         async with self._db.begin() as conn:
             coupon_id = (await conn.execute(coupons.insert().values(
                 name=request.name, discount_type=request.discount_type, discount=request.discount,

@@ -1,33 +1,44 @@
-"""Poster images of performances: recognised by their bytes, stored under a new key on every upload."""
+"""Poster images of performances: decoded to know what they are, stored under a new key on every upload."""
 from __future__ import annotations
 
+import asyncio
+import io
 import logging
 import uuid
 
 import sqlalchemy as sa
+from PIL import Image, UnidentifiedImageError
 
 from server.catalogue.common import lock_or_404, one_or_404
 from server.db.database import Database
 from server.db.tables import performances, posters
 from server.db.types import utcnow
-from server.errors import UnsupportedMediaType
+from server.errors import InvalidRequest, UnsupportedMediaType
 from server.schemas.catalogue import PosterOut
 from server.storage import Storage
 
 log = logging.getLogger(__name__)
 MAX_POSTER_BYTES = 5 * 1024 * 1024
+MAX_POSTER_SIDE = 4096           # pixels; bounds the memory one decode takes (4096² RGBA is 64 MiB)
 ACCEPTED = "PNG, JPEG or WebP"
+_FORMATS = {"PNG": ("image/png", "png"), "JPEG": ("image/jpeg", "jpg"), "WEBP": ("image/webp", "webp")}
 
 
-def sniff_image(data: bytes) -> tuple[str, str] | None:
-    """(content type, file extension) from the file's first bytes; the client's own claim is not trusted."""
-    if data.startswith(b"\x89PNG\r\n\x1a\n"):
-        return "image/png", "png"
-    if data.startswith(b"\xff\xd8\xff"):
-        return "image/jpeg", "jpg"
-    if data[:4] == b"RIFF" and data[8:12] == b"WEBP":
-        return "image/webp", "webp"
-    return None
+def identify_image(data: bytes) -> tuple[str, str]:
+    """(content type, file extension) of a PNG, JPEG or WebP image, which is decoded whole: bytes
+    that only start like one are refused, and the client's own claim of a type is not trusted."""
+    try:
+        with Image.open(io.BytesIO(data), formats=list(_FORMATS)) as image:
+            if max(image.size) > MAX_POSTER_SIDE:
+                raise InvalidRequest(f"The poster is {image.width}×{image.height} pixels; at most "
+                                     f"{MAX_POSTER_SIDE} on each side, please.", fields=["file"],
+                                     max_side=MAX_POSTER_SIDE)
+            image.load()
+            return _FORMATS[image.format]
+    # Pillow reports a broken file as any of these (SyntaxError for a broken PNG).
+    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
+        raise UnsupportedMediaType(f"The poster must be a {ACCEPTED} image.",
+                                   details={"accepted": ACCEPTED}) from None
 
 
 class Posters:
@@ -40,10 +51,7 @@ class Posters:
 
         Storage is written outside the database transaction (no lock held during the upload); if the
         performance is gone by the time we commit, the new object is deleted again."""
-        kind = sniff_image(data)
-        if kind is None:
-            raise UnsupportedMediaType(f"The poster must be a {ACCEPTED} image.", details={"accepted": ACCEPTED})
-        content_type, extension = kind
+        content_type, extension = await asyncio.to_thread(identify_image, data)     # (decoding takes a while)
         async with self._db.read_own_writes() as conn:
             await one_or_404(conn, sa.select(performances.c.id).where(performances.c.id == performance_id),
                              "performance")

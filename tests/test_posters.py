@@ -2,6 +2,7 @@
 on the local media folder and on a real S3-protocol server (moto)."""
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -9,15 +10,22 @@ from pathlib import Path
 import aioboto3
 import aiohttp
 import pytest
+from PIL import Image
 
-from server.posters import MAX_POSTER_BYTES
+from server.posters import MAX_POSTER_BYTES, MAX_POSTER_SIDE
 from tests.conftest import backend_url
 from tests.test_performances import make_performance
 
-PNG = b"\x89PNG\r\n\x1a\n" + b"\x00\x00\x00\rIHDR" + b"\x00" * 64
-JPEG = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + b"\x00" * 64
-WEBP = b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64
-GIF = b"GIF89a" + b"\x00" * 64
+
+def image(format: str, *, size: tuple[int, int] = (30, 40)) -> bytes:
+    """A real, decodable image of one colour."""
+    out = io.BytesIO()
+    Image.new("RGB", size, (24, 70, 199)).save(out, format=format)
+    return out.getvalue()
+
+
+PNG, JPEG, WEBP = image("PNG"), image("JPEG"), image("WEBP")
+GIF = image("GIF")
 
 
 def upload(data: bytes, *, field: str = "file", claimed_type: str = "image/png") -> aiohttp.FormData:
@@ -175,3 +183,27 @@ class TestOnS3:
         await bucket.client.delete_bucket(Bucket=bucket.name)
         gone = await client.get("/readyz")
         assert gone.status == 503 and gone.json["checks"]["s3"].startswith("failed")
+
+
+@pytest.mark.parametrize("data", [
+    b"\x89PNG\r\n\x1a\n" + b"not an image after all",
+    PNG[:len(PNG) // 2],                                          # cut short
+    b"\xff\xd8\xff\xe0" + b"\x00" * 64,
+    b"RIFF\x24\x00\x00\x00WEBPVP8 " + b"\x00" * 64,
+])
+async def test_bytes_that_only_start_like_an_image_are_refused(client, settings, data):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    reply = await put_poster(client, admin, performance["id"], data)
+    assert reply.status == 415 and reply.error_code() == "unsupported_media_type", reply.json
+    assert media_files(settings) == []
+
+
+async def test_a_poster_too_large_to_decode_is_refused(client, settings):
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    huge = image("PNG", size=(MAX_POSTER_SIDE + 1, 1))
+    reply = await put_poster(client, admin, performance["id"], huge)
+    assert reply.status == 400 and reply.json["error"]["details"]["fields"] == ["file"], reply.json
+    assert reply.json["error"]["details"]["max_side"] == MAX_POSTER_SIDE
+    assert media_files(settings) == []

@@ -5,12 +5,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.schemas.common import Request
+from server.schemas.common import Email, Request, line
 
-Email = Annotated[str, msgspec.Meta(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$", max_length=254,
-                                    examples=["kim@example.com"])]
 Password = Annotated[str, msgspec.Meta(min_length=8, max_length=128)]
-PersonName = Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+PersonName = line(100)
 
 
 class SignupRequest(Request):

@@ -10,24 +10,22 @@ from typing import Annotated, Literal
 import msgspec
 from msgspec import UNSET, UnsetType
 
-from server.schemas.common import Id, Name, PageQuery, Request
+from server.schemas.common import TRIMMED_PATTERN, Day, Id, Instant, Name, PageQuery, Request, line, text
 
 MAX_SEATS_PER_HALL = 20_000
 
 Category = Literal["concert", "musical", "play", "classical", "dance", "etc"]
-# No surrounding blanks: "VIP" and "VIP " would be two grades that look like one.
-Grade = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=r"^\S(.*\S)?$", examples=["VIP"])]
-SectionName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=r"^\S(.*\S)?$", examples=["A"])]
-Address = Annotated[str, msgspec.Meta(min_length=1, max_length=500)]
-Description = Annotated[str, msgspec.Meta(max_length=20_000)]
+Grade = Annotated[str, msgspec.Meta(min_length=1, max_length=20, pattern=TRIMMED_PATTERN, examples=["VIP"])]
+SectionName = Annotated[str, msgspec.Meta(min_length=1, max_length=50, pattern=TRIMMED_PATTERN, examples=["A"])]
+Address = line(500)
+Description = text(20_000)
 SeatIndex = Annotated[int, msgspec.Meta(ge=1, le=1000)]
 Coordinate = Annotated[float, msgspec.Meta(ge=-100_000, le=100_000)]
 Price = Annotated[int, msgspec.Meta(ge=0, le=100_000_000, description="KRW")]
 Prices = Annotated[dict[Grade, Price], msgspec.Meta(min_length=1, max_length=50,
                                                    examples=[{"VIP": 150000, "R": 120000}])]
 DurationMinutes = Annotated[int, msgspec.Meta(ge=1, le=24 * 60)]
-AwareDateTime = Annotated[datetime, msgspec.Meta(tz=True, examples=["2026-12-24T19:30:00+09:00"])]
-Nationality = Annotated[str, msgspec.Meta(min_length=1, max_length=60)]
+Nationality = line(60)
 SearchText = Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
 
 
@@ -86,13 +84,13 @@ class HallDetail(HallOut):
 # ---- performers ----------------------------------------------------------------------------
 class PerformerCreate(Request):
     name: Name
-    birth_date: date | None = None
+    birth_date: Day | None = None
     nationality: Nationality | None = None
 
 
 class PerformerUpdate(Request):
     name: Name | UnsetType = UNSET
-    birth_date: date | None | UnsetType = UNSET
+    birth_date: Day | None | UnsetType = UNSET
     nationality: Nationality | None | UnsetType = UNSET
 
 
@@ -113,8 +111,8 @@ class PerformanceCreate(Request):
     description: Description
     category: Category
     hall_id: Id
-    starts_on: date
-    ends_on: date
+    starts_on: Day
+    ends_on: Day
     duration_minutes: DurationMinutes
     prices: Prices
 
@@ -125,8 +123,8 @@ class PerformanceUpdate(Request):
     description: Description | UnsetType = UNSET
     category: Category | UnsetType = UNSET
     hall_id: Id | UnsetType = UNSET
-    starts_on: date | UnsetType = UNSET
-    ends_on: date | UnsetType = UNSET
+    starts_on: Day | UnsetType = UNSET
+    ends_on: Day | UnsetType = UNSET
     duration_minutes: DurationMinutes | UnsetType = UNSET
     prices: Prices | UnsetType = UNSET
 
@@ -154,8 +152,8 @@ class PerformanceQuery(PageQuery):
     """``from``/``to``: performances running on at least one day of that range."""
     category: Category | None = None
     hall_id: Id | None = None
-    from_: date | None = msgspec.field(name="from", default=None)
-    to: date | None = None
+    from_: Day | None = msgspec.field(name="from", default=None)
+    to: Day | None = None
     q: SearchText | None = None
 
 
@@ -165,11 +163,11 @@ class CastAdd(Request):
 
 # ---- rounds --------------------------------------------------------------------------------
 class RoundCreate(Request):
-    starts_at: AwareDateTime
+    starts_at: Instant
 
 
 class RoundUpdate(Request):
-    starts_at: AwareDateTime
+    starts_at: Instant
 
 
 class RoundOut(msgspec.Struct):

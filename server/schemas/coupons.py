@@ -5,7 +5,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from server.schemas.common import Name, Request
+from server.schemas.common import Instant, Name, Request
 
 Discount = Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
 
@@ -15,8 +15,8 @@ class CouponCreate(Request):
     discount_type: Literal["amount", "percent"]
     discount: Discount                     # KRW, or percent (1..100)
     quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
-    starts_at: datetime
-    ends_at: datetime
+    starts_at: Instant
+    ends_at: Instant
 
 
 class CouponOut(msgspec.Struct):

@@ -5,13 +5,13 @@ from typing import Annotated
 
 import msgspec
 
-from server.schemas.common import Id, Request
+from server.schemas.common import Id, Request, text
 
 
 class ReviewCreate(Request):
     reservation_id: Id
     rating: Annotated[int, msgspec.Meta(ge=1, le=5)]
-    content: Annotated[str, msgspec.Meta(min_length=1, max_length=5000)]
+    content: Annotated[text(5000), msgspec.Meta(min_length=1)]
 
 
 class ReviewOut(msgspec.Struct):

@@ -7,7 +7,7 @@ from typing import Annotated
 import msgspec
 
 from server.schemas.catalogue import CastMember, Category, SearchText
-from server.schemas.common import Id, PageQuery
+from server.schemas.common import Day, Id, PageQuery
 from server.schemas.reservations import ReservationStatus
 
 MAX_WINDOW = 10_000     # deepest result (page × size) either backend serves; Elasticsearch's result window
@@ -21,8 +21,8 @@ class CatalogueQuery(PageQuery, kw_only=True):
     only. `page` and `size` apply to each of the three lists."""
     q: SearchText
     category: Category | None = None
-    from_: date | None = msgspec.field(name="from", default=None)
-    to: date | None = None
+    from_: Day | None = msgspec.field(name="from", default=None)
+    to: Day | None = None
 
 
 class PerformanceHit(msgspec.Struct):
@@ -77,8 +77,8 @@ class ReservationQuery(PageQuery):
     round_id: Id | None = None
     user_email: Email | None = None
     status: ReservationStatus | None = None
-    from_: date | None = msgspec.field(name="from", default=None)
-    to: date | None = None
+    from_: Day | None = msgspec.field(name="from", default=None)
+    to: Day | None = None
 
 
 class ReservationHit(msgspec.Struct):
