@@ -6,7 +6,7 @@ import sqlalchemy as sa
 from server.app_keys import DATABASE, SERVICES, TOSS_SANDBOX
 from server.db.tables import outbox, payments, reservations
 from server.db.types import utcnow
-from server.payments.sandbox import Refuse, Stall
+from server.payments.sandbox import Disconnect, Refuse, Stall, TossError
 from tests.peers.toss import checkout
 from tests.support import eventually
 from tests.test_reservations import hold_and_reserve
@@ -14,9 +14,12 @@ from tests.test_reservations import hold_and_reserve
 TIMEOUT = 0.3
 
 
+CLIENT = {"toss_timeout_seconds": TIMEOUT, "toss_retries": 1, "toss_retry_backoff_seconds": 0.01}
+
+
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"toss_timeout_seconds": TIMEOUT, "toss_retries": 1, "toss_retry_backoff_seconds": 0.01}
+    return CLIENT
 
 
 @pytest.fixture
@@ -186,3 +189,55 @@ async def test_after_a_lost_answer_the_next_confirm_settles_it_charging_once(cli
     # the stalled attempts land too, and change nothing
     await eventually(lambda: not sandbox.stalled, timeout=5)
     assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+
+
+async def test_an_answer_lost_to_the_end_is_read_back(client, app, show, sandbox):
+    """Every attempt is approved (or replayed) and its answer lost: the checkout asks the provider
+    what became of the payment instead of guessing, and confirms."""
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Disconnect(), Disconnect())
+    payment_key, confirmed = await pay(client, token, reservation)
+    assert confirmed.status == 200 and confirmed.json["payment_key"] == payment_key
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+    assert sandbox.pending_failures(reservation["order_id"]) == 0
+
+
+async def test_still_processing_to_the_end_is_read_back(client, app, show, sandbox):
+    """The first attempt is approved but its answer lost; the retry is told the request is still
+    being processed: the payment read back says it is done."""
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Disconnect(), Refuse("IDEMPOTENT_REQUEST_PROCESSING"))
+    _, confirmed = await pay(client, token, reservation)
+    assert confirmed.status == 200 and confirmed.json["status"] == "confirmed"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+
+
+async def test_a_payment_still_open_at_the_provider_is_left_for_later_and_said_so(client, app, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    _, unknown = await pay(client, token, reservation)
+    assert unknown.status == 502 and "still processing" in unknown.json["error"]["message"]
+    async with app[DATABASE].read_own_writes() as conn:
+        assert (await conn.execute(sa.select(payments.c.status))).scalars().all() == ["confirming"]
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "pending"
+    await eventually(lambda: not sandbox.stalled, timeout=5)
+
+
+async def test_a_payment_declined_before_is_read_back_as_declined(client, app, show, sandbox):
+    """Toss says ALREADY_PROCESSED_PAYMENT (an earlier attempt, whose answer never reached us, was
+    declined): read back, the payment is ABORTED — the buyer is told the decline, the payment is failed."""
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    payment_key, order_id = await checkout(client, reservation["amount"], reservation["order_id"])
+    with pytest.raises(TossError):
+        sandbox.confirm(payment_key, order_id, reservation["amount"], refuse_with="REJECT_CARD_PAYMENT")
+    declined = await client.post("/api/payments/confirm", token=token, json={
+        "payment_key": payment_key, "order_id": order_id, "amount": reservation["amount"]})
+    assert declined.status == 402 and declined.error_code() == "payment_declined"
+    assert declined.json["error"]["details"]["provider_code"] == "REJECT_CARD_PAYMENT"
+    async with app[DATABASE].read_own_writes() as conn:
+        assert (await conn.execute(sa.select(payments.c.status))).scalars().all() == ["failed"]
+    assert money(sandbox, order_id) == []
