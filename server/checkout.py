@@ -29,7 +29,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.database import Database
-from server.db.tables import payments, reservations
+from server.db.tables import payments, reservations, rounds
 from server.db.types import utcnow
 from server.errors import ApiError, Conflict, NotFound
 from server.outbox import enqueue
@@ -53,12 +53,13 @@ SETTLE_WINDOW = timedelta(days=1)
 
 class Checkout:
     def __init__(self, db: Database, toss: TossPayments, reservations: Reservations, seating: Seating,
-                 zone: ZoneInfo):
+                 zone: ZoneInfo, *, refund_cutoff_minutes: int = 0):
         self._db = db
         self._toss = toss
         self._reservations = reservations
         self._seating = seating
         self._zone = zone
+        self._refund_cutoff_minutes = refund_cutoff_minutes
 
     # ---- confirm -------------------------------------------------------------------------------
     async def confirm(self, user_id: int, request: PaymentConfirm) -> PaymentOut:
@@ -184,8 +185,8 @@ class Checkout:
 
     # ---- cancel ------------------------------------------------------------------------------------
     async def cancel(self, user_id: int, reservation_id: int) -> ReservationOut:
-        """Cancel one of your reservations: a pending one at once; a paid one is refunded through the
-        provider first, and only then are its seats freed."""
+        """Cancel one of your reservations: a pending one at once; a paid one (until the refund cut-off
+        before its round) is refunded through the provider first, and only then are its seats freed."""
         current = await self._reservations.get(user_id, reservation_id)
         if current.status == "pending":
             await self._settle_open_payments(reservation_id)          # it may have been paid after all
@@ -195,8 +196,20 @@ class Checkout:
         if current.status != "confirmed":
             raise Conflict(f"A {current.status} reservation cannot be canceled.", code="invalid_state",
                            details={"status": current.status})
+        await self._check_refund_cutoff(reservation_id)
         await self._refund_booking(reservation_id)
         return await self._reservations.get(user_id, reservation_id)
+
+    async def _check_refund_cutoff(self, reservation_id: int) -> None:
+        async with self._db.read_own_writes() as conn:
+            starts_at = (await conn.execute(sa.select(rounds.c.starts_at).join(
+                reservations, reservations.c.round_id == rounds.c.id).where(reservations.c.id == reservation_id))
+            ).scalar_one()
+        minutes = self._refund_cutoff_minutes
+        if utcnow() >= starts_at - timedelta(minutes=minutes):
+            when = f"within {minutes} minutes of its start" if minutes else "once its round has started"
+            raise Conflict(f"A paid reservation can no longer be canceled {when}.", code="too_late",
+                           details={"round_starts_at": starts_at.astimezone(self._zone), "cutoff_minutes": minutes})
 
     async def _refund_booking(self, reservation_id: int) -> None:
         """Refund the payment that confirmed the reservation, then cancel it (also how the expiry pass

@@ -76,6 +76,9 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     toss_sandbox_max_latency_seconds: Annotated[float, _doc(
         "Longest time the built-in sandbox takes to answer a call (each call takes a random time between "
         "the two; at least the shortest).", ge=0, le=60)] = 0
+    refund_cutoff_minutes: Annotated[int, _doc(
+        "A paid reservation can be canceled (and refunded) until this many minutes before its round "
+        "starts; later, cancel answers 409 too_late.", ge=0)] = 0
     slack_webhook_url: Annotated[str, _doc("Slack incoming webhook URL. Empty: Slack is off.")] = ""
     delivery_timeout_seconds: Annotated[float, _doc("Longest wait for one mail or Slack delivery; a slower "
                                                     "server counts as a failed attempt.", gt=0)] = 15

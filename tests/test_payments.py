@@ -1,10 +1,12 @@
 """Paying for reservations through the (sandbox) Toss API, refunds, and what a lost answer leaves."""
 
+from datetime import datetime, timedelta, timezone
+
 import pytest
 import sqlalchemy as sa
 
 from server.app_keys import DATABASE, SERVICES, TOSS_SANDBOX
-from server.db.tables import outbox, payments, reservations
+from server.db.tables import outbox, payments, reservations, rounds
 from server.db.types import utcnow
 from server.payments.sandbox import Disconnect, Refuse, Stall, TossError
 from tests.peers.toss import checkout
@@ -241,3 +243,42 @@ async def test_a_payment_declined_before_is_read_back_as_declined(client, app, s
     async with app[DATABASE].read_own_writes() as conn:
         assert (await conn.execute(sa.select(payments.c.status))).scalars().all() == ["failed"]
     assert money(sandbox, order_id) == []
+
+
+async def starts_in(app, round_id: int, delta: timedelta) -> None:
+    """Move a round in time (the API refuses to move a round with reservations)."""
+    async with app[DATABASE].begin() as conn:
+        await conn.execute(rounds.update().where(rounds.c.id == round_id).values(starts_at=utcnow() + delta))
+
+
+async def test_a_paid_reservation_cannot_be_canceled_once_its_round_has_started(client, app, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    assert (await pay(client, token, reservation))[1].status == 200
+    await starts_in(app, show["round_id"], timedelta(seconds=-1))
+    late = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert late.status == 409 and late.error_code() == "too_late"
+    assert late.json["error"]["details"]["cutoff_minutes"] == 0
+    assert datetime.fromisoformat(late.json["error"]["details"]["round_starts_at"]) <= datetime.now(timezone.utc)
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "confirmed"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
+
+
+@pytest.mark.parametrize("settings_overrides", [{**CLIENT, "refund_cutoff_minutes": 60}])
+async def test_nor_within_the_refund_cut_off_before_it(client, app, show, sandbox):
+    token = await client.token()
+    paid = await reserve(client, show, token)
+    assert (await pay(client, token, paid))[1].status == 200
+    unpaid = (await hold_and_reserve(client, token, show["round_id"], show["seat_ids"][1:2])).json
+    await starts_in(app, show["round_id"], timedelta(minutes=59))
+    late = await client.post(f"/api/reservations/{paid['id']}/cancel", token=token)
+    assert late.status == 409 and late.error_code() == "too_late"
+    assert late.json["error"]["details"]["cutoff_minutes"] == 60 and "60 minutes" in late.json["error"]["message"]
+    assert money(sandbox, paid["order_id"]) == [("approve", 120000)]
+    # No money moved for a pending one: it can still be canceled, and its seat comes back.
+    canceled = await client.post(f"/api/reservations/{unpaid['id']}/cancel", token=token)
+    assert canceled.status == 200 and canceled.json["status"] == "canceled"
+    await starts_in(app, show["round_id"], timedelta(minutes=61))
+    in_time = await client.post(f"/api/reservations/{paid['id']}/cancel", token=token)
+    assert in_time.status == 200 and in_time.json["status"] == "canceled"
+    assert money(sandbox, paid["order_id"]) == [("approve", 120000), ("cancel", 120000)]
