@@ -188,7 +188,7 @@ class TossSandbox:
         self._in_flight: set[tuple[str, str]] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.ledger: list[Movement] = []
-        self.calls: list[Call] = []
+        self.calls: deque[Call] = deque(maxlen=10_000)      # the latest: a long demo run must not grow it
         self.stalled = 0                   # requests held back by a Stall, not yet handled
         self.closing = asyncio.Event()     # set on shutdown: stalled requests stop waiting
 
