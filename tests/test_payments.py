@@ -282,3 +282,37 @@ async def test_nor_within_the_refund_cut_off_before_it(client, app, show, sandbo
     in_time = await client.post(f"/api/reservations/{paid['id']}/cancel", token=token)
     assert in_time.status == 200 and in_time.json["status"] == "canceled"
     assert money(sandbox, paid["order_id"]) == [("approve", 120000), ("cancel", 120000)]
+
+
+async def test_a_refund_whose_answer_is_lost_is_finished_by_the_expiry_pass(client, app, show, sandbox):
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    assert (await pay(client, token, reservation))[1].status == 200
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    lost = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert lost.status == 502 and lost.error_code() == "payment_provider_error"
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "confirmed"
+    await eventually(lambda: not sandbox.stalled, timeout=5)      # the refund lands at the provider, late
+    await app[SERVICES].checkout.expire_due()
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "canceled"
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000), ("cancel", 120000)]
+    assert ("payment.canceled", "sse") in await events_of(app, reservation["id"])
+
+
+async def test_money_taken_after_its_reservation_was_canceled_is_given_back(client, app, show, sandbox):
+    """The confirm's answer is lost; the buyer cancels while the provider still says IN_PROGRESS; then
+    the stalled confirm is approved after all. The expiry pass finds the charge without a booking and
+    refunds it."""
+    token = await client.token()
+    reservation = await reserve(client, show, token)
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    _, lost = await pay(client, token, reservation)
+    assert lost.status == 502
+    canceled = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
+    assert canceled.status == 200 and canceled.json["status"] == "canceled"
+    await eventually(lambda: money(sandbox, reservation["order_id"]), timeout=5)   # approved, late
+    await app[SERVICES].checkout.expire_due()
+    assert money(sandbox, reservation["order_id"]) == [("approve", 120000), ("cancel", 120000)]
+    assert (await client.get(f"/api/reservations/{reservation['id']}", token=token)).json["status"] == "canceled"
+    async with app[DATABASE].read_own_writes() as conn:
+        assert (await conn.execute(sa.select(payments.c.status))).scalars().all() == ["canceled"]
