@@ -15,6 +15,8 @@ api = Api("payments")
           errors=(402, 404, 409, 502))
 async def confirm_payment(request: web.Request, body: PaymentConfirm, user: Principal) -> PaymentOut:
     """Confirm with the amount the server computed (400 `amount_mismatch` otherwise; nothing is
-    charged). Idempotent: the same call again confirms once. A provider failure leaves the
-    reservation pending and says why (402 `payment_declined`, 502 `payment_provider_error`, ...)."""
+    charged). Idempotent: the same call again, or many at once, confirms once and answers alike.
+    Another payment for a paid order is 409 `invalid_state` (refunded if it was charged). A provider
+    failure leaves the reservation pending and says why (402 `payment_declined`, 502
+    `payment_provider_error`, ...)."""
     return await request.app[SERVICES].checkout.confirm(user.user_id, body)

@@ -33,6 +33,6 @@ async def get(request: web.Request, reservation_id: int, user: Principal) -> Res
 
 @api.post("/api/reservations/{reservation_id}/cancel", response=ReservationOut, auth=USER, errors=(409, 502))
 async def cancel(request: web.Request, reservation_id: int, user: Principal) -> ReservationOut:
-    """Cancel a reservation; a paid one is refunded through the payment provider first. Its seats
-    become available again."""
+    """Cancel a reservation; a paid one is refunded through the payment provider first (until the
+    refund cut-off before its round: 409 `too_late` after). Its seats become available again."""
     return await request.app[SERVICES].checkout.cancel(user.user_id, reservation_id)

@@ -1,8 +1,10 @@
 """The built-in Toss sandbox's own endpoints (sandbox mode only; 404 when the server uses Toss).
 
-`POST /sandbox/toss/checkout` stands in for the Toss payment widget; `POST /sandbox/toss/failures`
-scripts failures for tests and demos. Next to them, the sandbox's Toss-shaped API is mounted
-under /sandbox/toss/v1 (see server/payments/sandbox_http.py).
+`POST /sandbox/toss/checkout` stands in for the Toss payment widget (open to the pages, as the widget
+is); `POST /sandbox/toss/failures` scripts failures for tests and demos, only when
+TICKETBLUE_TOSS_SANDBOX_FAULTS is on (else anyone with an order id could break a stranger's payment).
+Next to them, the sandbox's Toss-shaped API is mounted under /sandbox/toss/v1, for clients with the
+sandbox's secret key (see server/payments/sandbox_http.py).
 """
 from __future__ import annotations
 
@@ -38,5 +40,9 @@ async def checkout(request: web.Request, body: CheckoutIn) -> CheckoutOut:
 
 @api.post("/sandbox/toss/failures", body=FailuresIn, status=204, errors=(404,))
 async def script_failures(request: web.Request, body: FailuresIn) -> None:
-    """Sandbox only: make the next Toss calls about an order fail (error code, timeout, disconnect), in order."""
-    _sandbox(request).fail_next(body.order_id, *body.failures)
+    """Sandbox with TICKETBLUE_TOSS_SANDBOX_FAULTS only (else 404): make the next Toss calls about an order
+    fail (error code, timeout, disconnect), in order."""
+    sandbox = _sandbox(request)
+    if not request.app[SETTINGS].toss_sandbox_faults:
+        raise NotFound("Scripted failures are off (TICKETBLUE_TOSS_SANDBOX_FAULTS).")
+    sandbox.fail_next(body.order_id, *body.failures)

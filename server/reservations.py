@@ -136,8 +136,10 @@ class Reservations:
         its seats. False if it was not in `from_status` (someone else ended it): safe to race."""
         now = utcnow()
         async with self._db.begin() as conn:
+            # Locked by its primary key first, as the checkout locks it: the update below may search by
+            # status, and locking that index before the row would deadlock against the checkout on MariaDB.
             row = (await conn.execute(sa.select(reservations.c.round_id, reservations.c.user_coupon_id)
-                                      .where(reservations.c.id == reservation_id))).first()
+                                      .where(reservations.c.id == reservation_id).with_for_update())).first()
             changed = await conn.execute(reservations.update().where(
                 reservations.c.id == reservation_id, reservations.c.status == from_status)
                 .values(status=status, updated_at=now, user_coupon_id=None))

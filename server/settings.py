@@ -58,12 +58,29 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     toss_client_key: Annotated[str, _doc("Toss Payments client key, for the payment widget.")] = ""
     toss_api_url: Annotated[str, _doc("Toss API base URL. Empty: https://api.tosspayments.com with a secret key, "
                                       "else the sandbox built into this server. Set without a secret key to "
-                                      "use another instance's sandbox (http://host:port/sandbox/toss).")] = ""
+                                      "use another instance's sandbox (http://host:port/sandbox/toss, with its "
+                                      "TICKETBLUE_TOSS_SANDBOX_KEY).")] = ""
     toss_timeout_seconds: Annotated[float, _doc("Time limit of one call to Toss (connect and answer).", gt=0)] = 10
     toss_retries: Annotated[int, _doc("Further attempts when a call to Toss gets no answer (network error, "
                                       "timeout); the same Idempotency-Key makes them safe.", ge=0, le=10)] = 2
     toss_retry_backoff_seconds: Annotated[float, _doc("Wait before the first retry of a Toss call; doubles "
                                                       "per retry.", ge=0)] = 0.5
+    toss_sandbox_key: Annotated[str, _doc(
+        "Secret key of the built-in Toss sandbox: only a client with it may use the sandbox's Toss API "
+        "(/sandbox/toss/v1). Empty: a random key made at start, known only to this server. Set the same key "
+        "on the instance that hosts the sandbox and on those that point TICKETBLUE_TOSS_API_URL at it.")] = ""
+    toss_sandbox_faults: Annotated[bool, _doc(
+        "Let anyone script provider failures with POST /sandbox/toss/failures (tests and demos only). Off: "
+        "that endpoint answers 404.")] = False
+    toss_sandbox_min_latency_seconds: Annotated[float, _doc(
+        "Shortest time the built-in sandbox takes to answer a call, as Toss does over the internet (tests "
+        "of races).", ge=0, le=60)] = 0
+    toss_sandbox_max_latency_seconds: Annotated[float, _doc(
+        "Longest time the built-in sandbox takes to answer a call (each call takes a random time between "
+        "the two; at least the shortest).", ge=0, le=60)] = 0
+    refund_cutoff_minutes: Annotated[int, _doc(
+        "A paid reservation can be canceled (and refunded) until this many minutes before its round "
+        "starts; later, cancel answers 409 too_late.", ge=0)] = 0
     slack_webhook_url: Annotated[str, _doc("Slack incoming webhook URL. Empty: Slack is off.")] = ""
     delivery_timeout_seconds: Annotated[float, _doc("Longest wait for one mail or Slack delivery; a slower "
                                                     "server counts as a failed attempt.", gt=0)] = 15
@@ -193,8 +210,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         return limits.parse_many(value) if value.strip() else []
 
 
-SECRET_FIELDS = frozenset({"jwt_secret", "admin_signup_key", "toss_secret_key", "kakao_client_secret",
-                           "slack_webhook_url", "metrics_token"})
+SECRET_FIELDS = frozenset({"jwt_secret", "admin_signup_key", "toss_secret_key", "toss_sandbox_key",
+                           "kakao_client_secret", "slack_webhook_url", "metrics_token"})
 _URL_PASSWORD = re.compile(r"(//[^:/@]+:)[^@]+@")
 
 

@@ -2,13 +2,24 @@
 endpoints (our error shape) and the Toss-shaped v1 API under /sandbox/toss (Toss's shape)."""
 from __future__ import annotations
 
+import asyncio
+
 import msgspec
 import pytest
 
 from server.app import create_app
 from server.app_keys import TOSS, TOSS_SANDBOX
-from tests.peers.toss import SANDBOX_AUTH, TOSS_V1, basic_auth, checkout
+from tests.peers.toss import TOSS_V1, basic_auth, checkout, sandbox_auth
 from tests.support import ApiClient
+
+
+KEY = "test_sk_configured_for_these_tests"
+SANDBOX_AUTH = sandbox_auth(KEY)
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"toss_sandbox_key": KEY, "toss_sandbox_faults": True}
 
 
 async def confirm(client: ApiClient, payment_key: str, order_id: str, amount: int = 15000, key: str | None = None):
@@ -50,9 +61,10 @@ async def test_checkout_rejects_bad_input_in_our_error_shape(client, body, field
 @pytest.mark.parametrize("headers, status, code", [
     ({}, 401, "UNAUTHORIZED_KEY"),
     (basic_auth("test_sk_someone_else:"), 401, "UNAUTHORIZED_KEY"),
-    ({"Authorization": "Bearer test_sk_sandbox"}, 401, "UNAUTHORIZED_KEY"),
+    ({"Authorization": f"Bearer {KEY}"}, 401, "UNAUTHORIZED_KEY"),
+    (basic_auth("test_sk_sandbox:"), 401, "UNAUTHORIZED_KEY"),                 # the key it used to accept
     ({"Authorization": "Basic not-base64!"}, 401, "UNAUTHORIZED_KEY"),
-    (basic_auth("test_sk_sandbox"), 403, "INCORRECT_BASIC_AUTH_FORMAT"),     # the colon is missing
+    (basic_auth(KEY), 403, "INCORRECT_BASIC_AUTH_FORMAT"),     # the colon is missing
 ])
 async def test_the_toss_api_needs_the_sandbox_secret_key(client, headers, status, code):
     payment_key, order_id = await checkout(client)
@@ -168,3 +180,49 @@ async def test_with_a_toss_secret_key_there_is_no_sandbox(aiohttp_client, settin
     assert reply.status == 404 and reply.error_code() == "not_found"
     toss_api = await client.get(f"{TOSS_V1}/orders/order-123456", headers=SANDBOX_AUTH)
     assert toss_api.status == 404 and toss_api.error_code() == "not_found"
+
+
+async def test_without_a_configured_key_each_start_makes_its_own(aiohttp_client, settings):
+    """The Toss API moves money and is mounted on the public port: only the server's own client, which
+    alone knows the key made at start, may use it."""
+    first, second = (create_app(msgspec.structs.replace(settings, toss_sandbox_key="")) for _ in range(2))
+    clients = [ApiClient(await aiohttp_client(app)) for app in (first, second)]
+    keys = {first[TOSS_SANDBOX].secret_key, second[TOSS_SANDBOX].secret_key}
+    assert len(keys) == 2 and not keys & {KEY, "test_sk_sandbox"}
+    payment_key, order_id = await checkout(clients[0])
+    for auth in (SANDBOX_AUTH, basic_auth("test_sk_sandbox:"), sandbox_auth(second[TOSS_SANDBOX])):
+        refused = await clients[0].get(f"{TOSS_V1}/{payment_key}", headers=auth)
+        assert refused.status == 401 and toss_error(refused) == "UNAUTHORIZED_KEY"
+    own = await clients[0].get(f"{TOSS_V1}/{payment_key}", headers=sandbox_auth(first[TOSS_SANDBOX]))
+    assert own.status == 200 and own.json["orderId"] == order_id
+
+
+async def test_scripted_failures_are_404_unless_turned_on(aiohttp_client, settings):
+    app = create_app(msgspec.structs.replace(settings, toss_sandbox_faults=False))
+    client = ApiClient(await aiohttp_client(app))
+    payment_key, order_id = await checkout(client)              # the widget stand-in works for the page
+    scripted = await client.post("/sandbox/toss/failures", json={"order_id": order_id, "failures": [
+        {"kind": "error", "code": "REJECT_CARD_PAYMENT"}]})
+    assert scripted.status == 404 and scripted.error_code() == "not_found"
+    assert app[TOSS_SANDBOX].pending_failures(order_id) == 0
+    paid = await client.post(f"{TOSS_V1}/confirm", headers=sandbox_auth(app[TOSS_SANDBOX]),
+                             json={"paymentKey": payment_key, "orderId": order_id, "amount": 15000})
+    assert paid.status == 200 and paid.json["status"] == "DONE"
+
+
+async def test_a_key_still_in_flight_is_told_to_wait_then_replayed(aiohttp_client, settings):
+    """Toss's rule for a repeated Idempotency-Key: 409 IDEMPOTENT_REQUEST_PROCESSING while the first
+    request with it is being handled, the first answer once it is done. A sandbox call takes time
+    (here 0.2 s), as Toss's do, so such requests really meet."""
+    app = create_app(msgspec.structs.replace(settings, toss_sandbox_min_latency_seconds=0.2,
+                                             toss_sandbox_max_latency_seconds=0.2))
+    client = ApiClient(await aiohttp_client(app))
+    payment_key, order_id = await checkout(client)
+    first, second = await asyncio.gather(confirm(client, payment_key, order_id, key="twin"),
+                                         confirm(client, payment_key, order_id, key="twin"))
+    assert sorted([first.status, second.status]) == [200, 409]
+    waiting = first if first.status == 409 else second
+    assert toss_error(waiting) == "IDEMPOTENT_REQUEST_PROCESSING"
+    done = second if waiting is first else first
+    assert (await confirm(client, payment_key, order_id, key="twin")).json == done.json
+    assert [m.kind for m in app[TOSS_SANDBOX].ledger] == ["approve"]

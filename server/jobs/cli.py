@@ -5,7 +5,8 @@ Redis, asks the same Toss, deletes posters from the same bucket), minus what a s
 must not start: the background tasks with the job schedule, and the outbox dispatcher — the servers
 deliver what the job queued, and a dispatcher stopped as the process ends would leave its claimed
 messages waiting for their lease to run out. Without Toss keys, point TICKETBLUE_TOSS_API_URL at a
-server's sandbox (http://host:port/sandbox/toss): a sandbox of this process's own knows no payment.
+server's sandbox (http://host:port/sandbox/toss, with that server's TICKETBLUE_TOSS_SANDBOX_KEY): a
+sandbox of this process's own knows no payment.
 """
 from __future__ import annotations
 

@@ -2,9 +2,16 @@
 
 With no TICKETBLUE_TOSS_SECRET_KEY the server hosts this sandbox and its Toss client talks to it
 over real HTTP (the wire protocol is in server/payments/sandbox_http.py). It keeps Toss's rules:
-Basic auth with the sandbox secret key, confirm within the session of a checkout and for the
-checkout's amount, 100 KRW minimum, one approval per payment, full and partial cancels up to the
-balance, Idempotency-Key replay, and Toss's error codes and messages.
+Basic auth with the sandbox's secret key, confirm within the session of a checkout and for the
+checkout's amount, 100 KRW minimum, one approval per payment and per order, full and partial
+cancels up to the balance, Idempotency-Key replay (and 409 IDEMPOTENT_REQUEST_PROCESSING while the
+first request with a key is still being handled), and Toss's error codes and messages.
+
+The secret key is the server's own (TICKETBLUE_TOSS_SANDBOX_KEY, else random per start): the Toss
+API moves money, so only the server's client may call it, though it is mounted on the public port.
+A call can take time as Toss's do (`latency`, min and max seconds): the money moves at a random
+moment within it, so the answer is still on its way when the payment has already changed — the
+window in which concurrent and repeated requests meet at Toss.
 
 It is a sandbox: state lives in this process's memory and is gone on restart. Several server
 instances each have their own; to share one, point the others' TICKETBLUE_TOSS_API_URL at
@@ -19,27 +26,29 @@ calls about that order (confirm, cancel or read), one per call, in order:
   Refuse(code)      answer with that Toss error code (REJECT_CARD_PAYMENT, PROVIDER_ERROR, ...);
   Stall(seconds)    hold the request that long before handling it, so the caller times out first;
   Disconnect()      handle the request, then close the connection without answering.
-The same queue is reachable over HTTP (POST /sandbox/toss/failures), and Toss's own test header
-`TossPayments-Test-Code: <code>` is honoured like Refuse(code).
+The same queue is reachable over HTTP (POST /sandbox/toss/failures) when TICKETBLUE_TOSS_SANDBOX_FAULTS
+is on, and Toss's own test header `TossPayments-Test-Code: <code>` (which needs the secret key, like
+every call of the Toss API) is honoured like Refuse(code).
 """
 from __future__ import annotations
 
 import asyncio
+import random
 import secrets
 import time
 import uuid
 from collections import defaultdict, deque
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
-from typing import Annotated, Callable, Literal
+from typing import Annotated, Callable, Literal, TypeVar
 
 import msgspec
 
 from server.payments.toss import PaymentStatus, TossCancel, TossFailure, TossPayment
 from server.schemas.common import Request
 
-SANDBOX_SECRET_KEY = "test_sk_sandbox"
 MINIMUM_CARD_AMOUNT = 100
+_T = TypeVar("_T")
 _KST = timezone(timedelta(hours=9))      # Toss writes its times in Korean time
 
 # Toss's documented status and (default, Korean) message for the codes the sandbox produces or
@@ -146,22 +155,40 @@ class Movement:
 
 
 @dataclass(frozen=True)
+class Call:
+    """A call of the Toss API as the sandbox received it: what tests read to see what a client sent."""
+    method: str
+    path: str
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True)
 class _Answer:
     fingerprint: bytes
     status: int
     body: bytes
 
 
+Answer = tuple[int, bytes]            # an HTTP status and a JSON body, as Toss would send them
+
+
 class TossSandbox:
     session_seconds: float = 600      # Toss allows ten minutes from the widget to the confirm
+    # Toss approves one payment per order (DUPLICATED_ORDER_ID for any other). A test turns this off
+    # to play a provider that charges a second payment of an order, which the server must refund.
+    one_approval_per_order: bool = True
 
-    def __init__(self) -> None:
+    def __init__(self, secret_key: str, *, latency: tuple[float, float] = (0, 0)) -> None:
+        self.secret_key = secret_key
+        self.latency = latency
         self._payments: dict[str, TossPayment] = {}
         self._checked_out: dict[str, float] = {}
         self._orders: dict[str, list[str]] = defaultdict(list)
         self._answers: dict[tuple[str, str], _Answer] = {}
+        self._in_flight: set[tuple[str, str]] = set()
         self._failures: dict[str, deque[Failure]] = defaultdict(deque)
         self.ledger: list[Movement] = []
+        self.calls: deque[Call] = deque(maxlen=10_000)      # the latest: a long demo run must not grow it
         self.stalled = 0                   # requests held back by a Stall, not yet handled
         self.closing = asyncio.Event()     # set on shutdown: stalled requests stop waiting
 
@@ -191,29 +218,69 @@ class TossSandbox:
         payment = self._payments.get(payment_key)
         return payment.order_id if payment else None
 
+    def payments_of(self, order_id: str) -> list[TossPayment]:
+        """Every payment checked out for the order, as it is now (what a reconciliation compares with)."""
+        return [self._payments[key] for key in self._orders.get(order_id, ())]
+
+    @property
+    def in_flight(self) -> int:
+        """POSTs with an Idempotency-Key being handled now (their answer not sent yet)."""
+        return len(self._in_flight)
+
     def close(self) -> None:
         self.closing.set()
 
+    @staticmethod
+    def new_secret_key() -> str:
+        return "test_sk_" + secrets.token_urlsafe(24)
+
+    # -- answering, in Toss's time --
+    async def answer(self, action: Callable[[], TossPayment]) -> Answer:
+        """The answer to a call without an Idempotency-Key (reads, and POSTs that carry none)."""
+        _, answer = await self._in_time(lambda: _attempt(action))
+        return answer
+
+    async def refusal(self, code: str) -> Answer:
+        return await self._in_time(lambda: _error_answer(TossError(code)))
+
+    async def _in_time(self, step: Callable[[], _T]) -> _T:
+        """Take `step` (one go, never interleaved with another) at a random moment of this call's
+        latency, and answer after the rest of it."""
+        total = random.uniform(self.latency[0], max(self.latency))
+        before = random.uniform(0, total)
+        if before:
+            await asyncio.sleep(before)
+        result = step()
+        if total > before:
+            await asyncio.sleep(total - before)
+        return result
+
     # -- idempotency --
-    def remembered(self, idempotency_key: str | None, scope: str, fingerprint: bytes,
-                   action: Callable[[], TossPayment]) -> tuple[int, bytes]:
+    async def remembered(self, idempotency_key: str | None, scope: str, fingerprint: bytes,
+                         action: Callable[[], TossPayment]) -> Answer:
         """The answer to a POST, replayed for a repeated Idempotency-Key as Toss does: the key is
-        scoped by method and URL (`scope`) and, for the sandbox, bound to the request body."""
-        if idempotency_key is not None and len(idempotency_key) > 300:
-            return _error_answer(TossError("INVALID_IDEMPOTENCY_KEY"))
-        stored = self._answers.get((idempotency_key, scope)) if idempotency_key is not None else None
+        scoped by method and URL (`scope`) and, for the sandbox, bound to the request body. While the
+        first request with a key is being handled, another with that key is answered 409
+        IDEMPOTENT_REQUEST_PROCESSING; once it is done, its answer is replayed."""
+        if idempotency_key is None:
+            return await self.answer(action)
+        if len(idempotency_key) > 300:
+            return await self.refusal("INVALID_IDEMPOTENCY_KEY")
+        slot = (idempotency_key, scope)
+        stored = self._answers.get(slot)
         if stored is not None:
             if stored.fingerprint != fingerprint:
-                return _error_answer(TossError("IDEMPOTENCY_KEY_REUSED"))
-            return stored.status, stored.body
+                return await self.refusal("IDEMPOTENCY_KEY_REUSED")
+            return await self._in_time(lambda: (stored.status, stored.body))
+        if slot in self._in_flight:
+            return await self.refusal("IDEMPOTENT_REQUEST_PROCESSING")
+        self._in_flight.add(slot)
         try:
-            answer = 200, msgspec.json.encode(action())
-        except TossError as error:
-            if error.transient:
-                return _error_answer(error)
-            answer = _error_answer(error)
-        if idempotency_key is not None:
-            self._answers[(idempotency_key, scope)] = _Answer(fingerprint, *answer)
+            error, answer = await self._in_time(lambda: _attempt(action))
+        finally:
+            self._in_flight.discard(slot)
+        if error is None or not error.transient:
+            self._answers[slot] = _Answer(fingerprint, *answer)
         return answer
 
     # -- Toss's operations --
@@ -230,7 +297,8 @@ class TossSandbox:
             raise TossError("INVALID_REQUEST", "결제 금액이 결제 요청 금액과 일치하지 않습니다.")
         if amount < MINIMUM_CARD_AMOUNT:
             raise TossError("BELOW_MINIMUM_AMOUNT")
-        if any(self._payments[key].status in _FINISHED for key in self._orders[order_id]):
+        if self.one_approval_per_order and any(
+                self._payments[key].status in _FINISHED for key in self._orders[order_id]):
             raise TossError("DUPLICATED_ORDER_ID")
         if refuse_with:
             error = TossError(refuse_with)
@@ -278,13 +346,20 @@ class TossSandbox:
 
     def get_by_order_id(self, order_id: str) -> TossPayment:
         """The order's approved payment if it has one, else its latest attempt."""
-        payments = [self._payments[key] for key in self._orders.get(order_id, ())]
+        payments = self.payments_of(order_id)
         if not payments:
             raise TossError("NOT_FOUND_PAYMENT")
         return next((p for p in payments if p.status in _FINISHED), payments[-1])
 
 
-def _error_answer(error: TossError) -> tuple[int, bytes]:
+def _attempt(action: Callable[[], TossPayment]) -> tuple[TossError | None, Answer]:
+    try:
+        return None, (200, msgspec.json.encode(action()))
+    except TossError as error:
+        return error, _error_answer(error)
+
+
+def _error_answer(error: TossError) -> Answer:
     return error.status, error.body()
 
 

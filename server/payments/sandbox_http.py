@@ -11,7 +11,7 @@ Toss's contract, and the Toss client must not be able to tell the two apart.
 Why a listener of its own: the client needs the sandbox's URL when the server starts, and the
 server's own address is not known then (port 0, test servers, 0.0.0.0, a proxy in front). So the
 sandbox also listens on 127.0.0.1 at a free port for the client, while the mount under
-/sandbox/toss on the server serves the same sandbox to browsers (checkout) and other instances.
+/sandbox/toss on the server serves the same sandbox to other instances that have its secret key.
 """
 from __future__ import annotations
 
@@ -19,13 +19,14 @@ import asyncio
 import base64
 import binascii
 import contextlib
+import secrets
 from typing import Annotated, AsyncIterator, Callable
 
 import msgspec
 from aiohttp import web
 
 from server.app_keys import TOSS_SANDBOX
-from server.payments.sandbox import SANDBOX_SECRET_KEY, Disconnect, Refuse, Stall, TossError, TossSandbox
+from server.payments.sandbox import Call, Disconnect, Refuse, Stall, TossError, TossSandbox
 from server.payments.toss import TossPayment
 
 PREFIX = "/sandbox/toss"
@@ -81,8 +82,9 @@ async def _serve(request: web.Request, body_type: type | None,
     """Authenticate and decode as Toss does, apply the order's next scripted failure, then answer
     (POSTs through the Idempotency-Key store)."""
     sandbox = request.app[TOSS_SANDBOX]
+    sandbox.calls.append(Call(request.method, request.path, request.headers.get("Idempotency-Key")))
     try:
-        _authenticate(request.headers.get("Authorization", ""))
+        _authenticate(request.headers.get("Authorization", ""), sandbox.secret_key)
         body = _decode(await request.read(), body_type) if body_type is not None else None
     except TossError as error:
         return _json(error.status, error.body())
@@ -96,22 +98,21 @@ async def _serve(request: web.Request, body_type: type | None,
         finally:
             sandbox.stalled -= 1
     refuse = failure.code if isinstance(failure, Refuse) else request.headers.get(TEST_CODE_HEADER)
-    if request.method == "POST":
-        status, answer = sandbox.remembered(request.headers.get("Idempotency-Key"), request.path,
-                                            msgspec.json.encode(body), lambda: operation(sandbox, body, refuse))
+    if refuse and (request.method != "POST" or TossError(refuse).transient):
+        # Nothing happens (a read refused, or a passing failure: PROVIDER_ERROR, 5xx, still processing),
+        # whatever the Idempotency-Key has seen before.
+        status, answer = await sandbox.refusal(refuse)
+    elif request.method == "POST":
+        status, answer = await sandbox.remembered(request.headers.get("Idempotency-Key"), request.path,
+                                                  msgspec.json.encode(body), lambda: operation(sandbox, body, refuse))
     else:
-        try:
-            if refuse:
-                raise TossError(refuse)
-            status, answer = 200, msgspec.json.encode(operation(sandbox, body, refuse))
-        except TossError as error:
-            status, answer = error.status, error.body()
+        status, answer = await sandbox.answer(lambda: operation(sandbox, body, None))
     if isinstance(failure, Disconnect) and request.transport is not None:
         request.transport.close()                       # done, but the answer never arrives
     return _json(status, answer)
 
 
-def _authenticate(header: str) -> None:
+def _authenticate(header: str, expected_key: str) -> None:
     """Basic auth with the secret key as user name and an empty password, like Toss."""
     scheme, _, credentials = header.partition(" ")
     if scheme.lower() != "basic":
@@ -123,7 +124,7 @@ def _authenticate(header: str) -> None:
     secret_key, colon, _ = decoded.partition(":")
     if not colon:
         raise TossError("INCORRECT_BASIC_AUTH_FORMAT")
-    if secret_key != SANDBOX_SECRET_KEY:
+    if not secrets.compare_digest(secret_key.encode(), expected_key.encode()):
         raise TossError("UNAUTHORIZED_KEY")
 
 

@@ -8,7 +8,7 @@ from __future__ import annotations
 import base64
 import uuid
 
-from server.payments.sandbox import SANDBOX_SECRET_KEY
+from server.payments.sandbox import TossSandbox
 from tests.support import ApiClient
 
 TOSS_V1 = "/sandbox/toss/v1/payments"        # the sandbox's Toss-shaped API, mounted on the server
@@ -18,7 +18,10 @@ def basic_auth(credentials: str) -> dict[str, str]:
     return {"Authorization": "Basic " + base64.b64encode(credentials.encode()).decode()}
 
 
-SANDBOX_AUTH = basic_auth(f"{SANDBOX_SECRET_KEY}:")
+def sandbox_auth(sandbox: TossSandbox | str) -> dict[str, str]:
+    """The Authorization header of the server's own Toss client: the sandbox's secret key (random per
+    start unless TICKETBLUE_TOSS_SANDBOX_KEY sets it)."""
+    return basic_auth(f"{sandbox if isinstance(sandbox, str) else sandbox.secret_key}:")
 
 
 def new_order_id() -> str:
