@@ -102,7 +102,7 @@ async def main() -> None:
 Users in {LOAD_PROCESSES} load-generator processes ({ws_generator}), each holding its own seat of a 2,000-seat
 round and releasing it, in a closed loop for {args.seconds:.0f} s (so holds/s counts holds; as many releases
 ran besides). Every hold is a Lua script on Redis plus a JWT check (and with the rate limits on, a
-second Lua script on Redis that counts it); every instance is one process.
+count of the user's holds and releases inside that same script); every instance is one process.
 Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms. All of it — servers, Redis, MariaDB, load
 generators — shares the machine's cores: 32 users already keep one instance busy (~95% CPU), and 64
 mostly add waiting in queues (and load-generator CPU taken from the server) to every call.

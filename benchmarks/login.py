@@ -140,7 +140,7 @@ An attacker sends {ATTACKS_PER_SECOND} wrong-password logins a second from one a
 {args.seconds:.0f} s; meanwhile {len(REAL_ADDRESSES)} real users on other addresses log in every
 {REAL_LOGIN_EVERY_SECONDS:.0f} s each. argon2 at the default cost (time 3, 64 MiB); one server
 instance (MariaDB, Redis). "off": no rate limits and up to 64 hashes at once (as before); "on": the
-default limits (30 logins a minute per address, 10 per account) and at most one hash per CPU. The
+default limits (5 logins per 10 s and 30 a minute per address, 10 per account) and at most one hash per CPU. The
 server, MariaDB, Redis and the load generator share the machine's cores.
 
 {chr(10).join(table)}

@@ -81,7 +81,7 @@ def _operation(e: Endpoint, schema_of: dict[int, Any], components: dict) -> dict
     for status in error_statuses(e):
         op["responses"][str(status)] = {"description": _STATUS_TEXT.get(status, "Error"), "content": {
             "application/json": {"schema": {"$ref": "#/components/schemas/ErrorBody"}}}}
-    if e.limits:
+    if "429" in op["responses"]:
         op["responses"]["429"]["headers"] = {"Retry-After": {
             "description": "Seconds until the limit has room again", "schema": {"type": "integer", "minimum": 1}}}
     return op

@@ -5,7 +5,6 @@ from aiohttp import web
 
 from handlers.routing import ADMIN, OPTIONAL, USER, Api
 from server.app_keys import SERVICES
-from server.ratelimit import HOLDS_PER_ACCOUNT
 from server.schemas.seating import AvailabilityOut, BlocksOut, HoldOut, RoundSeatsOut, SeatIdsRequest
 from server.tokens import Principal
 
@@ -24,14 +23,14 @@ async def availability(request: web.Request, round_id: int) -> AvailabilityOut:
     return await request.app[SERVICES].seating.availability(round_id)
 
 
-@api.post("/api/rounds/{round_id}/holds", body=SeatIdsRequest, response=HoldOut, auth=USER, errors=(409,),
-          limits=(HOLDS_PER_ACCOUNT,))
+# (429: the holds' rate limit, which the seat engine counts with the hold itself: server/ratelimit.py)
+@api.post("/api/rounds/{round_id}/holds", body=SeatIdsRequest, response=HoldOut, auth=USER, errors=(409, 429))
 async def hold(request: web.Request, round_id: int, body: SeatIdsRequest, user: Principal) -> HoldOut:
     """Hold seats, all or nothing; holding a seat you hold extends it."""
     return await request.app[SERVICES].seating.hold(round_id, user.user_id, body.seat_ids)
 
 
-@api.delete("/api/rounds/{round_id}/holds", body=SeatIdsRequest, status=204, auth=USER, limits=(HOLDS_PER_ACCOUNT,))
+@api.delete("/api/rounds/{round_id}/holds", body=SeatIdsRequest, status=204, auth=USER, errors=(429,))
 async def release(request: web.Request, round_id: int, body: SeatIdsRequest, user: Principal) -> None:
     """Release held seats; seats you do not hold are ignored."""
     await request.app[SERVICES].seating.release(round_id, user.user_id, body.seat_ids)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, NamedTuple, Protocol
 
-from seatmap.model import BLOCKED, PENDING, SOLD, Delta, HoldGranted, RoundDeleted, SeatState, Snapshot
+from seatmap.model import BLOCKED, PENDING, SOLD, Delta, HoldGranted, Rates, RoundDeleted, SeatState, Snapshot
 
 HISTORY = 1000     # deltas kept per round for `resume`
 
@@ -54,14 +54,17 @@ Listener = Callable[[Delta | RoundDeleted | None], None]    # None: deltas may h
 
 class SeatEngine(Protocol):
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int], *, ttl_ms: int, limit: int,
-                   max_hold_ms: int = 0, cooldown_ms: int = 0, now_ms: int | None = None) -> HoldGranted:
+                   max_hold_ms: int = 0, cooldown_ms: int = 0, rates: Rates = (),
+                   now_ms: int | None = None) -> HoldGranted:
         """All or nothing; re-holding your own seat extends it, up to `max_hold_ms` (0: no cap) after
-        the hold began. `expires_ms` is the earliest deadline of the seats. Raises SeatUnavailable,
-        HoldTimeExceeded, HoldLimitExceeded (checked in that order)."""
+        the hold began. `expires_ms` is the earliest deadline of the seats. Raises TooManyRequests
+        (the user's holds and releases in this round over one of `rates`, counted in the same atomic
+        step), SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded (checked in that order)."""
 
-    async def release(self, round_id: int, user_id: int, seat_ids: list[int], *,
+    async def release(self, round_id: int, user_id: int, seat_ids: list[int], *, rates: Rates = (),
                       now_ms: int | None = None) -> list[int]:
-        """Release what this user holds of `seat_ids` (the rest is ignored); returns what was released."""
+        """Release what this user holds of `seat_ids` (the rest is ignored); returns what was released.
+        Counted against `rates` like a hold (TooManyRequests)."""
 
     async def sell(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:
         """Seats became a pending reservation in the database: they are the user's, whatever the engine had."""

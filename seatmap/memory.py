@@ -11,7 +11,7 @@ from typing import NamedTuple
 from seatmap.engine import ExpiredHold, HISTORY, Listener, Loader
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
                            HoldLimitExceeded, HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState,
-                           SeatUnavailable, Snapshot)
+                           SeatUnavailable, Snapshot, Rates, TooManyRequests)
 
 
 def clock_ms() -> int:
@@ -36,6 +36,25 @@ class _Round:
         self.owned: dict[int, set[int]] = defaultdict(set)     # user -> held and pending seats
         self.log: deque[Delta] = deque(maxlen=HISTORY)
         self.last: dict[int, LastHold] = {}                     # seat -> its last holder, once the hold ended
+        self.requests: dict[int, deque[int]] = {}               # user -> hold and release times, newest first
+        self.requests_swept = 0
+
+    def count_request(self, user_id: int, rates: Rates, now: int) -> None:
+        """The moving window of lua/prelude.lua count_request: raises TooManyRequests (nothing
+        recorded) unless every rate has room, then records the request."""
+        if not rates:
+            return
+        longest = max(window for _, window in rates)
+        if now - self.requests_swept > longest:    # (what Redis's expiry of the key does: forget idle users)
+            self.requests = {user: t for user, t in self.requests.items() if t[0] > now - longest}
+            self.requests_swept = now
+        times = self.requests.setdefault(user_id, deque())
+        for amount, window in rates:
+            if len(times) >= amount and times[amount - 1] > now - window:
+                raise TooManyRequests(times[amount - 1] + window - now)
+        times.appendleft(now)
+        while len(times) > max(amount for amount, _ in rates):
+            times.pop()
 
     def hold_began(self, seat_id: int, user_id: int, now: int, cooldown_ms: int) -> tuple[int, int | None]:
         """When this user's continuous hold on the seat began, and when it ends or ended (None: it
@@ -113,10 +132,11 @@ class MemoryEngine:
         for listener in list(self._listeners.get(r.round_id, ())):
             listener(delta)
 
-    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0,
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0, rates=(),
                    now_ms=None) -> HoldGranted:
         r = await self._round(round_id)
         now = clock_ms() if now_ms is None else now_ms
+        r.count_request(user_id, rates, now)
         seat_ids = list(dict.fromkeys(seat_ids))
         taken = [s for s in seat_ids if (st := r.seats.get(s)) is not None
                  and not (st.state == HELD and st.user_id == user_id)]
@@ -141,9 +161,10 @@ class MemoryEngine:
         self._emit(r, changes)
         return HoldGranted(tuple(seat_ids), min(r.seats[s].expires_ms for s in seat_ids))
 
-    async def release(self, round_id, user_id, seat_ids, *, now_ms=None) -> list[int]:
+    async def release(self, round_id, user_id, seat_ids, *, rates=(), now_ms=None) -> list[int]:
         r = await self._round(round_id)
         now = clock_ms() if now_ms is None else now_ms
+        r.count_request(user_id, rates, now)
         mine = [s for s in dict.fromkeys(seat_ids)
                 if (st := r.seats.get(s)) is not None and st.state == HELD and st.user_id == user_id]
         self._emit(r, [r.end_hold(s, now) for s in mine])

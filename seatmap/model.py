@@ -93,6 +93,18 @@ class SeatUnavailable(Exception):
         self.seat_ids = seat_ids
 
 
+class TooManyRequests(Exception):
+    """The user has held or released as often as their rates allow; `retry_after_ms` until a window has room."""
+
+    def __init__(self, retry_after_ms: int):
+        super().__init__(f"too many holds and releases, again in {retry_after_ms} ms")
+        self.retry_after_ms = retry_after_ms
+
+
+# A user's rates for holds and releases: (requests, window in ms) pairs, all of which must have room.
+Rates = tuple[tuple[int, int], ...]
+
+
 class HoldTimeExceeded(Exception):
     """The user has held these seats as long as one user may; `retry_after_ms` until they may again."""
 

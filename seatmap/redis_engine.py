@@ -17,7 +17,8 @@ import redis.asyncio as redis
 
 from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
-                           HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot)
+                           HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot,
+                           TooManyRequests)
 from seatmap.redis_client import listen, namespace
 
 log = logging.getLogger(__name__)
@@ -44,6 +45,18 @@ def round_keys(round_id: int) -> list[str]:
     """Must match round_ctx in lua/prelude.lua."""
     base = f"tb:{{r:{round_id}}}:"
     return [base + "seats", base + "owned", base + "seq", base + "log", base + "last", base + "gone"]
+
+
+def requests_key(round_id: int, user_id: int) -> str:
+    """A user's recent hold and release times in a round (lua/prelude.lua count_request); it expires
+    by itself after the longest rate window."""
+    return f"tb:{{r:{round_id}}}:requests:{user_id}"
+
+
+def _rate_args(rates) -> list[int]:
+    """The rates as the scripts take them: how many values follow, then amount, window, amount, ..."""
+    flat = [value for rate in rates for value in rate]
+    return [len(flat), *flat]
 
 
 def parse_message(payload: str | bytes) -> Delta | RoundDeleted:
@@ -92,8 +105,8 @@ class RedisEngine:
         self._reader: asyncio.Task | None = None
 
     # ---- changes ---------------------------------------------------------------------------
-    async def _run(self, name: str, round_id: int, *args) -> list:
-        keys = round_keys(round_id)
+    async def _run(self, name: str, round_id: int, *args, extra_keys: tuple[str, ...] = ()) -> list:
+        keys = round_keys(round_id) + list(extra_keys)
         for _ in range(3):
             result = await self._scripts[name](keys=keys, args=[round_id, *args])
             if result[0] == "gone":
@@ -109,11 +122,13 @@ class RedisEngine:
                                                        args=[round_id, *_truth_pairs(truth)]) == -1:
             raise NoSuchRound(round_id)
 
-    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0,
+    async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0, rates=(),
                    now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
         result = await self._run("hold", round_id, user_id, ttl_ms, limit, _clock_arg(now_ms), max_hold_ms,
-                                 cooldown_ms, *seat_ids)
+                                 cooldown_ms, *_rate_args(rates), *seat_ids, extra_keys=(requests_key(round_id, user_id),))
+        if result[0] == "rate":
+            raise TooManyRequests(int(result[1]))
         if result[0] == "taken":
             raise SeatUnavailable([int(s) for s in result[1]])
         if result[0] == "hold_time":
@@ -122,8 +137,11 @@ class RedisEngine:
             raise HoldLimitExceeded(limit, int(result[1]))
         return HoldGranted(tuple(seat_ids), int(result[1]))
 
-    async def release(self, round_id, user_id, seat_ids, *, now_ms=None) -> list[int]:
-        result = await self._run("release", round_id, user_id, _clock_arg(now_ms), *dict.fromkeys(seat_ids))
+    async def release(self, round_id, user_id, seat_ids, *, rates=(), now_ms=None) -> list[int]:
+        result = await self._run("release", round_id, user_id, _clock_arg(now_ms), *_rate_args(rates),
+                                 *dict.fromkeys(seat_ids), extra_keys=(requests_key(round_id, user_id),))
+        if result[0] == "rate":
+            raise TooManyRequests(int(result[1]))
         return [int(s) for s in result[1]]
 
     async def sell(self, round_id, user_id, seat_ids) -> None:

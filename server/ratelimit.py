@@ -5,7 +5,12 @@ address); its rates are the setting TICKETBLUE_RATE_LIMIT_<NAME> ("10/minute;100
 limit). Routes declare the limits they count against (handlers/routing.py), and the WebSocket
 handler counts its holds against the same one as the REST holds. Counts live in Redis when it is
 configured (one count for all instances), else in this process; every count is one atomic hit,
-never a test followed by a hit. Over a limit: 429 `rate_limited` with Retry-After, the seconds
+never a test followed by a hit.
+
+Holds and releases (HOLDS_PER_ACCOUNT) are the one limit not counted here: the seat engine counts them
+per user and round in the same atomic step as the hold (the same moving window, in the round's Redis
+slot), because a round trip of their own cost every hold ~20% of its CPU (benchmarks/RESULTS.md,
+holds). Their rates still come from TICKETBLUE_RATE_LIMIT_HOLDS_PER_ACCOUNT and refusals read the same. Over a limit: 429 `rate_limited` with Retry-After, the seconds
 until the window has room again.
 """
 from __future__ import annotations
@@ -44,7 +49,7 @@ LOGIN_PER_EMAIL = Limit("password_per_account", EMAIL, "login attempts for this 
 PASSWORD_CHANGE_PER_ACCOUNT = Limit("password_per_account", ACCOUNT, "password attempts for this account")
 SIGNUP_PER_ADDRESS = Limit("signup_per_address", ADDRESS, "sign-ups from your address")
 ADMIN_SIGNUP_PER_ADDRESS = Limit("admin_signup_per_address", ADDRESS, "admin sign-up attempts from your address")
-HOLDS_PER_ACCOUNT = Limit("holds_per_account", ACCOUNT, "holds and releases")
+HOLDS_PER_ACCOUNT = Limit("holds_per_account", ACCOUNT, "holds and releases")   # counted by the seat engine
 COUPON_ISSUE_PER_ACCOUNT = Limit("coupon_issue_per_account", ACCOUNT, "coupon requests")
 WS_CONNECTS_PER_ACCOUNT = Limit("ws_connects_per_account", ACCOUNT, "seat-map connections for this account")
 WS_CONNECTS_PER_ADDRESS = Limit("ws_connects_per_address", ADDRESS, "seat-map connections from your address")
@@ -80,10 +85,15 @@ class RateLimits:
 
     async def _refusal(self, limit: Limit, rate: RateLimitItem, identifiers: tuple[str, ...]) -> RateLimited:
         stats = await self._limiter.get_window_stats(rate, *identifiers)
-        retry_after = max(1, math.ceil(stats.reset_time - time.time()))
-        return RateLimited(f"Too many {limit.what}; try again in {retry_after} s.",
-                           details={"limit": limit.setting, "retry_after": retry_after},
-                           headers={"Retry-After": str(retry_after)})
+        return refused(limit, stats.reset_time - time.time())
+
+
+def refused(limit: Limit, retry_after_seconds: float) -> RateLimited:
+    """The 429 for a request over `limit`, whose window has room again in that many seconds."""
+    retry_after = max(1, math.ceil(retry_after_seconds))
+    return RateLimited(f"Too many {limit.what}; try again in {retry_after} s.",
+                       details={"limit": limit.setting, "retry_after": retry_after},
+                       headers={"Retry-After": str(retry_after)})
 
 
 @asynccontextmanager

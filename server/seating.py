@@ -17,13 +17,14 @@ import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth, SeatEngine
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
-                           SeatUnavailable)
+                           Rates, SeatUnavailable, TooManyRequests)
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
 from server.errors import Conflict, InvalidRequest, NotFound
 from server.outbox import enqueue
+from server.ratelimit import HOLDS_PER_ACCOUNT, refused
 from server.schemas.catalogue import SeatOut
 from server.schemas.seating import AvailabilityOut, GradeAvailability, HoldOut, RoundSeatOut, RoundSeatsOut
 
@@ -65,8 +66,11 @@ async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
 
 class Seating:
     def __init__(self, db: Database, engine: SeatEngine, *, hold_seconds: int, max_seats_per_user: int,
-                 zone: ZoneInfo, max_hold_seconds: int = 0, hold_cooldown_seconds: int = 0):
-        """`max_hold_seconds` 0: twice the hold; `hold_cooldown_seconds` 0: one hold (the settings' defaults)."""
+                 zone: ZoneInfo, max_hold_seconds: int = 0, hold_cooldown_seconds: int = 0,
+                 hold_rates: Rates = ()):
+        """`max_hold_seconds` 0: twice the hold; `hold_cooldown_seconds` 0: one hold (the settings' defaults).
+        `hold_rates`: how often one user may hold or release in a round (requests, window ms), counted
+        by the engine in the same step as the hold."""
         self._db = db
         self._zone = zone
         self.engine = engine
@@ -74,6 +78,7 @@ class Seating:
         self._max_hold_ms = (max_hold_seconds or 2 * hold_seconds) * 1000
         self._cooldown_ms = (hold_cooldown_seconds or hold_seconds) * 1000
         self._limit = max_seats_per_user
+        self._rates = hold_rates
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
 
@@ -174,7 +179,10 @@ class Seating:
         try:
             with self._existing(round_id):
                 granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
-                                                 max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms)
+                                                 max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms,
+                                                 rates=self._rates)
+        except TooManyRequests as exc:
+            raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
         except SeatUnavailable as exc:
             raise Conflict("Some of these seats are not available.", code="seat_unavailable",
                            details={"seat_ids": exc.seat_ids}) from None
@@ -193,8 +201,11 @@ class Seating:
 
     async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
-        with self._existing(round_id):
-            return await self.engine.release(round_id, user_id, seat_ids)
+        try:
+            with self._existing(round_id):
+                return await self.engine.release(round_id, user_id, seat_ids, rates=self._rates)
+        except TooManyRequests as exc:
+            raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""

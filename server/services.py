@@ -60,7 +60,9 @@ def build_services(app: web.Application) -> Services:
     storage, zone = app[STORAGE], ZoneInfo(settings.timezone)
     seating = Seating(db, app[SEAT_ENGINE], hold_seconds=settings.hold_seconds,
                       max_seats_per_user=settings.max_seats_per_user, zone=zone,
-                      max_hold_seconds=settings.max_hold_seconds, hold_cooldown_seconds=settings.hold_cooldown_seconds)
+                      max_hold_seconds=settings.max_hold_seconds, hold_cooldown_seconds=settings.hold_cooldown_seconds,
+                      hold_rates=tuple((rate.amount, rate.get_expiry() * 1000)
+                                       for rate in settings.rate_limit("holds_per_account")))
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib,
                           concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)

@@ -116,7 +116,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "else in this process.")] = "moving-window"
     rate_limit_login_per_address: Annotated[str, _doc(
         "Logins from one client address, as `limits` rates separated by `;` (10/minute;100/hour). Empty: "
-        "no limit. Over a limit the answer is 429 rate_limited with Retry-After.")] = "30/minute;300/hour"
+        "no limit. Over a limit the answer is 429 rate_limited with Retry-After. The short window spreads a burst "
+        "of guesses out, so that it cannot queue up the password hashes of everyone else.")] = "5/10 seconds;30/minute;300/hour"
     rate_limit_password_per_account: Annotated[str, _doc(
         "Password attempts against one account, from any address: logins, counted per e-mail address, and "
         "password changes, counted per account.")] = "10/minute;50/hour"
@@ -125,7 +126,7 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "Admin sign-up attempts (admin sign-up key guesses) from one client address.")] = "5/minute;20/day"
     rate_limit_holds_per_account: Annotated[str, _doc(
         "Holds and releases by one account, REST and WebSocket together: far more than a person clicking "
-        "seats, far less than a script.")] = "20/second;300/minute"
+        "seats, far less than a script. Counted per round by the seat engine, with the hold itself.")] = "20/second;300/minute"
     rate_limit_coupon_issue_per_account: Annotated[str, _doc(
         "Coupon issue requests by one account.")] = "20/minute;200/hour"
     rate_limit_ws_connects_per_account: Annotated[str, _doc(

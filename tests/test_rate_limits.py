@@ -16,7 +16,7 @@ import pytest
 from server.app import create_app
 from server.settings import SettingsError, load
 from tests.conftest import test_settings as settings_for
-from tests.support import ADMIN_KEY, PASSWORD, ApiClient, eventually
+from tests.support import ADMIN_KEY, MANY_ACCOUNTS, PASSWORD, ApiClient, eventually, make_round
 from tests.test_seatmap_ws import Socket
 
 OPEN = "100000/minute"
@@ -210,6 +210,23 @@ async def test_instances_share_their_counts_through_redis(tmp_path, database_url
     replies = await asyncio.gather(*(login(a if n % 2 else b, "who@example.com") for n in range(10)))
     assert sorted(r.status for r in replies) == [401] * 4 + [429] * 6
     assert_limited(await login(a, "who@example.com"), "login_per_address")
+
+
+async def test_holds_are_counted_once_for_every_instance_by_the_seat_engine(tmp_path, database_url, empty_redis_url,
+                                                                          aiohttp_client):
+    """The holds' limit lives in the seat engine (server/ratelimit.py says why); on Redis all instances
+    share its count, whichever instance and whichever of REST or WebSocket a hold comes through."""
+    shared = dict(redis_url=empty_redis_url, rate_limit_holds_per_account="3/minute", **MANY_ACCOUNTS)
+    a, b = [ApiClient(await aiohttp_client(create_app(settings_for(tmp_path / n, database_url, **shared))))
+            for n in ("a", "b")]
+    show = await make_round(a, await a.token(admin=True))
+    token = await a.token()
+    path, seat = f"/api/rounds/{show['round_id']}/holds", {"seat_ids": [show["seat_ids"][0]]}
+    replies = await asyncio.gather(*(client.post(path, token=token, json=seat) for client in (a, b, a, b, a, b)))
+    assert sorted(r.status for r in replies) == [200] * 3 + [429] * 3
+    for reply in replies:
+        if reply.status == 429:
+            assert_limited(reply, "holds_per_account")
 
 
 @pytest.mark.parametrize("settings_overrides", [{}])

@@ -23,6 +23,35 @@ local function loaded(ctx)
   return redis.call('EXISTS', ctx.seq) == 1
 end
 
+-- Count one hold or release of a user against their rates: `rates` is the flat list amount, window ms,
+-- amount, window ms...; `key` (the user's list in the round's slot, in KEYS) holds their request times,
+-- newest first. The moving window of the `limits` library, done here so that the count costs no round
+-- trip of its own and is atomic with the hold. Returns the ms until every window has room (nothing
+-- written), or nil once the request is recorded.
+local function count_request(key, rates, now)
+  if #rates == 0 then return nil end
+  local most, longest = 0, 0
+  for i = 1, #rates, 2 do
+    local amount, window = tonumber(rates[i]), tonumber(rates[i + 1])
+    local oldest = redis.call('LINDEX', key, amount - 1)
+    if oldest and tonumber(oldest) > now - window then return tonumber(oldest) + window - now end
+    most, longest = math.max(most, amount), math.max(longest, window)
+  end
+  redis.call('LPUSH', key, string.format('%d', now))
+  redis.call('LTRIM', key, 0, most - 1)
+  redis.call('PEXPIRE', key, longest)
+  return nil
+end
+
+-- The rates and the seat ids of a hold or release, from ARGV[at] (the number of rate values) on.
+local function rates_and_seats(at)
+  local rates, seats = {}, {}
+  local n = tonumber(ARGV[at])
+  for i = at + 1, at + n do rates[#rates + 1] = ARGV[i] end
+  for i = at + n + 1, #ARGV do seats[#seats + 1] = ARGV[i] end
+  return rates, seats
+end
+
 -- What a script answers for a round it does not have: load it first, or it was deleted.
 local function missing(ctx)
   if redis.call('EXISTS', ctx.gone) == 1 then return {'gone'} end
