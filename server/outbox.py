@@ -71,6 +71,7 @@ INTERNAL_ROUTES: dict[str, tuple[str, ...]] = {
 
 PURGE_EVERY_SECONDS = 600
 PURGE_BATCH = 1000
+STOP_GRACE_SECONDS = 5          # on stop, beyond a delivery's own timeout, for the batch's record
 _WAKE_KEY = "outbox.wake"                 # in a pooled connection's info: channels to wake after commit
 
 
@@ -234,6 +235,7 @@ class Dispatcher:
         self._clock = clock
         self._wakes = {name: asyncio.Event() for name in self._channels}
         self._tasks: list[asyncio.Task] = []
+        self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool = db.primary.sync_engine.pool
 
@@ -343,10 +345,19 @@ class Dispatcher:
         self._tasks.append(asyncio.create_task(every(PURGE_EVERY_SECONDS, "outbox-purge", self.purge)))
 
     async def stop(self) -> None:
-        """Cancel the loops; a batch cut short is claimed again once its lease runs out."""
+        """Let each loop finish the batch it has under way (a delivery is bounded by its timeout), then
+        cancel what is still running; a batch cut short is claimed again once its lease runs out.
+        (Cancelled inside a transaction, a loop left SQLite's write lock to the busy timeout: 30 s.)"""
         if sa.event.contains(self._pool, "checkin", self._after_commit):
             sa.event.remove(self._pool, "checkin", self._after_commit)
-        for task in self._tasks:
+        self._stopping = True
+        self.wake()
+        drains, others = self._tasks[:-1], self._tasks[-1:]
+        for task in others:
+            task.cancel()
+        _, late = await asyncio.wait(drains, timeout=self.policy.timeout_seconds + STOP_GRACE_SECONDS) \
+            if drains else (set(), set())
+        for task in late:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
@@ -364,7 +375,7 @@ class Dispatcher:
 
     async def _drain(self, channel: str) -> None:
         wake = self._wakes[channel]
-        while True:
+        while not self._stopping:
             wake.clear()                  # before the round: a wake-up during it means "go again"
             try:
                 handled = await self.run_once(channel)

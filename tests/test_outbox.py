@@ -312,6 +312,30 @@ async def test_stop_ends_the_dispatcher_even_when_woken_at_the_same_moment(db):
     assert dispatcher._tasks == []
 
 
+async def test_stop_lets_the_batch_under_way_finish_and_record_its_outcome(db):
+    """Cancelled mid-batch, a loop left its claim to the lease and, on SQLite, its write lock to the busy
+    timeout (a 30 s shutdown). stop() lets the batch finish within the delivery timeout instead."""
+    started, release = asyncio.Event(), asyncio.Event()
+
+    class Slow:
+        async def deliver(self, message):
+            started.set()
+            await release.wait()
+
+    user = await make_user(db)
+    ids = await enqueue_one(db, "reservation.canceled", user, booking(), channels=[SLACK])
+    dispatcher = Dispatcher(db, {SLACK: Slow()}, Policy(poll_seconds=0.05, timeout_seconds=10))
+    dispatcher.start()
+    await asyncio.wait_for(started.wait(), 10)
+    stopping = asyncio.create_task(dispatcher.stop())
+    await asyncio.sleep(0)                 # stop() has begun and is waiting for the batch
+    assert not stopping.done()
+    release.set()
+    await asyncio.wait_for(stopping, 10)
+    row = (await outbox_rows(db, [ids[SLACK]]))[ids[SLACK]]
+    assert (row.status, row.claimed_by) == ("delivered", None)
+
+
 # ---- retries -------------------------------------------------------------------------------------------
 def test_backoff_doubles_up_to_the_cap():
     policy = Policy(backoff_seconds=10, backoff_max_seconds=100)
