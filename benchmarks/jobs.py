@@ -27,13 +27,13 @@ from aiohttp import web
 
 from benchmarks.common import WORK, fresh_backends
 from benchmarks.results import record
-from server.app_keys import JOBS
 from server.db.database import Database
 from server.db.types import utcnow
 from server.jobs.chunks import CHUNKS_IN_FLIGHT
 from server.jobs.cli import command_line_app
 from server.jobs.service import NAMES
 from server.settings import Settings, load
+from server.wiring import JOBS
 
 DATABASE = "ticketblue_bench_jobs"      # ticketblue_bench%: not copied to the test replica
 SEATS_PER_ROUND = 1000

@@ -6,7 +6,7 @@ from importlib.metadata import PackageNotFoundError, version
 from aiohttp import web
 
 from handlers import (accounts, config, coupons, docs, events, halls, health, jobs, pages, payments, performances,
-                      performers, reservations, reviews, rounds, sandbox, search, seatmap_ws, seats)
+                      performers, reservations, reviews, rounds, sandbox, search, seatmap_ws, seats, socket_transport)
 
 RESOURCES = [health, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
              reviews, search, events, sandbox, config, jobs]
@@ -22,6 +22,7 @@ def setup(app: web.Application) -> None:
     except PackageNotFoundError:
         app_version = "dev"
     docs.setup(app, endpoints, app_version)
+    socket_transport.setup(app)
     seatmap_ws.setup(app)
     events.setup(app)
     sandbox.setup(app)

@@ -4,13 +4,13 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import USER, Api
-from server.app_keys import SERVICES, SETTINGS, TOKENS
 from server.ratelimit import (ADMIN_SIGNUP_PER_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL,
                               PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS)
 from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
                                      TokenOut, UserOut)
 from server.schemas.common import Query
 from server.tokens import Principal
+from server.wiring import SERVICES, SETTINGS, TOKENS
 
 api = Api("accounts")
 KAKAO_STATE_SECONDS = 600

@@ -11,8 +11,8 @@ import msgspec
 from aiohttp import web
 
 from handlers.routing import Api
-from server.app_keys import SETTINGS
 from server.payments import hosts_sandbox
+from server.wiring import SETTINGS
 
 api = Api("config")
 

@@ -4,11 +4,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, USER, Api
-from server.app_keys import SERVICES
 from server.ratelimit import COUPON_ISSUE_PER_ACCOUNT
 from server.schemas.common import Page, PageQuery
 from server.schemas.coupons import CouponCreate, CouponOut, IssuedCouponOut
 from server.tokens import Principal
+from server.wiring import SERVICES
 
 api = Api("coupons")
 

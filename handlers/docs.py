@@ -9,7 +9,8 @@ import msgspec
 import swagger_ui
 from aiohttp import web
 
-from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, Endpoint, json_response
+from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, Endpoint
+from server.middleware import json_response
 from server.schemas.common import ErrorBody
 
 SWAGGER_STATIC = Path(swagger_ui.__file__).parent / "static"

@@ -9,10 +9,10 @@ import msgspec
 from aiohttp import web
 
 from handlers.routing import USER, Api, still_valid
-from server.app_keys import SERVICES
 from server.errors import InvalidRequest, Unauthorized
 from server.schemas.common import Query
 from server.tokens import Principal
+from server.wiring import SERVICES
 
 log = logging.getLogger(__name__)
 api = Api("notifications")

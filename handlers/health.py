@@ -6,11 +6,11 @@ import hmac
 from aiohttp import web
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from handlers.routing import Api, json_response
-from server.app_keys import SERVICES, SETTINGS
+from handlers.routing import Api
 from server.errors import Unauthorized
-from server.middleware import METRICS
+from server.middleware import json_response
 from server.schemas.common import Status
+from server.wiring import HEALTH, METRICS, SETTINGS
 
 api = Api("health")
 
@@ -28,7 +28,7 @@ async def healthz(request: web.Request) -> Status:
 @api.get("/readyz", response=Readiness, errors=(503,))
 async def readyz(request: web.Request) -> web.Response:
     """Every configured backend answers (503 names the one that does not)."""
-    checks = await request.app[SERVICES].health.readiness()
+    checks = await request.app[HEALTH].readiness()
     ready = all(v == "ok" for v in checks.values())
     return json_response(Readiness(status="ok" if ready else "unavailable", checks=checks),
                          status=200 if ready else 503)

@@ -8,10 +8,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, Api
-from server.app_keys import JOBS
 from server.jobs.schemas import JobOut, JobRunOut, JobRunQuery, JobRunStarted
 from server.jobs.service import JOB_TYPES
 from server.schemas.common import Page
+from server.wiring import JOBS
 
 api = Api("jobs")
 

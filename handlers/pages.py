@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from server.app_keys import SETTINGS
 from server.settings import REPO_ROOT
+from server.wiring import SETTINGS
 
 STATIC = REPO_ROOT / "static"
 REVALIDATED = ("/static/",)

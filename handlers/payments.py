@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import USER, Api
-from server.app_keys import SERVICES
 from server.schemas.payments import PaymentConfirm, PaymentOut
 from server.tokens import Principal
+from server.wiring import SERVICES
 
 api = Api("payments")
 

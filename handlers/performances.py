@@ -5,12 +5,12 @@ from aiohttp import BodyPartReader, web
 from aiohttp.http_exceptions import BadHttpMessage
 
 from handlers.routing import ADMIN, MULTIPART, Api
-from server.app_keys import SERVICES
 from server.errors import InvalidRequest, PayloadTooLarge
 from server.posters import MAX_POSTER_BYTES
 from server.schemas.catalogue import (CastAdd, CastMember, PerformanceCreate, PerformanceOut, PerformanceQuery,
                                       PerformanceUpdate, PosterOut)
 from server.schemas.common import Page
+from server.wiring import SERVICES
 
 api = Api("performances")
 CHUNK_BYTES = 64 * 1024

@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, Api
-from server.app_keys import SERVICES
 from server.schemas.catalogue import PerformerCreate, PerformerOut, PerformerQuery, PerformerUpdate
 from server.schemas.common import Page
+from server.wiring import SERVICES
 
 api = Api("performers")
 

@@ -4,10 +4,10 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import USER, Api
-from server.app_keys import SERVICES
 from server.schemas.common import Page, PageQuery
 from server.schemas.reservations import ReservationCreate, ReservationOut
 from server.tokens import Principal
+from server.wiring import SERVICES
 
 api = Api("reservations")
 

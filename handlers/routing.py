@@ -21,16 +21,16 @@ from typing import Any, Awaitable, Callable
 import msgspec
 from aiohttp import web
 
-from server.app_keys import RATE_LIMITS, SERVICES, TOKENS
 from server.errors import Forbidden, InvalidRequest, NotFound, Unauthorized
+from server.middleware import json_response
 from server.ratelimit import ACCOUNT, ADDRESS, EMAIL, Limit, email_key
 from server.schemas.common import PATTERN_MEANINGS
 from server.tokens import Principal
+from server.wiring import RATE_LIMITS, SERVICES, TOKENS
 
 PUBLIC, OPTIONAL, USER, ADMIN = "public", "optional", "user", "admin"
 MULTIPART = "multipart/form-data"
 MAX_ID = 2**31 - 1
-_encoder = msgspec.json.Encoder()
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
 _ID = re.compile(r"[0-9]{1,10}")        # 2³¹−1 has 10 digits; more would only be parsed to be refused
 
@@ -104,11 +104,6 @@ def _wrap(endpoint: Endpoint) -> Callable[[web.Request], Awaitable[web.StreamRes
 
     handle.__name__ = endpoint.handler.__name__
     return handle
-
-
-def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
-    return web.Response(body=_encoder.encode(data), status=status, headers=headers,
-                        content_type="application/json")
 
 
 async def authenticate(request: web.Request, auth: str, *, token_in_query: bool = False) -> Principal | None:

@@ -11,11 +11,11 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import Api
-from server.app_keys import SERVICES, SETTINGS
 from server.errors import NotFound
 from server.payments import hosts_sandbox
 from server.payments.sandbox import CheckoutIn, CheckoutOut, FailuresIn, TossSandbox
 from server.payments.sandbox_http import add_routes
+from server.wiring import SETTINGS, TOSS_SANDBOX
 
 api = Api("sandbox")
 
@@ -26,7 +26,7 @@ def setup(app: web.Application) -> None:
 
 
 def _sandbox(request: web.Request) -> TossSandbox:
-    sandbox = request.app[SERVICES].toss_sandbox
+    sandbox = request.app.get(TOSS_SANDBOX)
     if sandbox is None:
         raise NotFound("The Toss sandbox is off: this server uses Toss Payments.")
     return sandbox

@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, Api
-from server.app_keys import SERVICES
 from server.schemas.common import Page
 from server.search.schemas import CatalogueQuery, CatalogueResults, ReservationHit, ReservationQuery
+from server.wiring import SERVICES
 
 api = Api("search")
 

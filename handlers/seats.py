@@ -4,9 +4,9 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, OPTIONAL, USER, Api
-from server.app_keys import SERVICES
 from server.schemas.seating import AvailabilityOut, BlocksOut, HoldOut, RoundSeatsOut, SeatIdsRequest
 from server.tokens import Principal
+from server.wiring import SERVICES
 
 api = Api("seats")
 

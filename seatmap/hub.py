@@ -24,6 +24,7 @@ from typing import Awaitable, Callable, Protocol
 from seatmap.engine import SeatEngine
 from seatmap.frames import Batch, delta_frame, round_deleted_frame, snapshot_frame
 from seatmap.model import Delta, NoSuchRound, RoundDeleted, Snapshot
+from seatmap.protocol import ROUND_DELETED
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.02          # a busy round's viewers are sent to at most this often...
@@ -42,8 +43,8 @@ class Viewer(Protocol):
     def push_batch(self, batch: Batch) -> None:
         """Queue the frames of a batch, in order, the same way."""
 
-    def end(self, frame: bytes) -> None:
-        """The round is gone: send this last frame after what is queued, then close."""
+    def end(self, frame: bytes, code: int, reason: bytes) -> None:
+        """Send this last frame after what is queued, then close with `code` and `reason`."""
 
 
 @dataclass(eq=False)
@@ -127,6 +128,22 @@ class Hub:
         if group is not None:
             self._send_group(feed, group)
         return feed.frame_for(viewer)
+
+    async def resume(self, round_id: int, viewer: Viewer, seq: int) -> None:
+        """A client's `resume`: replay the deltas after `seq` up to what this viewer has already been
+        sent live, or a snapshot when they are no longer kept. Clients skip deltas whose seq they have
+        applied."""
+        deltas = await self._engine.deltas_after(round_id, seq)
+        current = self.current_seq(round_id)
+        replay = [d for d in deltas or () if current is not None and d.seq <= current]
+        caught_up = current is not None and (seq >= current or (replay and replay[-1].seq == current))
+        if deltas is None or not caught_up:
+            frame = self.snapshot_frame(round_id, viewer)
+            if frame is not None:
+                viewer.push(frame)
+            return
+        for delta in replay:
+            viewer.push(delta_frame(delta, viewer.user_id))
 
     def current_seq(self, round_id: int) -> int | None:
         feed = self._feeds.get(round_id)
@@ -257,7 +274,7 @@ class Hub:
         del self._feeds[feed.round_id]
         frame = round_deleted_frame(feed.round_id)
         for viewer in list(feed.viewers):
-            viewer.end(frame)
+            viewer.end(frame, *ROUND_DELETED)
         self._background(self._engine.unsubscribe(feed.round_id, self._listener))
 
     def _background(self, coroutine) -> None:

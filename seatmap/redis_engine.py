@@ -7,9 +7,9 @@ round is deleted, its channel carries the notice (RoundDeleted) to every instanc
 """
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections import defaultdict
+from functools import partial
 from pathlib import Path
 
 import msgspec
@@ -19,7 +19,8 @@ from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
                            HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot,
                            TooManyRequests)
-from seatmap.redis_client import listen, namespace
+from server.background import Background
+from server.redis_client import listen, namespace
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
@@ -102,7 +103,7 @@ class RedisEngine:
                          for name in _SCRIPTS}
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._pubsub = client.pubsub()
-        self._reader: asyncio.Task | None = None
+        self._reader: Background | None = None
 
     # ---- changes ---------------------------------------------------------------------------
     async def _run(self, name: str, round_id: int, *args, extra_keys: tuple[str, ...] = ()) -> list:
@@ -195,9 +196,9 @@ class RedisEngine:
         if first:
             await self._pubsub.subscribe(self._channel + str(round_id))
         if self._reader is None:
-            self._reader = asyncio.create_task(
-                listen(self._pubsub, "seat maps", self._deliver, lambda: self._tell_all(None)),
-                name="seatmap-redis-pubsub")
+            self._reader = Background()
+            self._reader.spawn("seatmap-redis-pubsub",
+                               partial(listen, self._pubsub, "seat maps", self._deliver, lambda: self._tell_all(None)))
 
     async def unsubscribe(self, round_id, listener) -> None:
         listeners = self._listeners.get(round_id, [])
@@ -224,7 +225,6 @@ class RedisEngine:
 
     async def close(self) -> None:
         if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+            await self._reader.stop()
         await self._pubsub.aclose()
         await self._redis.aclose()

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from server.db.database import Database
 from server.db.tables import users
 from server.db.types import utcnow
-from server.errors import Conflict, Forbidden, Unauthorized
+from server.errors import Code, Conflict, Forbidden, InvalidState, Unauthorized
 from server.passwords import Passwords
 from server.revocation import Revocation
 from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
@@ -41,7 +41,7 @@ class Accounts:
                     email=email, password_hash=password_hash, name=request.name.strip(), role=role,
                     status="active", created_at=utcnow()))
         except IntegrityError:
-            raise Conflict("An account with this email already exists.", code="email_taken") from None
+            raise Conflict("An account with this email already exists.", code=Code.EMAIL_TAKEN) from None
         return UserOut(id=result.inserted_primary_key[0], email=email, name=request.name.strip(), role=role)
 
     async def signup_admin(self, request: AdminSignupRequest) -> UserOut:
@@ -73,7 +73,7 @@ class Accounts:
         if row is None:
             raise Unauthorized("This account no longer exists.")
         if row.password_hash is None:
-            raise Conflict("This account signs in with Kakao and has no password to change.", code="invalid_state")
+            raise InvalidState("This account signs in with Kakao and has no password to change.")
         if not await self._passwords.verify(row.password_hash, request.current_password):
             raise Forbidden("The current password is wrong.", details={"fields": ["current_password"]})
         new_hash = await self._passwords.hash(request.new_password)

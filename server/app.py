@@ -1,27 +1,25 @@
-"""The application factory: the only place where the pieces are put together."""
+"""The application factory: the app, its middlewares and routes, and the cleanup contexts that open
+what it holds (server/wiring.py)."""
 from __future__ import annotations
 
 from aiohttp import web
 
 import handlers
-from server import resources
-from server.app_keys import HEALTH, SETTINGS, TOKENS
 from server.health import Health
-from server.middleware import METRICS, HttpMetrics, errors, security_headers
-from server.ratelimit import rate_limits
+from server.middleware import HttpMetrics, errors, security_headers
 from server.settings import Settings
 from server.tokens import Tokens
+from server.wiring import HEALTH, METRICS, SERVER, SETTINGS, TOKENS, Context
 
 
-def create_app(settings: Settings) -> web.Application:
+def create_app(settings: Settings, *, contexts: tuple[Context, ...] = SERVER) -> web.Application:
     metrics = HttpMetrics()
     app = web.Application(middlewares=[metrics.middleware(), errors], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[HEALTH] = Health()
     app[TOKENS] = Tokens(settings.jwt_secret, settings.jwt_ttl_seconds)
-    app.cleanup_ctx.extend(resources.ALL)
-    app.cleanup_ctx.append(rate_limits)
+    app.cleanup_ctx.extend(contexts)
     app.on_response_prepare.append(security_headers(settings))
     handlers.setup(app)
     return app

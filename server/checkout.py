@@ -31,7 +31,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from server.db.database import Database
 from server.db.tables import payments, reservations, rounds
 from server.db.types import utcnow
-from server.errors import ApiError, Conflict, NotFound
+from server.errors import ApiError, Code, Conflict, InvalidState, NotFound
 from server.outbox import enqueue
 from server.payments.toss import (PaymentAlreadyProcessed, PaymentError, PaymentNotFound, PaymentProviderError,
                                   PaymentStatus, TossPayment, TossPayments, error_for)
@@ -74,7 +74,7 @@ class Checkout:
             raise _ended(r.status)
         if request.amount != r.amount:
             raise ApiError("The amount is not what this reservation costs; nothing was charged.",
-                           code="amount_mismatch", status=400, details={"fields": ["amount"], "expected": r.amount})
+                           code=Code.AMOUNT_MISMATCH, status=400, details={"fields": ["amount"], "expected": r.amount})
         if r.amount == 0:
             return await self._settle(r.id, None, None)
         payment = await self._prepare(r, request.payment_key)
@@ -95,7 +95,7 @@ class Checkout:
         async with self._db.read_own_writes() as conn:
             found = (await conn.execute(sa.select(payments).where(payments.c.payment_key == payment_key))).one()
         if found.reservation_id != r.id:
-            raise Conflict("This payment belongs to another order.", code="invalid_state")
+            raise InvalidState("This payment belongs to another order.")
         return found
 
     async def _confirm_at_provider(self, payment) -> TossPayment:
@@ -129,7 +129,7 @@ class Checkout:
         if paid.status == PaymentStatus.DONE:
             return paid
         if paid.status in (PaymentStatus.CANCELED, PaymentStatus.PARTIAL_CANCELED):
-            raise Conflict("This payment has been refunded.", code="invalid_state", details={"refunded": True})
+            raise InvalidState("This payment has been refunded.", details={"refunded": True})
         if paid.status in OPEN and not isinstance(error, PaymentAlreadyProcessed):
             # Still being processed (a twin's call is in flight, or ours is stuck): the expiry pass, the
             # next confirm or a cancel will ask again.
@@ -162,13 +162,13 @@ class Checkout:
                 await self._announce_payment(conn, reservation_id, "payment.confirmed")
         if status == "pending":
             round_id, seat_ids = await self._seats_of(reservation_id)
-            await self._seating.engine.settle(round_id, seat_ids)
+            await self._seating.settle(round_id, seat_ids)
         elif not booked:
             log.warning("reservation %s is %s: refunding payment %s, which it does not need", reservation_id,
                         status, payment.id)
             await self._refund_payment(payment.id)
-            raise Conflict("This reservation is already paid with another payment, or ended before this one "
-                           "completed; this payment was refunded.", code="invalid_state",
+            raise InvalidState("This reservation is already paid with another payment, or ended before this one "
+                           "completed; this payment was refunded.", 
                            details={"status": status, "refunded": True})
         elif status not in PAID:
             raise _ended(status)
@@ -179,8 +179,8 @@ class Checkout:
         is never sent to the provider for a paid order."""
         out = await self._out(r.id)
         if out.payment_key != payment_key and out.method != FREE:
-            raise Conflict("This reservation is already paid with another payment; this one is not used.",
-                           code="invalid_state", details={"status": r.status, "refunded": False})
+            raise InvalidState("This reservation is already paid with another payment; this one is not used.",
+                           details={"status": r.status, "refunded": False})
         return out
 
     # ---- cancel ------------------------------------------------------------------------------------
@@ -194,7 +194,7 @@ class Checkout:
                 return await self._reservations.get(user_id, reservation_id)
             current = await self._reservations.get(user_id, reservation_id)   # paid meanwhile
         if current.status != "confirmed":
-            raise Conflict(f"A {current.status} reservation cannot be canceled.", code="invalid_state",
+            raise InvalidState(f"A {current.status} reservation cannot be canceled.", 
                            details={"status": current.status})
         await self._check_refund_cutoff(reservation_id)
         await self._refund_booking(reservation_id)
@@ -208,7 +208,7 @@ class Checkout:
         minutes = self._refund_cutoff_minutes
         if utcnow() >= starts_at - timedelta(minutes=minutes):
             when = f"within {minutes} minutes of its start" if minutes else "once its round has started"
-            raise Conflict(f"A paid reservation can no longer be canceled {when}.", code="too_late",
+            raise Conflict(f"A paid reservation can no longer be canceled {when}.", code=Code.TOO_LATE,
                            details={"round_starts_at": starts_at.astimezone(self._zone), "cutoff_minutes": minutes})
 
     async def _refund_booking(self, reservation_id: int) -> None:
@@ -227,7 +227,7 @@ class Checkout:
                 status = (await conn.execute(sa.select(reservations.c.status)
                                              .where(reservations.c.id == reservation_id))).scalar_one()
             if status != "canceled":                       # (canceled: a concurrent cancel finished first)
-                raise Conflict("The reservation changed meanwhile; look at it again.", code="invalid_state",
+                raise InvalidState("The reservation changed meanwhile; look at it again.", 
                                details={"status": status})
 
     async def _refund_payment(self, payment_id: int) -> int:
@@ -382,7 +382,7 @@ class Checkout:
 
 
 def _ended(status: str) -> Conflict:
-    return Conflict(f"This reservation is {status}; it can no longer be paid.", code="invalid_state",
+    return InvalidState(f"This reservation is {status}; it can no longer be paid.", 
                     details={"status": status})
 
 

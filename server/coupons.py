@@ -17,7 +17,7 @@ from server.catalogue.common import fetch_page, make_page
 from server.db.database import Database
 from server.db.tables import coupons, user_coupons
 from server.db.types import utcnow
-from server.errors import Conflict, NotFound, require
+from server.errors import Code, Conflict, InvalidState, NotFound, require
 from server.outbox import enqueue
 from server.schemas.common import Page, PageQuery
 from server.schemas.coupons import CouponCreate, CouponOut, IssuedCouponOut
@@ -78,7 +78,7 @@ class Coupons:
                 await enqueue(conn, event="coupon.issued", user_id=user_id, payload={
                     "coupon_id": coupon_id, "issued_coupon_id": issued_id, "name": issued[0].name})
         except IntegrityError:
-            raise Conflict("You already have this coupon.", code="already_issued") from None
+            raise Conflict("You already have this coupon.", code=Code.ALREADY_ISSUED) from None
         return issued[0]
 
     async def _why_not(self, conn: AsyncConnection, coupon_id: int, now: datetime) -> Exception:
@@ -86,10 +86,10 @@ class Coupons:
         if row is None:
             return NotFound("No such coupon.")
         if not (row.starts_at <= now < row.ends_at):
-            return Conflict("This coupon cannot be taken now.", code="invalid_state",
+            return InvalidState("This coupon cannot be taken now.", 
                             details={"starts_at": row.starts_at.astimezone(self._zone).isoformat(),
                                      "ends_at": row.ends_at.astimezone(self._zone).isoformat()})
-        return Conflict("All of these coupons have been taken.", code="sold_out")
+        return Conflict("All of these coupons have been taken.", code=Code.SOLD_OUT)
 
     async def mine(self, user_id: int, query: PageQuery) -> Page[IssuedCouponOut]:
         async with self._db.read_own_writes() as conn:
@@ -122,20 +122,20 @@ class Coupons:
                       coupons.c.ends_at).join(coupons, coupons.c.id == user_coupons.c.coupon_id)
             .where(user_coupons.c.coupon_id == coupon_id, user_coupons.c.user_id == user_id))).first()
         if row is None:
-            raise Conflict("Take this coupon first.", code="coupon_unusable",
+            raise Conflict("Take this coupon first.", code=Code.COUPON_UNUSABLE,
                            details={"reason": "not_issued", "coupon_id": coupon_id})
         issued_id = row.id
         if not (row.starts_at <= now < row.ends_at):
-            raise Conflict("This coupon is not valid now.", code="coupon_unusable", details={"reason": "expired"})
+            raise Conflict("This coupon is not valid now.", code=Code.COUPON_UNUSABLE, details={"reason": "expired"})
         used = await conn.execute(user_coupons.update().where(
             user_coupons.c.id == issued_id, user_coupons.c.used_at.is_(None)).values(used_at=now))
         if used.rowcount != 1:
-            raise Conflict("This coupon has already been used.", code="coupon_unusable",
+            raise Conflict("This coupon has already been used.", code=Code.COUPON_UNUSABLE,
                            details={"reason": "used"})
         discount = discount_for(row.discount_type, row.discount, total)
         if 0 < total - discount < MIN_CARD_PAYMENT:
             raise Conflict(f"After the discount {total - discount} KRW would be left to pay; card payments "
-                           f"start at {MIN_CARD_PAYMENT} KRW.", code="amount_below_minimum",
+                           f"start at {MIN_CARD_PAYMENT} KRW.", code=Code.AMOUNT_BELOW_MINIMUM,
                            details={"amount": total - discount, "minimum": MIN_CARD_PAYMENT})
         return issued_id, discount
 

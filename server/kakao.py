@@ -6,11 +6,11 @@ from urllib.parse import urlencode
 
 import aiohttp
 
-from server.errors import ApiError, NotFound, Unauthorized
+from server.errors import ApiError, Code, NotFound, Unauthorized
 
 
 class LoginProviderError(ApiError):
-    status, code = 502, "login_provider_error"
+    status, code = 502, Code.LOGIN_PROVIDER_ERROR
 
 
 @dataclass(frozen=True)

@@ -4,23 +4,30 @@ from __future__ import annotations
 
 import logging
 import time
+from typing import Any
 
+import msgspec
 from aiohttp import web
 from prometheus_client import CollectorRegistry, Counter, Histogram
 
-from server.errors import ApiError
+from server.errors import ApiError, Code
 from server.settings import Settings
 from server.storage import s3_public_url
 
 log = logging.getLogger(__name__)
+_encoder = msgspec.json.Encoder()
 
-_HTTP_CODES = {400: "invalid_request", 401: "unauthorized", 403: "forbidden", 404: "not_found",
-               405: "method_not_allowed", 413: "payload_too_large", 415: "unsupported_media_type",
-               429: "rate_limited"}
+_HTTP_CODES = {400: Code.INVALID_REQUEST, 401: Code.UNAUTHORIZED, 403: Code.FORBIDDEN, 404: Code.NOT_FOUND,
+               405: Code.METHOD_NOT_ALLOWED, 413: Code.PAYLOAD_TOO_LARGE, 415: Code.UNSUPPORTED_MEDIA_TYPE,
+               429: Code.RATE_LIMITED}
+
+
+def json_response(data: Any, *, status: int = 200, headers: dict[str, str] | None = None) -> web.Response:
+    return web.Response(body=_encoder.encode(data), status=status, headers=headers,
+                        content_type="application/json")
 
 
 def error_response(error: ApiError) -> web.Response:
-    from handlers.routing import json_response
     return json_response(error.body(), status=error.status, headers=error.headers)
 
 
@@ -36,11 +43,11 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
         message = {404: "No such resource.", 405: f"{request.method} is not allowed here.",
                    413: "The request body is too large."}.get(exc.status, exc.reason)
         headers = {"Allow": exc.headers["Allow"]} if "Allow" in exc.headers else None
-        return error_response(ApiError(message, code=_HTTP_CODES.get(exc.status, "http_error"),
+        return error_response(ApiError(message, code=_HTTP_CODES.get(exc.status, Code.HTTP_ERROR),
                                        status=exc.status, headers=headers))
     except Exception:
         log.exception("unhandled error on %s %s", request.method, request.path)
-        return error_response(ApiError("Something went wrong on our side.", code="internal_error", status=500))
+        return error_response(ApiError("Something went wrong on our side.", code=Code.INTERNAL_ERROR, status=500))
 
 
 class HttpMetrics:
@@ -73,8 +80,6 @@ class HttpMetrics:
                 self.latency.labels(request.method, route).observe(time.perf_counter() - started)
         return measure
 
-
-METRICS = web.AppKey("metrics", HttpMetrics)
 
 
 TOSS_SCRIPT = "https://js.tosspayments.com"

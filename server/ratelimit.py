@@ -21,7 +21,6 @@ import time
 from contextlib import asynccontextmanager
 from typing import AsyncIterator, NamedTuple
 
-import redis.asyncio as redis
 from aiohttp import web
 from limits import RateLimitItem
 from limits.aio.storage import MemoryStorage, RedisStorage, Storage
@@ -29,9 +28,9 @@ from limits.aio.strategies import STRATEGIES
 from limits.errors import StorageError
 
 from server.accounts import normalize_email
-from server.app_keys import RATE_LIMITS, SETTINGS
 from server.client_address import client_address
 from server.errors import RateLimited, ServiceUnavailable
+from server.redis_client import connect
 from server.settings import Settings
 
 ADDRESS, ACCOUNT, EMAIL = "address", "account", "email"
@@ -102,18 +101,11 @@ async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
     if not settings.redis_url:
         yield RateLimits(settings, MemoryStorage())
         return
-    # A pool of our own, so that it is closed with the application (the one limits makes is not).
-    pool = redis.BlockingConnectionPool.from_url(settings.redis_url, max_connections=64, timeout=10)
+    # A client of our own, so that its pool is closed with the application (the one limits makes is not).
+    client = connect(settings.redis_url, decode_responses=False)
     try:
         yield RateLimits(settings, RedisStorage("async+" + settings.redis_url, implementation="redispy",
                                                 key_prefix=REDIS_KEY_PREFIX, wrap_exceptions=True,
-                                                connection_pool=pool))
+                                                connection_pool=client.connection_pool))
     finally:
-        await pool.aclose()
-
-
-async def rate_limits(app: web.Application) -> AsyncIterator[None]:
-    """The application's cleanup context."""
-    async with open_rate_limits(app[SETTINGS]) as opened:
-        app[RATE_LIMITS] = opened
-        yield
+        await client.aclose()

@@ -18,7 +18,7 @@ from server.coupons import Coupons
 from server.db.database import Database
 from server.db.tables import halls, performances, prices, reservation_seats, reservations, rounds, seats
 from server.db.types import utcnow
-from server.errors import Conflict, NotFound
+from server.errors import Code, Conflict, InvalidState, NotFound
 from server.notify.messages import Booking, SeatLabel
 from server.outbox import enqueue
 from server.schemas.common import Page, PageQuery
@@ -44,7 +44,7 @@ class Reservations:
         seat_ids = await self._seating.checked_seats(round_id, request.seat_ids)
         held = set(await self._seating.holds_of(round_id, user_id, seat_ids))
         if not_held := [s for s in seat_ids if s not in held]:
-            raise Conflict("Hold these seats first (or your hold has expired).", code="seat_unavailable",
+            raise Conflict("Hold these seats first (or your hold has expired).", code=Code.SEAT_UNAVAILABLE,
                            details={"seat_ids": not_held})
         layout = await self._seating.layout(round_id)
         now = utcnow()
@@ -54,7 +54,7 @@ class Reservations:
                     prices.c.performance_id == layout.performance_id))).all())
                 unpriced = {layout.seats[s].grade for s in seat_ids} - set(price_of)
                 if unpriced:
-                    raise Conflict("These seats have no price yet.", code="invalid_state",
+                    raise InvalidState("These seats have no price yet.", 
                                    details={"grades": sorted(unpriced)})
                 seat_prices = {s: price_of[layout.seats[s].grade] for s in seat_ids}
                 total = sum(seat_prices.values())
@@ -72,7 +72,7 @@ class Reservations:
                 await self.announce(conn, reservation_id, "reservation.created")
         except IntegrityError:
             raise await self._already_sold(round_id, seat_ids) from None
-        await self._seating.engine.sell(round_id, user_id, seat_ids)
+        await self._seating.sell(round_id, user_id, seat_ids)
         return await self.get(user_id, reservation_id)
 
     async def _already_sold(self, round_id: int, seat_ids: list[int]) -> Conflict:
@@ -84,10 +84,10 @@ class Reservations:
                 .where(reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
                        reservation_seats.c.live.is_(True)))).all()
         for seat_id, owner in owners:
-            await self._seating.engine.sell(round_id, owner, [seat_id])
+            await self._seating.sell(round_id, owner, [seat_id])
         log.warning("round %s: the database refused seats %s the engine thought free", round_id,
                     [s for s, _ in owners])
-        return Conflict("Some of these seats are already sold.", code="seat_unavailable",
+        return Conflict("Some of these seats are already sold.", code=Code.SEAT_UNAVAILABLE,
                         details={"seat_ids": sorted(s for s, _ in owners)})
 
     # ---- reads -------------------------------------------------------------------------------
@@ -153,7 +153,7 @@ class Reservations:
             if also is not None:
                 await also(conn)
             await self.announce(conn, reservation_id, f"reservation.{status}")
-        await self._seating.engine.free(row.round_id, list(seat_ids))
+        await self._seating.free(row.round_id, list(seat_ids))
         return True
 
     # ---- messages --------------------------------------------------------------------------------

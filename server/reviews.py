@@ -11,7 +11,7 @@ from server.catalogue.common import fetch_page, make_page
 from server.db.database import Database
 from server.db.tables import performances, reservations, reviews, rounds, users
 from server.db.types import utcnow
-from server.errors import Conflict, NotFound
+from server.errors import Code, Conflict, InvalidState, NotFound
 from server.schemas.common import Page, PageQuery
 from server.schemas.reviews import ReviewCreate, ReviewOut
 
@@ -40,10 +40,10 @@ class Reviews:
                     if (await conn.execute(sa.select(performances.c.id)
                                            .where(performances.c.id == performance_id))).first() is None:
                         raise NotFound("No such performance.")
-                    raise Conflict("Review a performance with your own reservation of it.", code="invalid_state",
+                    raise InvalidState("Review a performance with your own reservation of it.", 
                                    details={"reason": "not_your_reservation"})
                 if found.status not in ("confirmed", "attended"):
-                    raise Conflict(f"A {found.status} reservation cannot be reviewed.", code="invalid_state",
+                    raise InvalidState(f"A {found.status} reservation cannot be reviewed.", 
                                    details={"status": found.status})
                 review_id = (await conn.execute(reviews.insert().values(
                     performance_id=performance_id, reservation_id=request.reservation_id, user_id=user_id,
@@ -51,7 +51,7 @@ class Reviews:
                 row = (await conn.execute(sa.select(*_COLUMNS).join(users, users.c.id == reviews.c.user_id)
                                           .where(reviews.c.id == review_id))).one()
         except IntegrityError:
-            raise Conflict("This reservation has already been reviewed.", code="already_reviewed") from None
+            raise Conflict("This reservation has already been reviewed.", code=Code.ALREADY_REVIEWED) from None
         return self._out(row)
 
     async def list(self, performance_id: int, query: PageQuery) -> Page[ReviewOut]:

@@ -22,7 +22,7 @@ from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
-from server.errors import Conflict, InvalidRequest, NotFound
+from server.errors import Code, Conflict, InvalidRequest, InvalidState, NotFound
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
 from server.schemas.catalogue import SeatOut
@@ -73,7 +73,7 @@ class Seating:
         by the engine in the same step as the hold."""
         self._db = db
         self._zone = zone
-        self.engine = engine
+        self._engine = engine
         self._hold_ms = hold_seconds * 1000
         self._max_hold_ms = (max_hold_seconds or 2 * hold_seconds) * 1000
         self._cooldown_ms = (hold_cooldown_seconds or hold_seconds) * 1000
@@ -97,7 +97,7 @@ class Seating:
         refuses them from now on, their viewers are told, and this instance's layouts go."""
         for round_id in round_ids:
             self._layouts.pop(round_id, None)
-            await self.engine.drop(round_id)
+            await self._engine.drop(round_id)
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
@@ -139,7 +139,7 @@ class Seating:
         if unknown:
             raise InvalidRequest("These seats are not in this round's hall.", fields=["seat_ids"], seat_ids=unknown)
         if on_sale and layout.starts_at <= utcnow():
-            raise Conflict("This show has already started.", code="invalid_state")
+            raise InvalidState("This show has already started.")
         return list(dict.fromkeys(seat_ids))
 
     # ---- reads -------------------------------------------------------------------------------
@@ -149,7 +149,7 @@ class Seating:
             price_of = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price)
                                                 .where(prices.c.performance_id == layout.performance_id))).all())
         with self._existing(round_id):
-            snapshot = await self.engine.snapshot(round_id)
+            snapshot = await self._engine.snapshot(round_id)
         out = []
         for s in layout.seats.values():
             state = snapshot.seats.get(s.id)
@@ -160,7 +160,7 @@ class Seating:
     async def availability(self, round_id: int) -> AvailabilityOut:
         layout = await self.layout(round_id)
         with self._existing(round_id):
-            snapshot = await self.engine.snapshot(round_id)
+            snapshot = await self._engine.snapshot(round_id)
         counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
         by_grade: dict[str, GradeAvailability] = {}
         for s in layout.seats.values():
@@ -173,28 +173,41 @@ class Seating:
         return AvailabilityOut(total=len(layout.seats), available=counts[AVAILABLE], held=counts[HELD],
                                sold=counts[SOLD], blocked=counts[BLOCKED], by_grade=by_grade)
 
+    # ---- what reservations do to seats (the database has decided; the engine follows) ----------
+    async def sell(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:
+        """The seats became a pending reservation of this user."""
+        await self._engine.sell(round_id, user_id, seat_ids)
+
+    async def settle(self, round_id: int, seat_ids: list[int]) -> None:
+        """Their reservation was paid."""
+        await self._engine.settle(round_id, seat_ids)
+
+    async def free(self, round_id: int, seat_ids: list[int]) -> None:
+        """Their reservation ended (canceled, expired): they are available again."""
+        await self._engine.free(round_id, seat_ids)
+
     # ---- holds -------------------------------------------------------------------------------
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
         seat_ids = await self.checked_seats(round_id, seat_ids)
         try:
             with self._existing(round_id):
-                granted = await self.engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
+                granted = await self._engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
                                                  max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms,
                                                  rates=self._rates)
         except TooManyRequests as exc:
             raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
         except SeatUnavailable as exc:
-            raise Conflict("Some of these seats are not available.", code="seat_unavailable",
+            raise Conflict("Some of these seats are not available.", code=Code.SEAT_UNAVAILABLE,
                            details={"seat_ids": exc.seat_ids}) from None
         except HoldTimeExceeded as exc:
             retry_after = math.ceil(exc.retry_after_ms / 1000)
             raise Conflict(f"You have held some of these seats for as long as one person may; others can take "
                            f"them now, and you can hold them again in {retry_after} seconds.",
-                           code="hold_time_exceeded",
+                           code=Code.HOLD_TIME_EXCEEDED,
                            details={"seat_ids": exc.seat_ids, "retry_after": retry_after}) from None
         except HoldLimitExceeded as exc:
             raise Conflict(f"You can hold or reserve at most {exc.limit} seats of a show.",
-                           code="hold_limit_exceeded",
+                           code=Code.HOLD_LIMIT_EXCEEDED,
                            details={"limit": exc.limit, "current": exc.current}) from None
         return HoldOut(seat_ids=list(granted.seat_ids),
                        expires_at=datetime.fromtimestamp(granted.expires_ms / 1000, self._zone))
@@ -203,21 +216,21 @@ class Seating:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         try:
             with self._existing(round_id):
-                return await self.engine.release(round_id, user_id, seat_ids, rates=self._rates)
+                return await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
         except TooManyRequests as exc:
             raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
         with self._existing(round_id):
-            snapshot = await self.engine.snapshot(round_id)
+            snapshot = await self._engine.snapshot(round_id)
         now_ms = time.time() * 1000
         return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
                 and st.user_id == user_id and (st.expires_ms is None or st.expires_ms > now_ms)]
 
     async def expire_holds(self) -> int:
         """The sweeper: release due holds and tell their holders (SSE `hold.expired`)."""
-        expired = await self.engine.expire_due()
+        expired = await self._engine.expire_due()
         if not expired:
             return 0
         seats_of: dict[tuple[int, int], list[int]] = defaultdict(list)
@@ -256,13 +269,13 @@ class Seating:
 
     async def _repair(self, round_id: int) -> bool:
         for _ in range(REPAIR_TRIES):                     # a busy round may change while we look
-            seen = await self.engine.snapshot(round_id)   # its seq first, then the database
+            seen = await self._engine.snapshot(round_id)   # its seq first, then the database
             truth = await load_truth(self._db, round_id)
             if truth is None:
                 return False
             if truth.states() == {s: st for s, st in seen.seats.items() if st.state != HELD}:
                 return False
-            if await self.engine.repair(round_id, truth, seen.seq):
+            if await self._engine.repair(round_id, truth, seen.seq):
                 log.warning("round %s: seat map repaired from the database", round_id)
                 return True
         return False
@@ -276,7 +289,7 @@ class Seating:
                 reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
                 reservation_seats.c.live.is_(True)))).scalars().all()
             if sold:
-                raise Conflict("Sold seats cannot be blocked.", code="seat_unavailable",
+                raise Conflict("Sold seats cannot be blocked.", code=Code.SEAT_UNAVAILABLE,
                                details={"seat_ids": sorted(sold)})
             already = set((await conn.execute(sa.select(round_blocks.c.seat_id).where(
                 round_blocks.c.round_id == round_id, round_blocks.c.seat_id.in_(seat_ids)))).scalars())
@@ -286,7 +299,7 @@ class Seating:
                 await conn.execute(round_blocks.insert(), new)
                 await self._blocks_changed(conn, round_id)
         with self._existing(round_id):
-            await self.engine.block(round_id, seat_ids)
+            await self._engine.block(round_id, seat_ids)
         return seat_ids
 
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
@@ -298,7 +311,7 @@ class Seating:
             if removed.rowcount:
                 await self._blocks_changed(conn, round_id)
         with self._existing(round_id):
-            await self.engine.unblock(round_id, seat_ids)
+            await self._engine.unblock(round_id, seat_ids)
 
     async def _lock_round(self, conn, round_id: int) -> None:
         """The round, from the database rather than the cached layout, locked so that it cannot be

@@ -18,12 +18,12 @@ import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth
 from seatmap.memory import MemoryEngine
-from seatmap.redis_client import connect
 from seatmap.redis_engine import RedisEngine
 from server.app import create_app
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.db.tables import metadata
+from server.redis_client import connect
 from server.settings import Settings, load
 from tests.support import ADMIN_KEY, MANY_ACCOUNTS, ApiClient, make_round
 

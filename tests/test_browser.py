@@ -12,7 +12,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.app import create_app
-from server.app_keys import SERVICES
+from server.wiring import SERVICES
 from tests import conftest
 from tests.browser import (DESKTOP, PHONE, api, browser, open_page, screenshot, seat, server,  # noqa: F401 (fixtures)
                            signed_in_context)

@@ -5,9 +5,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, SERVICES
 from server.db.tables import reservations, user_coupons
 from server.db.types import utcnow
+from server.wiring import DATABASE, SERVICES
 
 
 def window(days_from=-1, days_to=7) -> dict:

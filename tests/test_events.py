@@ -9,8 +9,8 @@ import aiohttp
 import pytest
 
 from server.app import create_app
-from server.app_keys import DATABASE, DISPATCHER, TOKENS
-from server.outbox import SSE
+from server.outbox.routes import SSE
+from server.wiring import DATABASE, DISPATCHER, TOKENS
 from tests.conftest import backend_url
 from tests.conftest import test_settings as settings_for
 from tests.test_outbox import booking, enqueue_one, make_user

@@ -28,7 +28,7 @@ class Viewer:
         for frame in batch.frames:
             self.push(frame)
 
-    def end(self, frame: bytes) -> None:
+    def end(self, frame: bytes, code: int, reason: bytes) -> None:
         self.push(frame)
         self.frames.put_nowait("closed")
 

@@ -7,13 +7,13 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE
 from server.db.tables import dormant_notices, outbox, users
 from server.db.types import utcnow
 from server.jobs.dormant_users import ANONYMOUS
+from server.wiring import DATABASE
 from tests.support import PASSWORD
-from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
 from tests.support import eventually
+from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
 from tests.test_outbox import SmtpServer, start_slack_peer
 
 

@@ -7,14 +7,14 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE
 from server.db.tables import performance_archive, performances, posters, round_blocks, rounds
 from server.db.types import utcnow
+from server.wiring import DATABASE
+from tests import test_posters
 from tests.test_jobs_reservations import add_round
 from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
 from tests.test_performances import make_performance
 from tests.test_performers import make_performer
-from tests import test_posters
 from tests.test_posters import PNG, media_files, put_poster
 from tests.test_reviews import confirmed_reservation
 

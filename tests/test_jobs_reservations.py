@@ -8,10 +8,10 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, SERVICES, TOSS_SANDBOX
 from server.db.tables import outbox, reservations, rounds
 from server.db.types import utcnow
 from server.payments.sandbox import Stall
+from server.wiring import DATABASE, SERVICES, TOSS_SANDBOX
 from tests.support import eventually
 from tests.test_coupons import make_coupon
 from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run

@@ -14,7 +14,6 @@ import pytest
 import sqlalchemy as sa
 
 from server.app import create_app
-from server.app_keys import DATABASE, JOBS, SERVICES, SETTINGS, STORAGE
 from server.db.database import Database
 from server.db.tables import dormant_notices, job_locks, job_runs, users
 from server.db.types import utcnow
@@ -22,8 +21,10 @@ from server.jobs.base import Counts, Job
 from server.jobs.lock import JobLock
 from server.jobs.runner import JobRunning
 from server.jobs.schedule import parse_intervals
-from server.jobs.service import NAMES, Jobs, check_intervals, job_context
+from server.jobs.service import NAMES, Jobs, check_intervals
 from server.settings import SettingsError
+from server.wiring import DATABASE, JOBS, SERVICES, SETTINGS, STORAGE
+from server.wiring import job_context
 from tests.conftest import test_settings as settings_for
 from tests.support import ApiClient
 from tests.support import eventually

@@ -14,14 +14,15 @@ import pytest
 from aiohttp.test_utils import unused_port
 
 from server.app import create_app
-from server.app_keys import DATABASE
 from server.db.database import Database
 from server.db.tables import users
 from server.db.types import utcnow
 from server.notify.mail import TEMPLATES, MailChannel, SmtpMailer, open_mailer, render
 from server.notify.messages import booking as as_booking
-from server.outbox import MAIL, SSE, DeliveryFailed, Dispatcher, Policy
+from server.outbox.dispatch import DeliveryFailed, Dispatcher, Policy
+from server.outbox.routes import MAIL, SSE
 from server.settings import SettingsError
+from server.wiring import DATABASE
 from tests.conftest import backend_url
 from tests.conftest import test_settings as settings_for
 from tests.support import eventually

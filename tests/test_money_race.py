@@ -22,9 +22,9 @@ import aiohttp
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, TOSS_SANDBOX
 from server.db.database import Database
 from server.db.tables import payments, reservations
+from server.wiring import DATABASE, TOSS_SANDBOX
 from tests.instances import start_instances
 from tests.peers.toss import TOSS_V1, checkout, sandbox_auth
 from tests.support import ADMIN_KEY, ApiClient, Reply, eventually, make_round

@@ -28,8 +28,10 @@ from server.notify.events import REDIS_CHANNEL, RedisBus, SseChannel
 from server.notify.mail import MailChannel, SmtpMailer
 from server.notify.messages import Booking, SeatLabel
 from server.notify.slack import SlackChannel, SlackWebhook
-from server.outbox import CHANNELS, MAIL, ROUTES, SLACK, SSE, Dispatcher, Policy, enqueue
-from seatmap.redis_client import connect, namespace
+from server.outbox import enqueue
+from server.outbox.dispatch import Dispatcher, Policy
+from server.outbox.routes import CHANNELS, MAIL, ROUTES, SLACK, SSE
+from server.redis_client import connect, namespace
 from tests.conftest import backend_url
 from tests.peers.slack import SlackPeer
 from tests.support import eventually

@@ -5,10 +5,10 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, SERVICES, TOSS_SANDBOX
 from server.db.tables import outbox, payments, reservations, rounds
 from server.db.types import utcnow
 from server.payments.sandbox import Disconnect, Refuse, Stall, TossError
+from server.wiring import DATABASE, SERVICES, TOSS_SANDBOX
 from tests.peers.toss import checkout
 from tests.support import eventually
 from tests.test_reservations import hold_and_reserve

@@ -8,8 +8,8 @@ import asyncio
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, TOSS_SANDBOX
 from server.db.tables import payments
+from server.wiring import DATABASE, TOSS_SANDBOX
 from tests.peers.toss import checkout
 from tests.support import eventually
 from tests.test_payments import money, reserve

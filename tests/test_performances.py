@@ -6,8 +6,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from server.app_keys import DATABASE
 from server.db.tables import reservations
+from server.wiring import DATABASE
 from tests.test_halls import make_hall
 from tests.test_performers import make_performer
 

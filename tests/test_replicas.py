@@ -15,9 +15,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from server.app import create_app
-from server.app_keys import DATABASE
 from server.db.database import Database
 from server.db.tables import replica_heartbeat
+from server.wiring import DATABASE
 from tests.conftest import backend_url
 from tests.conftest import test_settings as settings_for
 from tests.support import PASSWORD, ApiClient

@@ -3,9 +3,9 @@ import asyncio
 
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, SERVICES
 from server.db.tables import reservation_seats, reservations
 from server.db.types import utcnow
+from server.wiring import DATABASE, SEAT_ENGINE, SERVICES
 
 
 async def hold_and_reserve(client, token, round_id, seat_ids):
@@ -73,7 +73,7 @@ async def test_the_database_refuses_a_second_sale_even_if_the_engine_forgot(clie
     a, b = await client.token(), await client.token()
     seat = show["seat_ids"][0]
     assert (await hold_and_reserve(client, a, show["round_id"], [seat])).status == 201
-    await app[SERVICES].seating.engine.free(show["round_id"], [seat])      # the engine loses the sale
+    await app[SEAT_ENGINE].free(show["round_id"], [seat])      # the engine loses the sale
     second = await hold_and_reserve(client, b, show["round_id"], [seat])
     assert second.status == 409 and second.json["error"]["details"]["seat_ids"] == [seat]
     async with app[DATABASE].read_own_writes() as conn:

@@ -12,9 +12,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 
 from server.app import create_app
-from server.app_keys import DATABASE, SETTINGS
 from server.db.tables import users
 from server.db.types import utcnow
+from server.wiring import DATABASE, SETTINGS
 from tests.conftest import test_settings as settings_for
 from tests.support import PASSWORD, ApiClient, eventually
 from tests.test_accounts import forge

@@ -10,15 +10,15 @@ from zoneinfo import ZoneInfo
 import pytest
 import redis.asyncio
 
-from server.app_keys import DATABASE
 from server.db.tables import performances
 from server.search.backend import CatalogueSearch
 from server.search.cache import AnswerCache, CacheUnavailable, MemoryStore, RedisStore
 from server.search.schemas import CatalogueQuery, CatalogueResults, CatalogueTotals
 from server.search.service import Search
 from server.search.sql import SqlBackend
-from tests.test_search_support import backend_name, search, synced
+from server.wiring import DATABASE
 from tests import test_search_support as shared
+from tests.test_search_support import backend_name, search, synced
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
 cat = shared.cat

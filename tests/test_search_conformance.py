@@ -6,8 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from tests.test_search_support import TODAY, backend_name, ids, search
 from tests import test_search_support as shared
+from tests.test_search_support import TODAY, backend_name, ids, search
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
 cat = shared.cat

@@ -10,13 +10,13 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from server.app_keys import DATABASE, SEARCH
 from server.db.tables import performers
 from server.db.types import utcnow
 from server.search.backend import KINDS
+from server.wiring import DATABASE, SEARCH
+from tests import test_search_support as shared
 from tests.instances import ROOT
 from tests.test_search_support import elasticsearch_settings, ids, search, synced
-from tests import test_search_support as shared
 
 cat = shared.cat                          # the catalogue fixture shared by the search tests
 

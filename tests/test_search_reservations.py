@@ -7,8 +7,8 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.test_search_support import Catalogue, reservations_booked, synced
 from tests import test_search_support as shared
+from tests.test_search_support import Catalogue, reservations_booked, synced
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
 settings_overrides = shared.settings_overrides

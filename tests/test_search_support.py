@@ -10,10 +10,10 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, SEARCH
 from server.db.tables import outbox
-from server.outbox import SEARCH as SEARCH_CHANNEL
+from server.outbox.routes import SEARCH_SYNC as SEARCH_CHANNEL
 from server.search.sync import reservations_changed
+from server.wiring import DATABASE, SEARCH
 from tests.conftest import backend_url
 from tests.support import ApiClient, eventually
 

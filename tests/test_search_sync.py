@@ -8,14 +8,15 @@ import uuid
 import pytest
 import sqlalchemy as sa
 
-from server.app_keys import DATABASE, SEARCH
 from server.db.database import Database
 from server.db.tables import outbox
-from server.outbox import SEARCH as SEARCH_CHANNEL, DeliveryFailed, Message
+from server.outbox.dispatch import DeliveryFailed, Message
+from server.outbox.routes import SEARCH_SYNC as SEARCH_CHANNEL
 from server.search.sync import SyncLock, changed, read_version
+from server.wiring import DATABASE, SEARCH
+from tests import test_search_support as shared
 from tests.support import eventually
 from tests.test_search_support import ids, search, synced
-from tests import test_search_support as shared
 
 search_backend = shared.search_backend    # fixtures shared by the search tests
 cat = shared.cat

@@ -8,11 +8,11 @@ import redis.asyncio
 
 from seatmap.engine import RoundTruth
 from seatmap.memory import MemoryEngine
-from seatmap.redis_client import connect
-from seatmap.redis_engine import RedisEngine
-from tests.conftest import backend_url
 from seatmap.model import (HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
                            RoundDeleted, SeatUnavailable)
+from seatmap.redis_engine import RedisEngine
+from server.redis_client import connect
+from tests.conftest import backend_url
 
 ROUND = 7
 HOUR = 3_600_000

@@ -6,7 +6,7 @@ import pytest
 from aiohttp import WSMsgType
 
 from server.app import create_app
-from server.app_keys import SEAT_ENGINE
+from server.wiring import SEAT_ENGINE
 from tests.raw_ws import RawSocket
 from tests.support import ApiClient
 

@@ -10,11 +10,12 @@ import pytest
 from aiohttp.test_utils import unused_port
 
 from server.app import create_app
-from server.app_keys import DATABASE
 from server.db.database import Database
 from server.db.types import utcnow
 from server.notify.slack import SlackChannel, SlackWebhook
-from server.outbox import SLACK, Dispatcher, Policy
+from server.outbox.dispatch import Dispatcher, Policy
+from server.outbox.routes import SLACK
+from server.wiring import DATABASE
 from tests.conftest import test_settings as settings_for
 from tests.peers.slack import SlackPeer
 from tests.test_outbox import SEOUL, Clock, booking, enqueue_one, make_user, outbox_rows, settled, start_slack_peer

@@ -12,11 +12,11 @@ import msgspec
 import pytest
 
 from server.app import create_app
-from server.app_keys import HTTP, TOSS, TOSS_SANDBOX
 from server.payments.sandbox import Disconnect, Refuse, Stall, TossError, TossSandbox
 from server.payments.toss import (PaymentAlreadyProcessed, PaymentBelowMinimum, PaymentDeclined, PaymentInvalid,
                                   PaymentNotCancelable, PaymentNotFound, PaymentProviderError, PaymentStatus,
                                   TossPayments)
+from server.wiring import HTTP, TOSS, TOSS_SANDBOX
 from tests.peers.toss import checkout
 from tests.support import eventually
 

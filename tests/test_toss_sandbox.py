@@ -8,7 +8,7 @@ import msgspec
 import pytest
 
 from server.app import create_app
-from server.app_keys import TOSS, TOSS_SANDBOX
+from server.wiring import TOSS, TOSS_SANDBOX
 from tests.peers.toss import TOSS_V1, basic_auth, checkout, sandbox_auth
 from tests.support import ApiClient
 

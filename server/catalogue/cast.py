@@ -7,7 +7,7 @@ from sqlalchemy.exc import IntegrityError
 from server.catalogue.common import lock_or_404, one_or_404
 from server.db.database import Database
 from server.db.tables import cast, performances, performers
-from server.errors import Conflict, NotFound
+from server.errors import Code, Conflict, NotFound
 from server.schemas.catalogue import CastAdd, CastMember
 from server.search.backend import PERFORMANCES
 from server.search.sync import changed as search_changed
@@ -29,12 +29,12 @@ class Cast:
                 already = (await conn.execute(sa.select(cast.c.performer_id).where(
                     cast.c.performance_id == performance_id, cast.c.performer_id == performer.id))).first()
                 if already:
-                    raise Conflict("This performer is already in the cast.", code="already_exists")
+                    raise Conflict("This performer is already in the cast.", code=Code.ALREADY_EXISTS)
                 await conn.execute(cast.insert().values(performance_id=performance_id, performer_id=performer.id))
                 await search_changed(conn, PERFORMANCES, [performance_id])
         except IntegrityError:
             # Two admins added the same performer at once; the primary key let one of them in.
-            raise Conflict("This performer is already in the cast.", code="already_exists") from None
+            raise Conflict("This performer is already in the cast.", code=Code.ALREADY_EXISTS) from None
         return CastMember(id=performer.id, name=performer.name)
 
     async def remove(self, performance_id: int, performer_id: int) -> None:

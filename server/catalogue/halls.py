@@ -11,7 +11,7 @@ from server.catalogue.common import fetch_page, given_fields, lock_or_404, make_
 from server.db.database import Database
 from server.db.tables import halls, performances, seats
 from server.db.types import utcnow
-from server.errors import Conflict, InvalidRequest, require
+from server.errors import InvalidRequest, InvalidState, require
 from server.schemas.catalogue import (MAX_SEATS_PER_HALL, HallCreate, HallDetail, HallOut, HallUpdate, SeatOut,
                                       SectionSpec, SeatSpec)
 from server.schemas.common import Page, PageQuery
@@ -131,11 +131,11 @@ class Halls:
                 used_by = (await conn.execute(sa.select(performances.c.id).where(
                     performances.c.hall_id == hall_id).order_by(performances.c.id))).scalars().all()
                 if used_by:
-                    raise Conflict("Performances use this hall; delete them first.", code="invalid_state",
+                    raise InvalidState("Performances use this hall; delete them first.", 
                                    details={"performance_ids": list(used_by)})
                 await conn.execute(seats.delete().where(seats.c.hall_id == hall_id))
                 await conn.execute(halls.delete().where(halls.c.id == hall_id))
                 await search_changed(conn, HALLS, [hall_id])
         except IntegrityError:
             # A performance was created on the hall after our check (possible on MariaDB only).
-            raise Conflict("Performances use this hall; delete them first.", code="invalid_state") from None
+            raise InvalidState("Performances use this hall; delete them first.") from None

@@ -12,7 +12,7 @@ from server.catalogue.rounds import refuse_if_booked, round_ids_of, rounds_outsi
 from server.db.database import Database
 from server.db.tables import cast, halls, performances, performers, posters, prices, rounds, seats
 from server.db.types import utcnow
-from server.errors import Conflict, InvalidRequest, require
+from server.errors import InvalidRequest, InvalidState, require
 from server.schemas.catalogue import (CastMember, PerformanceCreate, PerformanceOut, PerformanceQuery,
                                       PerformanceUpdate)
 from server.schemas.common import Page
@@ -136,7 +136,7 @@ class Performances:
                 await lock_hall(conn, merged["hall_id"])
                 has_rounds = (await conn.execute(round_ids_of(performance_id).limit(1))).first()
                 if has_rounds:
-                    raise Conflict("The hall cannot change once the performance has rounds.", code="invalid_state")
+                    raise InvalidState("The hall cannot change once the performance has rounds.")
             if hall_changes or new_prices is not None:
                 if new_prices is None:
                     new_prices = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price).where(
@@ -146,8 +146,8 @@ class Performances:
                 outside = await rounds_outside(conn, performance_id, merged["starts_on"], merged["ends_on"],
                                                self._zone)
                 if outside:
-                    raise Conflict("Rounds would fall outside the new dates; move or delete them first.",
-                                   code="invalid_state", details={"round_ids": outside})
+                    raise InvalidState("Rounds would fall outside the new dates; move or delete them first.",
+                                   details={"round_ids": outside})
             if changes:
                 await conn.execute(performances.update().where(performances.c.id == performance_id)
                                    .values(**changes))
@@ -173,7 +173,7 @@ class Performances:
                 await search_changed(conn, PERFORMANCES, [performance_id])
         except IntegrityError:
             # A reservation arrived between our check and the delete (MariaDB).
-            raise Conflict("Cannot delete this performance: it has reservations.", code="invalid_state") from None
+            raise InvalidState("Cannot delete this performance: it has reservations.") from None
         if self._seating is not None:
             await self._seating.rounds_deleted(round_ids)
         if poster_key:

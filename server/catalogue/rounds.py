@@ -12,7 +12,7 @@ from server.catalogue.common import fetch_page, lock_or_404, make_page, one_or_4
 from server.db.database import Database
 from server.db.tables import performances, reservations, rounds
 from server.db.types import utcnow
-from server.errors import Conflict, InvalidRequest
+from server.errors import InvalidRequest, InvalidState
 from server.schemas.catalogue import RoundCreate, RoundOut, RoundUpdate
 from server.schemas.common import Page, PageQuery
 from server.seating import Seating
@@ -32,11 +32,11 @@ async def refuse_if_booked(conn: AsyncConnection, round_ids: sa.ColumnElement | 
     counts = dict((await conn.execute(query.group_by(reservations.c.status))).all())
     live = sum(n for status, n in counts.items() if status in LIVE_STATUSES)
     if live:
-        raise Conflict(f"Cannot change {what}: it has {live} live reservation(s).", code="invalid_state",
+        raise InvalidState(f"Cannot change {what}: it has {live} live reservation(s).", 
                        details={"live_reservations": live})
     if counts:
-        raise Conflict(f"Cannot delete {what}: its past reservations are kept as booking history.",
-                       code="invalid_state", details={"past_reservations": sum(counts.values())})
+        raise InvalidState(f"Cannot delete {what}: its past reservations are kept as booking history.",
+                       details={"past_reservations": sum(counts.values())})
 
 
 def round_ids_of(performance_id: int) -> sa.Select:
@@ -123,6 +123,6 @@ class Rounds:
                 await conn.execute(rounds.delete().where(rounds.c.id == round_id))
         except IntegrityError:
             # A reservation arrived between our check and the delete (MariaDB).
-            raise Conflict("Cannot delete this round: it has reservations.", code="invalid_state") from None
+            raise InvalidState("Cannot delete this round: it has reservations.") from None
         if self._seating is not None:
             await self._seating.rounds_deleted([round_id])

@@ -111,3 +111,13 @@ class Database:
         readers = [self._sqlite_reader] if self._sqlite_reader else [r.engine for r in self.replicas.members]
         for engine in (self.primary, *readers):
             await engine.dispose()
+
+
+@asynccontextmanager
+async def fresh_reader(db: Database) -> AsyncIterator[AsyncConnection]:
+    """Reads that must see every committed row (a replica may lag behind a doorbell) without taking
+    the writer lock: SQLite's reader engine reads the same file; MariaDB's primary."""
+    source = db.read() if db.dialect == "sqlite" else db.read_own_writes()
+    async with source as conn:
+        yield conn
+

@@ -21,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects.mysql import insert as mysql_insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from server.background import every
+from server.background import Background
 from server.db.tables import replica_heartbeat
 from server.settings import redact
 
@@ -64,7 +64,7 @@ class Replicas:
         self.members = replicas
         self.max_lag_seconds = max_lag_seconds
         self.check_seconds = check_seconds
-        self._task: asyncio.Task | None = None
+        self._checks: Background | None = None
 
     # ---- choosing -------------------------------------------------------------------------------
     def usable(self) -> list[Replica]:
@@ -118,15 +118,14 @@ class Replicas:
         replica.record(lag, f"{lag:.1f}s behind the primary (limit {self.max_lag_seconds:g}s)" if too_far else None)
 
     def start(self) -> None:
-        if self.members and self._task is None:
-            self._task = asyncio.create_task(every(self.check_seconds, "replica-check", self.check),
-                                             name="replica-check")
+        if self.members and self._checks is None:
+            self._checks = Background()
+            self._checks.start(self.check_seconds, "replica-check", self.check)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            await asyncio.gather(self._task, return_exceptions=True)
-            self._task = None
+        if self._checks is not None:
+            await self._checks.stop()
+            self._checks = None
 
 
 def _reason(exc: BaseException) -> str:

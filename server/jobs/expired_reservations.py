@@ -61,7 +61,7 @@ class ExpiredReservations(Job):
 
         async def free_seats(freed: dict[int, list[int]]) -> None:
             for round_id, seat_ids in freed.items():
-                await ctx.seating.engine.free(round_id, seat_ids)
+                await ctx.seating.free(round_id, seat_ids)
 
         await in_ranges(ctx.db, reservations.c.id, due, size=ctx.chunk_size, handle=expire, after_commit=free_seats)
         counts.add(expired_after_payment_check=await ctx.checkout.expire_due())

@@ -16,7 +16,7 @@ from typing import Callable, Mapping
 
 from server.db.database import Database
 from server.db.types import utcnow
-from server.errors import Conflict
+from server.errors import Code, Conflict
 from server.jobs.base import Counts, Job
 from server.jobs.lock import JobLock, live_locks
 from server.jobs.runs import RunRecords
@@ -28,7 +28,7 @@ log = logging.getLogger(__name__)
 class JobRunning(Conflict):
     def __init__(self, job: str, run_id: int | None):
         super().__init__(f"{job} is running already (on this or another instance); wait for that run.",
-                         code="job_running", details={"job": job, "run_id": run_id})
+                         code=Code.JOB_RUNNING, details={"job": job, "run_id": run_id})
 
 
 @dataclass

@@ -10,8 +10,10 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Callable
 
+from server.background import Background, nap
 from server.db.types import utcnow
 from server.jobs.runner import JobRunning, Runner
 from server.jobs.schemas import JobRunOut
@@ -53,29 +55,26 @@ class Scheduler:
         self.intervals = {name: every for name, every in intervals.items() if every > 0}
         self._clock = clock
         self.started_at = clock()
-        self._tasks: list[asyncio.Task] = []
+        self._loops = Background()
 
     def start(self) -> None:
         self.started_at = self._clock()
         for name, every in self.intervals.items():
-            self._tasks.append(asyncio.create_task(self._loop(name, every), name=f"schedule-{name}"))
+            self._loops.spawn(f"schedule-{name}", partial(self._loop, name, every))
 
     async def stop(self) -> None:
         """Stops the loops, and with them a scheduled run in progress (recorded as interrupted)."""
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        self._tasks.clear()
+        await self._loops.stop()
 
     def next_run_at(self, name: str, last: JobRunOut | None) -> datetime | None:
         every = self.intervals.get(name)
         return next_run_at(last, every, self.started_at) if every else None
 
-    async def _loop(self, name: str, every: float) -> None:
+    async def _loop(self, name: str, every: float, stopping: asyncio.Event) -> None:
         def still_due(last: JobRunOut | None) -> bool:
             return next_run_at(last, every, self.started_at) <= self._clock()
 
-        while True:
+        while not stopping.is_set():
             try:
                 last = await self._runner.runs.last(name)
                 wait = (next_run_at(last, every, self.started_at) - self._clock()).total_seconds()
@@ -89,4 +88,4 @@ class Scheduler:
             except Exception:
                 log.exception("schedule of %s: could not run it; trying again shortly", name)
                 wait = min(every, 60)
-            await asyncio.sleep(min(max(wait, 0.01), LONGEST_NAP_SECONDS))   # a schedule, not a synchronisation
+            await nap(stopping, min(max(wait, 0.01), LONGEST_NAP_SECONDS))

@@ -1,10 +1,7 @@
 """The jobs as the admin API and the command line see them: list them with their last runs, run one."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, get_args
-from zoneinfo import ZoneInfo
-
-from server.db.database import Database
+from typing import get_args
 
 from server.jobs.base import Job, JobContext
 from server.jobs.dormant_notice import DormantUsersNotice
@@ -20,10 +17,6 @@ from server.jobs.schemas import JobName, JobOut, JobRunOut, JobRunQuery, JobRunS
 from server.jobs.upcoming_reminders import UpcomingReminders
 from server.schemas.common import Page
 from server.settings import Settings
-from server.storage import Storage
-
-if TYPE_CHECKING:
-    from server.services import Services
 
 JOB_TYPES: tuple[type[Job], ...] = (DormantUsers, DormantUsersNotice, OldPerformances, ExpiredReservations,
                                     UpcomingReminders, ReviewReminders)
@@ -84,7 +77,3 @@ class Jobs:
     async def get_run(self, run_id: int) -> JobRunOut:
         return await self.runs.get(run_id)
 
-
-def job_context(settings: Settings, db: Database, storage: Storage, services: Services) -> JobContext:
-    return JobContext(db=db, settings=settings, storage=storage, seating=services.seating,
-                      reservations=services.reservations, checkout=services.checkout, zone=ZoneInfo(settings.timezone))

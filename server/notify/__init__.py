@@ -9,7 +9,8 @@ from server.db.database import Database
 from server.notify.events import LocalBus, SseChannel
 from server.notify.mail import MailChannel, open_mailer
 from server.notify.slack import SlackChannel, SlackWebhook
-from server.outbox import MAIL, SLACK, SSE, Channel
+from server.outbox.dispatch import Channel
+from server.outbox.routes import MAIL, SLACK, SSE
 from server.settings import Settings
 
 

@@ -19,6 +19,7 @@ import asyncio
 import logging
 from collections import defaultdict
 from contextlib import asynccontextmanager
+from functools import partial
 from typing import AsyncIterator
 
 import msgspec
@@ -26,10 +27,12 @@ import redis.asyncio as redis
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
-from seatmap.redis_client import connect, listen, namespace
-from server.db.database import Database
+from server.background import Background
+from server.db.database import Database, fresh_reader
 from server.db.tables import outbox
-from server.outbox import SSE, DeliveryFailed, Message, fresh_reader
+from server.outbox.dispatch import DeliveryFailed, Message
+from server.outbox.routes import SSE
+from server.redis_client import connect, listen, namespace
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -118,13 +121,13 @@ class RedisBus(LocalBus):
         self._redis = client
         self._channel = namespace(client) + REDIS_CHANNEL
         self._pubsub = client.pubsub()
-        self._reader: asyncio.Task | None = None
+        self._reader = Background()
 
     async def start(self) -> None:
         await self._pubsub.subscribe(self._channel)
         # After a lost connection doorbells may have gone unheard: every stream looks again.
-        self._reader = asyncio.create_task(listen(self._pubsub, "event bus", self._doorbell, self.ring_all),
-                                           name="events-redis-pubsub")
+        self._reader.spawn("events-redis-pubsub",
+                           partial(listen, self._pubsub, "event bus", self._doorbell, self.ring_all))
 
     async def publish(self, user_id: int, event_id: int) -> None:
         await self._redis.publish(self._channel, _encode((user_id, event_id)))
@@ -135,9 +138,7 @@ class RedisBus(LocalBus):
 
     async def close(self) -> None:
         await super().close()
-        if self._reader is not None:
-            self._reader.cancel()
-            await asyncio.gather(self._reader, return_exceptions=True)
+        await self._reader.stop()
         await self._pubsub.aclose()
         await self._redis.aclose()
 

@@ -17,11 +17,11 @@ from zoneinfo import ZoneInfo
 import aiosmtplib
 import sqlalchemy as sa
 
-from server.db.database import Database
+from server.db.database import Database, fresh_reader
 from server.db.tables import users
 from server.notify.messages import (Booking, DormantNotice, as_struct, booking, krw, seats_en, seats_ko, when_en,
                                     when_ko, won)
-from server.outbox import DeliveryFailed, Message, fresh_reader
+from server.outbox.dispatch import DeliveryFailed, Message
 from server.settings import SettingsError, env_name
 
 log = logging.getLogger(__name__)

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 import msgspec
 
-from server.outbox import DeliveryFailed
+from server.outbox.dispatch import DeliveryFailed
 
 _WEEKDAYS_KO = "월화수목금토일"
 

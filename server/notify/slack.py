@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 import aiohttp
 
 from server.notify.messages import Booking, DormantNoticesSent, as_struct, booking, seats_ko, won, when_ko
-from server.outbox import DeliveryFailed, Message
+from server.outbox.dispatch import DeliveryFailed, Message
 
 log = logging.getLogger(__name__)
 

@@ -25,11 +25,12 @@ from typing import Annotated, AsyncIterator, Callable
 import msgspec
 from aiohttp import web
 
-from server.app_keys import TOSS_SANDBOX
 from server.payments.sandbox import Call, Disconnect, Refuse, Stall, TossError, TossSandbox
 from server.payments.toss import TossPayment
 
 PREFIX = "/sandbox/toss"
+# The sandbox its routes serve: on the server (when it hosts the sandbox) and on the loopback listener.
+SANDBOX = web.AppKey("toss_sandbox", TossSandbox)
 TEST_CODE_HEADER = "TossPayments-Test-Code"       # Toss's header for reproducing an error code
 
 
@@ -81,7 +82,7 @@ async def _serve(request: web.Request, body_type: type | None,
                  operation: Callable[[TossSandbox, object, str | None], TossPayment]) -> web.Response:
     """Authenticate and decode as Toss does, apply the order's next scripted failure, then answer
     (POSTs through the Idempotency-Key store)."""
-    sandbox = request.app[TOSS_SANDBOX]
+    sandbox = request.app[SANDBOX]
     sandbox.calls.append(Call(request.method, request.path, request.headers.get("Idempotency-Key")))
     try:
         _authenticate(request.headers.get("Authorization", ""), sandbox.secret_key)
@@ -143,7 +144,7 @@ def _json(status: int, body: bytes) -> web.Response:
 async def serve_on_loopback(sandbox: TossSandbox) -> AsyncIterator[str]:
     """Serve the sandbox's Toss API on 127.0.0.1 at a free port; yields the client's base URL."""
     app = web.Application()
-    app[TOSS_SANDBOX] = sandbox
+    app[SANDBOX] = sandbox
     add_routes(app.router)
     # Only scripted stalls can still be running at shutdown (the server's own handlers, the only
     # callers, have finished by then), so there is nothing worth waiting long for.

@@ -25,7 +25,7 @@ from urllib.parse import quote
 import aiohttp
 import msgspec
 
-from server.errors import ApiError
+from server.errors import ApiError, Code
 
 log = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class TossPayment(msgspec.Struct, rename="camel", kw_only=True):
 # ---- errors ---------------------------------------------------------------------------------
 class PaymentError(ApiError):
     """A payment call failed. `provider_code` is Toss's error code (None when Toss never answered)."""
-    status, code = 502, "payment_provider_error"
+    status, code = 502, Code.PAYMENT_PROVIDER_ERROR
 
     def __init__(self, message: str, *, provider_code: str | None = None, **details: Any):
         if provider_code:
@@ -92,32 +92,32 @@ class PaymentError(ApiError):
 
 class PaymentDeclined(PaymentError):
     """The card or account refused (limit, balance, expired or stopped card...): try another card."""
-    status, code = 402, "payment_declined"
+    status, code = 402, Code.PAYMENT_DECLINED
 
 
 class PaymentBelowMinimum(PaymentError):
     """Toss takes card payments from 100 KRW."""
-    status, code = 400, "amount_below_minimum"
+    status, code = 400, Code.AMOUNT_BELOW_MINIMUM
 
 
 class PaymentInvalid(PaymentError):
     """Toss refused the request itself (e.g. the amount differs from the one the widget showed)."""
-    status, code = 400, "payment_invalid"
+    status, code = 400, Code.PAYMENT_INVALID
 
 
 class PaymentNotFound(PaymentError):
     """No such payment, or its session expired before the confirm."""
-    status, code = 404, "payment_not_found"
+    status, code = 404, Code.PAYMENT_NOT_FOUND
 
 
 class PaymentAlreadyProcessed(PaymentError):
     """Confirmed or canceled before, by an earlier call with another (or no) idempotency key."""
-    status, code = 409, "payment_already_processed"
+    status, code = 409, Code.PAYMENT_ALREADY_PROCESSED
 
 
 class PaymentNotCancelable(PaymentError):
     """The payment cannot be canceled (any more, or not by this amount)."""
-    status, code = 409, "payment_not_cancelable"
+    status, code = 409, Code.PAYMENT_NOT_CANCELABLE
 
 
 class PaymentProviderError(PaymentError):
@@ -126,7 +126,7 @@ class PaymentProviderError(PaymentError):
     `outcome_unknown` is true when the operation may have happened anyway (no answer, a 5xx, a
     request still in progress): the caller must not treat it as "nothing happened", but retry
     later with the same idempotency key or read the payment back (`get_by_order_id`)."""
-    status, code = 502, "payment_provider_error"
+    status, code = 502, Code.PAYMENT_PROVIDER_ERROR
 
     def __init__(self, message: str, *, provider_code: str | None = None, outcome_unknown: bool = False,
                  **details: Any):

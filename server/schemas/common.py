@@ -14,6 +14,8 @@ from typing import Annotated, Any, Generic, TypeVar
 
 import msgspec
 
+from server.errors import Code
+
 T = TypeVar("T")
 EARLIEST, LATEST = date(1900, 1, 1), date(2999, 12, 31)
 _EARLIEST_TIME = datetime(1900, 1, 1, tzinfo=timezone.utc)
@@ -76,7 +78,7 @@ class Page(msgspec.Struct, Generic[T]):
 
 
 class ErrorDetail(msgspec.Struct):
-    code: str
+    code: Code                     # every code the API answers with (server/errors.py)
     message: str
     details: dict[str, Any]
 

@@ -1,14 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
 
 import msgspec
 
+from seatmap.protocol import SeatIds
 from server.schemas.catalogue import SeatOut
-from server.schemas.common import Id, Request
-
-SeatIds = Annotated[list[Id], msgspec.Meta(min_length=1, max_length=100)]
+from server.schemas.common import Request
 
 
 class SeatIdsRequest(Request):

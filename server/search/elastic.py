@@ -11,9 +11,8 @@ import logging
 import msgspec
 from elasticsearch import AsyncElasticsearch
 
-from server.db.database import Database
+from server.db.database import Database, fresh_reader
 from server.errors import ServiceUnavailable
-from server.outbox import fresh_reader
 from server.schemas.common import Page
 from server.search.backend import (CATALOGUE_KINDS, HALLS, PERFORMANCES, PERFORMERS, RESERVATIONS,
                                    CatalogueSearch, Changes, ReservationSearch)

@@ -16,8 +16,7 @@ from typing import Awaitable, Callable, Iterable
 import msgspec
 from elasticsearch import AsyncElasticsearch, NotFoundError
 
-from server.db.database import Database
-from server.outbox import fresh_reader
+from server.db.database import Database, fresh_reader
 from server.search.backend import HALLS, PERFORMANCES, PERFORMERS, RESERVATIONS
 from server.search.documents import Fields, document, id_chunks, load
 from server.search.schemas import MAX_WINDOW

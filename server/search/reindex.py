@@ -14,10 +14,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from server.db.database import Database
+from server.db.database import Database, fresh_reader
 from server.db.tables import outbox
 from server.db.types import utcnow
-from server.outbox import SEARCH, DeliveryFailed, fresh_reader
+from server.outbox.dispatch import DeliveryFailed
+from server.outbox.routes import SEARCH_SYNC
 from server.search.backend import CATALOGUE_KINDS, KINDS, Changes
 from server.search.elastic import ElasticBackend
 from server.search.indices import Progress
@@ -48,7 +49,7 @@ async def replay(backend: ElasticBackend, db: Database, *, since, kinds: set[str
         async with fresh_reader(db) as conn:
             rows = (await conn.execute(
                 sa.select(outbox.c.id, outbox.c.payload)
-                .where(outbox.c.user_id.is_(None), outbox.c.channel == SEARCH, outbox.c.id > last,
+                .where(outbox.c.user_id.is_(None), outbox.c.channel == SEARCH_SYNC, outbox.c.id > last,
                        outbox.c.created_at >= since)
                 .order_by(outbox.c.id).limit(REPLAY_BATCH))).all()
         if not rows:

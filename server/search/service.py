@@ -12,12 +12,12 @@ from typing import AsyncIterator
 from zoneinfo import ZoneInfo
 
 import msgspec
-import redis.asyncio as redis
 import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch
 from prometheus_client import CollectorRegistry, Counter
 
 from server.db.database import Database
+from server.redis_client import connect
 from server.schemas.common import Page
 from server.search.backend import KINDS, CatalogueSearch, ReservationSearch, SearchBackend
 from server.search.cache import AnswerCache, CacheUnavailable, MemoryStore, RedisStore
@@ -98,7 +98,7 @@ async def open_search(settings: Settings, db: Database, *,
                       registry: CollectorRegistry | None = None) -> AsyncIterator[Search]:
     prefix = settings.elasticsearch_index_prefix
     if settings.redis_url:
-        store = RedisStore(redis.from_url(settings.redis_url, max_connections=64), f"{prefix}:search")
+        store = RedisStore(connect(settings.redis_url, decode_responses=False), f"{prefix}:search")
     else:
         store = MemoryStore(settings.search_cache_entries)
     backend: SearchBackend

@@ -25,7 +25,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.database import Database
 from server.db.tables import search_versions
-from server.outbox import DeliveryFailed, Message, enqueue
+from server.outbox import enqueue
+from server.outbox.dispatch import DeliveryFailed, Message
 from server.search.backend import CATALOGUE_KINDS, KINDS, RESERVATIONS, Changes, SearchBackend
 
 EVENT = "search.index"

@@ -1,5 +1,7 @@
-"""What every Redis user in the server shares: how to connect, how to name pub/sub channels, and
-the loop that listens to a subscription and survives a lost connection."""
+"""The one way the server talks to Redis: the client factory every Redis user goes through (seat
+engine, SSE bus, search cache, rate limits), how pub/sub channels are named, and the loop that
+listens to a subscription and survives a lost connection. (No HTTP and nothing else of the server
+here: the seat engine uses it too.)"""
 from __future__ import annotations
 
 import asyncio
@@ -9,15 +11,18 @@ from typing import Callable
 import redis.asyncio as redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
+from server.background import nap
+
 log = logging.getLogger(__name__)
 RECONNECT_PAUSE_SECONDS = 0.5
 
 
-def connect(url: str, *, max_connections: int = 64) -> redis.Redis:
-    """A client whose callers wait for a free connection under load instead of failing."""
+def connect(url: str, *, decode_responses: bool = True, max_connections: int = 64) -> redis.Redis:
+    """A client whose callers wait for a free connection under load instead of failing. Closing the
+    client closes its pool. `decode_responses=False` for users that store bytes (the search cache)."""
     pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
-                                                 decode_responses=True, health_check_interval=30)
-    return redis.Redis(connection_pool=pool)
+                                                 decode_responses=decode_responses, health_check_interval=30)
+    return redis.Redis.from_pool(pool)
 
 
 def namespace(client: redis.Redis) -> str:
@@ -27,13 +32,13 @@ def namespace(client: redis.Redis) -> str:
 
 
 async def listen(pubsub: redis.client.PubSub, what: str, on_message: Callable[[str], None],
-                 on_lost: Callable[[], None]) -> None:
-    """Hand each message's data to `on_message` until cancelled. When the connection drops, redis-py
+                 on_lost: Callable[[], None], stopping: asyncio.Event) -> None:
+    """Hand each message's data to `on_message` until `stopping` is set (see server/background.py). When the connection drops, redis-py
     reconnects and resubscribes on the next read; messages sent meanwhile are gone, so `on_lost` is
     called once it is back. A message `on_message` fails on is logged and skipped: one bad message
     must not stop everything else this process listens to."""
     lost = False
-    while True:
+    while not stopping.is_set():
         try:
             message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
         except asyncio.CancelledError:
@@ -42,7 +47,7 @@ async def listen(pubsub: redis.client.PubSub, what: str, on_message: Callable[[s
             if not lost:
                 log.warning("%s: Redis subscription lost (%s); resubscribing", what, exc)
             lost = True
-            await asyncio.sleep(RECONNECT_PAUSE_SECONDS)     # back off before reconnecting
+            await nap(stopping, RECONNECT_PAUSE_SECONDS)     # back off before reconnecting
             continue
         if lost:
             lost = False

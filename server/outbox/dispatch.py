@@ -1,171 +1,39 @@
-"""The outbox: the messages a change causes are written in the same transaction as the change, and a
-dispatcher delivers them afterwards, outside any booking, with retries, backoff and a dead letter.
+"""Delivering the outbox: per channel, one loop claims due rows (a lease), delivers them with a
+timeout, and records the outcome; failures are retried with backoff, then dead-lettered.
 
-    async with db.begin() as conn:
-        ...                                    # the reservation change
-        await enqueue(conn, event="reservation.confirmed", user_id=user_id, payload=booking)
-
-Each channel (SSE, mail, Slack) gets its own row and its own dispatcher loop, so a slow or broken
-SMTP server delays neither a booking nor the SSE events. Several instances may dispatch at once:
-a row is claimed by one of them (SELECT ... FOR UPDATE SKIP LOCKED on MariaDB, a writer lock on
-SQLite) and the claim is a lease: `next_attempt_at` moves past the longest delivery, so a row whose
-dispatcher died becomes due again, while a live dispatcher's finish only counts if it still holds
-the claim. Delivery is therefore once per channel, or at least once if an instance dies mid-way.
+Several instances may dispatch at once: a row is claimed by one of them (SELECT ... FOR UPDATE SKIP
+LOCKED on MariaDB, a writer lock on SQLite) and the claim is a lease: `next_attempt_at` moves past the
+longest delivery, so a row whose dispatcher died becomes due again, while a live dispatcher's finish
+only counts if it still holds the claim. Delivery is therefore once per channel, or at least once if
+an instance dies mid-way.
 """
 from __future__ import annotations
 
 import asyncio
 import logging
 import uuid
-from contextlib import asynccontextmanager, suppress
+from contextlib import suppress
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, AsyncIterator, Callable, Iterable, Mapping, Protocol
+from typing import Any, Callable, Iterable, Mapping, Protocol
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.dialects.mysql import insert as mysql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.background import every
-from server.db.database import Database
-from server.db.tables import event_streams, outbox
+from server.background import Background
+from server.db.database import Database, fresh_reader
+from server.db.tables import outbox
 from server.db.types import utcnow
+from server.outbox.write import WAKE_KEY
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-SSE, MAIL, SLACK, SEARCH = "sse", "mail", "slack", "search"
-CHANNELS = (SSE, MAIL, SLACK, SEARCH)
-TO_A_USER = frozenset({SSE, MAIL})        # channels that need a user_id to address
-
-# Which event goes where. SSE gets everything (it is the user's live feed); mail only what a person
-# wants in their inbox (one mail per booking change: payment.* travel with their reservation.*
-# event); Slack is the box office's feed of bookings that became real or stopped being real.
-ROUTES: dict[str, tuple[str, ...]] = {
-    "reservation.created":   (SSE,),
-    "reservation.confirmed": (SSE, MAIL, SLACK),
-    "reservation.canceled":  (SSE, MAIL, SLACK),
-    "reservation.expired":   (SSE, MAIL),
-    "payment.confirmed":     (SSE,),
-    "payment.canceled":      (SSE,),
-    "hold.expired":          (SSE,),
-    "coupon.issued":         (SSE,),
-    "reminder.upcoming":     (SSE, MAIL),
-    "reminder.review":       (SSE, MAIL),
-}
-
-# Messages outside the users' live feed, from the batch jobs (server/jobs/): an account about to
-# become dormant is told by mail (its owner is not around to see SSE); the box office hears once per
-# run how many were told.
-NOTICE_ROUTES: dict[str, tuple[str, ...]] = {
-    "account.dormant_notice":       (MAIL,),
-    "account.dormant_notices_sent": (SLACK,),
-}
-
-# Events no person is told about: a part of the server keeps itself in step with a change.
-INTERNAL_ROUTES: dict[str, tuple[str, ...]] = {
-    "search.index": (SEARCH,),        # rows to re-index (server/search/sync.py)
-}
-
 PURGE_EVERY_SECONDS = 600
 PURGE_BATCH = 1000
 STOP_GRACE_SECONDS = 5          # on stop, beyond a delivery's own timeout, for the batch's record
-_WAKE_KEY = "outbox.wake"                 # in a pooled connection's info: channels to wake after commit
 
 
-# ---- writing -----------------------------------------------------------------------------------------
-def routes_of(event: str) -> tuple[str, ...]:
-    """The channels `event` goes to."""
-    routes = ROUTES.get(event) or NOTICE_ROUTES.get(event) or INTERNAL_ROUTES.get(event)
-    if routes is None:
-        raise ValueError(f"unknown outbox event {event!r}")
-    return routes
-
-
-async def enqueue(conn: AsyncConnection, *, event: str, user_id: int | None, payload: Any,
-                  channels: Iterable[str] | None = None) -> dict[str, int]:
-    """Write one outbox row per channel of `event` (ROUTES, or `channels`) in the caller's open
-    transaction; returns {channel: row id} (the SSE row's id is the event's SSE `id:`).
-
-    `payload` is a dict or a msgspec Struct (see server/notify/messages.py for what mail and Slack
-    read). Call it last in the transaction: with an SSE row it locks the user's event stream until
-    the commit, so two transactions for one user cannot commit their events out of id order."""
-    routes = routes_of(event)
-    targets = routes if channels is None else tuple(channels)
-    if unknown := set(targets) - set(CHANNELS):
-        raise ValueError(f"unknown outbox channels {sorted(unknown)}")
-    if user_id is None and TO_A_USER & set(targets):
-        raise ValueError(f"{event}: channels {sorted(TO_A_USER & set(targets))} need a user_id")
-    if SSE in targets:
-        await _lock_stream(conn, user_id)
-    now, body = utcnow(), msgspec.to_builtins(payload)
-    ids = {}
-    for channel in targets:
-        result = await conn.execute(outbox.insert().values(
-            channel=channel, event=event, user_id=user_id, payload=body, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now))
-        ids[channel] = result.inserted_primary_key[0]
-    # Read by the pool's check-in hook (Dispatcher._after_commit): wake this instance's dispatcher as
-    # soon as the transaction is over instead of at its next poll.
-    conn.info.setdefault(_WAKE_KEY, set()).update(targets)
-    return ids
-
-
-async def enqueue_select(conn: AsyncConnection, *, event: str, source: sa.Select) -> int:
-    """`enqueue` for batch jobs: `event` to every user of `source` — a SELECT of (user_id, payload),
-    the payload JSON built by the database — in the caller's open transaction, with one INSERT ...
-    SELECT per channel however many users. Returns the rows written. Call it last in the
-    transaction, like `enqueue`; the users' event streams are locked in user_id order, so two batch
-    transactions cannot deadlock over them."""
-    targets = routes_of(event)
-    user_id, payload = source.selected_columns
-    # The source's own FROM, WHERE and hints, other columns: no derived table for the planner to
-    # merge (and lose a join-order hint with).
-    if SSE in targets:
-        user_ids = source.with_only_columns(user_id).group_by(user_id).order_by(user_id)
-        if conn.dialect.name == "mysql":
-            statement = mysql_insert(event_streams).from_select(["user_id"], user_ids)
-            statement = statement.on_duplicate_key_update(user_id=statement.inserted.user_id)
-        else:                          # (WHERE: SQLite would read "SELECT ... ON CONFLICT" as a join's ON)
-            statement = sqlite_insert(event_streams).from_select(["user_id"], user_ids.where(sa.true()))
-            statement = statement.on_conflict_do_nothing()
-        await conn.execute(statement)
-    now = sa.literal(utcnow(), outbox.c.created_at.type)
-    written = 0
-    for channel in targets:
-        result = await conn.execute(outbox.insert().from_select(
-            ["channel", "event", "user_id", "payload", "status", "attempts", "next_attempt_at", "created_at"],
-            source.with_only_columns(sa.literal(channel), sa.literal(event), user_id, payload, sa.literal("pending"),
-                                     sa.literal(0), now, now)))
-        written += result.rowcount
-    if written:
-        conn.info.setdefault(_WAKE_KEY, set()).update(targets)
-    return written
-
-
-async def _lock_stream(conn: AsyncConnection, user_id: int) -> None:
-    """Lock the user's event_streams row (creating it if needed) until the caller commits.
-    Not the users row: the caller's inserts that reference the user hold shared locks on it, and
-    two such transactions upgrading to exclusive would deadlock each other."""
-    if conn.dialect.name == "mysql":
-        statement = mysql_insert(event_streams).values(user_id=user_id).on_duplicate_key_update(user_id=user_id)
-    else:                                  # SQLite transactions are serialised anyway
-        statement = sqlite_insert(event_streams).values(user_id=user_id).on_conflict_do_nothing()
-    await conn.execute(statement)
-
-
-@asynccontextmanager
-async def fresh_reader(db: Database) -> AsyncIterator[AsyncConnection]:
-    """Reads that must see every committed row (a replica may lag behind a doorbell) without taking
-    the writer lock: SQLite's reader engine reads the same file; MariaDB's primary."""
-    source = db.read() if db.dialect == "sqlite" else db.read_own_writes()
-    async with source as conn:
-        yield conn
-
-
-# ---- delivering --------------------------------------------------------------------------------------
 class Message(msgspec.Struct, frozen=True):
     """A claimed outbox row, as a channel sees it. `attempts` counts this one."""
     id: int
@@ -235,6 +103,7 @@ class Dispatcher:
         self._clock = clock
         self._wakes = {name: asyncio.Event() for name in self._channels}
         self._tasks: list[asyncio.Task] = []
+        self._purges = Background()
         self._stopping = False
         self._loop: asyncio.AbstractEventLoop | None = None
         self._pool = db.primary.sync_engine.pool
@@ -342,7 +211,7 @@ class Dispatcher:
         sa.event.listen(self._pool, "checkin", self._after_commit)
         for name in self._channels:
             self._tasks.append(asyncio.create_task(self._drain(name), name=f"outbox-{name}"))
-        self._tasks.append(asyncio.create_task(every(PURGE_EVERY_SECONDS, "outbox-purge", self.purge)))
+        self._purges.start(PURGE_EVERY_SECONDS, "outbox-purge", self.purge)
 
     async def stop(self) -> None:
         """Let each loop finish the batch it has under way (a delivery is bounded by its timeout), then
@@ -352,11 +221,9 @@ class Dispatcher:
             sa.event.remove(self._pool, "checkin", self._after_commit)
         self._stopping = True
         self.wake()
-        drains, others = self._tasks[:-1], self._tasks[-1:]
-        for task in others:
-            task.cancel()
-        _, late = await asyncio.wait(drains, timeout=self.policy.timeout_seconds + STOP_GRACE_SECONDS) \
-            if drains else (set(), set())
+        await self._purges.stop()
+        _, late = await asyncio.wait(self._tasks, timeout=self.policy.timeout_seconds + STOP_GRACE_SECONDS) \
+            if self._tasks else (set(), set())
         for task in late:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -369,7 +236,7 @@ class Dispatcher:
 
     def _after_commit(self, _dbapi_connection, record) -> None:
         """A connection went back to the pool: if it enqueued, its transaction is over by now."""
-        channels = record.info.pop(_WAKE_KEY, None)
+        channels = record.info.pop(WAKE_KEY, None)
         if channels and self._loop is not None:
             self._loop.call_soon_threadsafe(self.wake, channels)
 

@@ -1,0 +1,154 @@
+"""Server-pushed WebSockets at scale: opening them, a bounded writer per socket, and closing them all on
+shutdown. Used by every socket that mostly listens (the live seat map; the waiting room's next).
+
+Frames go straight to a socket while it keeps up: no queue, no task switch, which is what lets one
+process feed ten thousand sockets. A socket whose buffer fills up gets the rest through a bounded
+backlog drained by its own writer task; when even that overflows, the backlog is dropped and the
+socket is sent one fresh frame of the whole state instead (`resync`), and a socket that cannot keep
+up with that either is closed. Memory per socket stays bounded whatever a slow client does.
+"""
+from __future__ import annotations
+
+import asyncio
+import socket
+import struct
+import weakref
+from typing import Callable
+
+from aiohttp import WSCloseCode, web
+
+from seatmap.frames import Batch
+
+WRITE_BUFFER_HIGH = 64 * 1024      # above this a socket is behind: frames wait in its backlog
+WRITE_BUFFER_LOW = 16 * 1024       # ...until its buffer is down to this
+MAX_BACKLOG_BYTES = 256 * 1024     # a socket further behind gets a fresh frame instead (bounded memory)
+SOCKET_SEND_BUFFER = 128 * 1024    # the kernel's share, fixed: autotuning lets one stalled socket take MBs
+DRAIN_POLL_SECONDS = 0.01
+SEND_TIMEOUT_SECONDS = 10
+MAX_OVERFLOWS_IN_A_ROW = 3
+MAX_MESSAGE_BYTES = 64 * 1024      # from the client; a larger one closes the socket (1009)
+HEARTBEAT_SECONDS = 25
+SOCKETS = web.AppKey("pushed_sockets", weakref.WeakSet)
+
+
+def text_frame(payload: bytes) -> bytes:
+    """A server-to-client WebSocket text frame (RFC 6455 5.2: final, unmasked, uncompressed). Built
+    here rather than by aiohttp's send_frame so that a tick's frames go out in one write, and the
+    same bytes serve every socket."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
+
+
+async def open_socket(request: web.Request) -> web.WebSocketResponse:
+    """Upgrade, with the kernel's send buffer fixed, registered for the close on shutdown."""
+    ws = web.WebSocketResponse(heartbeat=HEARTBEAT_SECONDS, compress=False, max_msg_size=MAX_MESSAGE_BYTES)
+    await ws.prepare(request)
+    sock = request.transport.get_extra_info("socket") if request.transport else None
+    if sock is not None:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SOCKET_SEND_BUFFER)
+    request.app[SOCKETS].add(ws)
+    return ws
+
+
+class SocketWriter:
+    """One socket's outgoing frames (see the module's doc). `resync` makes the fresh frame of the whole
+    state that replaces a dropped backlog (None: nothing to send); frames pushed meanwhile are dropped,
+    as they are in it."""
+
+    def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, *,
+                 resync: Callable[[], bytes | None], user_id: int | None = None):
+        self.ws = ws
+        self.user_id = user_id
+        self._transport = transport
+        self._resync = resync
+        self._backlog: list[bytes] = []
+        self._backlog_bytes = 0
+        self._wake = asyncio.Event()
+        self._behind = False
+        self._overflows = 0
+        self._closing_with: tuple[int, bytes] | None = None
+
+    def push(self, frame: bytes) -> None:
+        self._send(text_frame(frame))
+
+    def push_batch(self, batch: Batch) -> None:
+        self._send(batch.wire(text_frame))
+
+    def end(self, frame: bytes, code: int, reason: bytes = b"") -> None:
+        """A last frame, after the backlog (never dropped for a resync: none is coming), then the
+        writer closes the socket with `code` and `reason`."""
+        self._behind = False
+        wire = text_frame(frame)
+        self._backlog.append(wire)
+        self._backlog_bytes += len(wire)
+        self._closing_with = code, reason
+        self._wake.set()
+
+    def _send(self, wire: bytes) -> None:
+        if self._behind or self._transport.is_closing():
+            return                              # a fresh frame is coming anyway, or nobody listens
+        buffered = self._transport.get_write_buffer_size()
+        if buffered + self._backlog_bytes + len(wire) > MAX_BACKLOG_BYTES:
+            self._backlog.clear()
+            self._backlog_bytes = 0
+            self._behind = True
+            self._overflows += 1
+        elif not self._backlog and buffered < WRITE_BUFFER_HIGH:
+            self._transport.write(wire)
+            return
+        else:
+            self._backlog.append(wire)
+            self._backlog_bytes += len(wire)
+        self._wake.set()
+
+    async def run(self) -> None:
+        """The socket's writer task: works only while the socket is behind (or ending)."""
+        try:
+            while not self.ws.closed:
+                await self._wake.wait()
+                self._wake.clear()
+                await self._drained()
+                if self._behind:
+                    if self._overflows >= MAX_OVERFLOWS_IN_A_ROW:
+                        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+                        return
+                    frame = self._resync()
+                    self._behind = False        # from here on, frames follow this one
+                    if frame is not None:
+                        self._backlog.insert(0, text_frame(frame))
+                elif not self._backlog:
+                    self._overflows = 0         # caught up without overflowing again
+                if self._backlog and not self._transport.is_closing():
+                    wire, self._backlog, self._backlog_bytes = b"".join(self._backlog), [], 0
+                    self._transport.write(wire)
+                    self._wake.set()            # look again once this has drained
+                elif self._closing_with is not None:
+                    code, reason = self._closing_with
+                    await self.ws.close(code=code, message=reason)
+                    return
+        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+            await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+
+    async def _drained(self) -> None:
+        """Until the socket's buffer is low again; only slow sockets ever wait here."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + SEND_TIMEOUT_SECONDS
+        while self._transport.get_write_buffer_size() > WRITE_BUFFER_LOW and not self._transport.is_closing():
+            if loop.time() > deadline:
+                raise asyncio.TimeoutError
+            await asyncio.sleep(DRAIN_POLL_SECONDS)
+
+
+async def close_sockets(app: web.Application) -> None:
+    """On shutdown every socket gets a close frame (1001, going away) before the loop stops."""
+    await asyncio.gather(*(ws.close(code=WSCloseCode.GOING_AWAY, message=b"server shutdown")
+                           for ws in list(app[SOCKETS])), return_exceptions=True)
+
+
+def setup(app: web.Application) -> None:
+    app[SOCKETS] = weakref.WeakSet()
+    app.on_shutdown.append(close_sockets)
