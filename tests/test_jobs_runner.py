@@ -59,9 +59,8 @@ async def runs_of(db: Database, job: str) -> list[sa.Row]:
 
 
 # ---- jobs of the tests' own, to drive the runner -------------------------------------------------------
-class Gate(Job):
-    """Runs until the test opens the gate."""
-    name, summary, every_seconds, counted = "gate", "waits for the test", 3600, ("passed",)
+class Gate(Job, name="gate", every_seconds=3600, counted=("passed",)):
+    """Waits for the test: runs until the test opens the gate."""
 
     def __init__(self, ctx):
         super().__init__(ctx)
@@ -73,8 +72,8 @@ class Gate(Job):
         await self.opened.wait()
 
 
-class Broken(Job):
-    name, summary, every_seconds, counted = "broken", "fails half way", 3600, ("done",)
+class Broken(Job, name="broken", every_seconds=3600, counted=("done",)):
+    """Fails half way."""
 
     async def run(self, counts: Counts) -> None:
         counts.add(done=5)

@@ -1,7 +1,9 @@
-"""What a batch job is: a name, a default interval, and `run(counts)` over the context it was built with."""
+"""What a batch job is: a name, a default interval, what it counts, a summary, and `run(counts)` over
+the context it was built with."""
 from __future__ import annotations
 
 import abc
+import inspect
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Callable, ClassVar
@@ -46,10 +48,18 @@ class Counts(dict[str, int]):
 
 
 class Job(abc.ABC):
+    """A job declares itself in its class line,
+    `class DormantUsers(Job, name="dormant-users", every_seconds=DAY, counted=("dormant", "anonymised"))`,
+    and its docstring is the summary the API shows."""
     name: ClassVar[str]
     summary: ClassVar[str]
     every_seconds: ClassVar[float]          # the default schedule (TICKETBLUE_JOB_INTERVALS overrides it)
     counted: ClassVar[tuple[str, ...]]      # what its runs count (each starts at 0, so every run says all)
+
+    def __init_subclass__(cls, *, name: str, every_seconds: float, counted: tuple[str, ...], **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.name, cls.every_seconds, cls.counted = name, every_seconds, counted
+        cls.summary = " ".join(inspect.getdoc(cls).split())
 
     def __init__(self, ctx: JobContext):
         self.ctx = ctx

@@ -15,7 +15,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.tables import dormant_notices, users
-from server.jobs.base import Counts, Job
+from server.jobs.base import DAY, Counts, Job
 from server.jobs.chunks import between, in_ranges, transaction
 from server.jobs.dormant_users import last_seen
 from server.jobs.sql import json_object, utc_iso
@@ -23,11 +23,9 @@ from server.notify.messages import DormantNoticesSent
 from server.outbox import enqueue, enqueue_select
 
 
-class DormantUsersNotice(Job):
-    name = "dormant-users-notice"
-    summary = "Accounts that become dormant in TICKETBLUE_DORMANT_NOTICE_DAYS are told by mail (and Slack hears how many)."
-    every_seconds = 86400
-    counted = ("noticed", "mailed")
+class DormantUsersNotice(Job, name="dormant-users-notice", every_seconds=DAY, counted=("noticed", "mailed")):
+    """Accounts that become dormant in TICKETBLUE_DORMANT_NOTICE_DAYS are told by mail (and Slack hears
+    how many)."""
 
     async def run(self, counts: Counts) -> None:
         now, ctx = self.ctx.clock(), self.ctx

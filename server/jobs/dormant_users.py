@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.tables import dormant_notices, reservations, users
-from server.jobs.base import Counts, Job
+from server.jobs.base import DAY, Counts, Job
 from server.jobs.chunks import between, in_ranges
 from server.jobs.sql import concat_ids
 from server.search.sync import reservations_changed
@@ -27,12 +27,9 @@ def last_seen() -> sa.ColumnElement:
     return sa.func.coalesce(users.c.last_login_at, users.c.created_at)
 
 
-class DormantUsers(Job):
-    name = "dormant-users"
-    summary = ("Accounts unused for TICKETBLUE_DORMANT_AFTER_DAYS (and told so in advance) become dormant; "
-               "accounts dormant for TICKETBLUE_ANONYMISE_AFTER_DORMANT_DAYS are anonymised.")
-    every_seconds = 86400
-    counted = ("dormant", "anonymised")
+class DormantUsers(Job, name="dormant-users", every_seconds=DAY, counted=("dormant", "anonymised")):
+    """Accounts unused for TICKETBLUE_DORMANT_AFTER_DAYS (and told so in advance) become dormant;
+    accounts dormant for TICKETBLUE_ANONYMISE_AFTER_DORMANT_DAYS are anonymised."""
 
     async def run(self, counts: Counts) -> None:
         await self._make_dormant(counts)

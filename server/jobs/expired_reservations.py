@@ -21,12 +21,10 @@ from server.outbox import enqueue_select
 from server.search.sync import reservations_changed
 
 
-class ExpiredReservations(Job):
-    name = "expired-reservations"
-    summary = ("Pending reservations past their payment window expire and their seats are sold again; one "
-               "with a payment in flight is settled with the payment provider first.")
-    every_seconds = 60
-    counted = ("expired", "expired_after_payment_check")
+class ExpiredReservations(Job, name="expired-reservations", every_seconds=60,
+                          counted=("expired", "expired_after_payment_check")):
+    """Pending reservations past their payment window expire and their seats are sold again; one with a
+    payment in flight is settled with the payment provider first."""
 
     async def run(self, counts: Counts) -> None:
         now, ctx = self.ctx.clock(), self.ctx

@@ -23,7 +23,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.tables import cast, performance_archive, performances, performers, posters, prices, reservations, rounds
-from server.jobs.base import Counts, Job
+from server.jobs.base import DAY, Counts, Job
 from server.jobs.chunks import between, in_ranges, transaction
 from server.jobs.sql import concat_ids, json_array_agg, json_object, json_object_agg, utc_iso
 from server.search.backend import PERFORMANCES
@@ -57,13 +57,11 @@ def _record() -> sa.ColumnElement:
         .where(rounds.c.performance_id == its).scalar_subquery())
 
 
-class OldPerformances(Job):
-    name = "old-performances"
-    summary = ("Performances that ended longer ago than TICKETBLUE_ARCHIVE_AFTER_DAYS are archived: poster deleted, "
-               "cast and unbooked rounds removed, a record kept; booked rounds stay for the bookings.")
-    every_seconds = 86400
-    counted = ("archived", "cast_removed", "rounds_removed", "rounds_kept", "posters_deleted",
-               "poster_deletes_failed")
+class OldPerformances(Job, name="old-performances", every_seconds=DAY,
+                      counted=("archived", "cast_removed", "rounds_removed", "rounds_kept", "posters_deleted",
+                               "poster_deletes_failed")):
+    """Performances that ended longer ago than TICKETBLUE_ARCHIVE_AFTER_DAYS are archived: poster
+    deleted, cast and unbooked rounds removed, a record kept; booked rounds stay for the bookings."""
 
     async def run(self, counts: Counts) -> None:
         ctx = self.ctx

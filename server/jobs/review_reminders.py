@@ -17,11 +17,9 @@ from server.outbox import enqueue_select
 from server.search.sync import reservations_changed
 
 
-class ReviewReminders(Job):
-    name = "review-reminders"
-    summary = "Confirmed reservations of rounds that have ended become attended; their owners are invited to review."
-    every_seconds = 600
-    counted = ("attended", "invited")
+class ReviewReminders(Job, name="review-reminders", every_seconds=600, counted=("attended", "invited")):
+    """Confirmed reservations of rounds that have ended become attended; their owners are invited to
+    review."""
 
     async def run(self, counts: Counts) -> None:
         now, ctx = self.ctx.clock(), self.ctx

@@ -15,11 +15,9 @@ from server.jobs.sql import booking_messages, local_time_text
 from server.outbox import enqueue_select
 
 
-class UpcomingReminders(Job):
-    name = "upcoming-reminders"
-    summary = "Bookers of a round starting within TICKETBLUE_UPCOMING_REMINDER_HOURS are reminded (SSE and mail)."
-    every_seconds = 600
-    counted = ("reminded",)
+class UpcomingReminders(Job, name="upcoming-reminders", every_seconds=600, counted=("reminded",)):
+    """Bookers of a round starting within TICKETBLUE_UPCOMING_REMINDER_HOURS are reminded (SSE and
+    mail)."""
 
     async def run(self, counts: Counts) -> None:
         now, ctx = self.ctx.clock(), self.ctx
