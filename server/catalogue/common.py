@@ -1,4 +1,5 @@
-"""Helpers every catalogue service shares: one page of a list, one row or 404, the fields a PATCH gave."""
+"""Helpers every catalogue service shares: one page of a list, one row or 404, the fields a PATCH gave
+and writing them."""
 from __future__ import annotations
 
 from typing import Any, TypeVar
@@ -10,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import NotFound
 from server.schemas.common import Page, PageQuery
+from server.search.sync import changed as search_changed
 
 T = TypeVar("T")
 
@@ -53,3 +55,13 @@ def given_fields(update: msgspec.Struct) -> dict[str, Any]:
     """The fields a PATCH body actually contained (``None`` included: it clears an optional field)."""
     return {name: value for name in update.__struct_fields__
             if (value := getattr(update, name)) is not msgspec.UNSET}
+
+
+async def patch_row(conn: AsyncConnection, table: sa.Table, row_id: int, what: str, update: msgspec.Struct,
+                    search_kind: str) -> None:
+    """A PATCH of plain columns: lock the row (404 if missing), write the fields the body gave, and tell
+    search about the change if there was one."""
+    await lock_or_404(conn, table, row_id, what)
+    if changes := given_fields(update):
+        await conn.execute(table.update().where(table.c.id == row_id).values(**changes))
+        await search_changed(conn, search_kind, [row_id])

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.catalogue.common import fetch_page, given_fields, lock_or_404, make_page, one_or_404
+from server.catalogue.common import fetch_page, lock_or_404, make_page, one_or_404, patch_row
 from server.db.database import Database
 from server.db.tables import halls, performances, seats
 from server.db.types import utcnow
@@ -117,10 +117,7 @@ class Halls:
     async def update(self, hall_id: int, request: HallUpdate) -> HallDetail:
         """Name and address only: the seat map is fixed once performances may be sold on it."""
         async with self._db.begin() as conn:
-            await lock_or_404(conn, halls, hall_id, "hall")
-            if changes := given_fields(request):
-                await conn.execute(halls.update().where(halls.c.id == hall_id).values(**changes))
-                await search_changed(conn, HALLS, [hall_id])
+            await patch_row(conn, halls, hall_id, "hall", request, HALLS)
             return await hall_detail(conn, hall_id)
 
     async def delete(self, hall_id: int) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.catalogue.common import fetch_page, given_fields, lock_or_404, make_page, one_or_404
+from server.catalogue.common import fetch_page, lock_or_404, make_page, one_or_404, patch_row
 from server.db.database import Database
 from server.db.tables import cast, performers
 from server.db.types import utcnow
@@ -50,10 +50,7 @@ class Performers:
     async def update(self, performer_id: int, request: PerformerUpdate) -> PerformerOut:
         """``null`` clears birth_date or nationality; a missing field is left as it is."""
         async with self._db.begin() as conn:
-            await lock_or_404(conn, performers, performer_id, "performer")
-            if changes := given_fields(request):
-                await conn.execute(performers.update().where(performers.c.id == performer_id).values(**changes))
-                await search_changed(conn, PERFORMERS, [performer_id])
+            await patch_row(conn, performers, performer_id, "performer", request, PERFORMERS)
             return await _performer(conn, performer_id)
 
     async def delete(self, performer_id: int) -> None:

@@ -37,18 +37,24 @@ def _check_range(start: date | None, end: date | None) -> None:
     require(not (start and end) or start <= end, "`to` is before `from`.", "from", "to")
 
 
-@dataclass(frozen=True)
-class CatalogueSearch:
-    terms: tuple[str, ...]          # folded, usable, distinct (server/search/text.py)
-    category: str | None
-    from_: date | None
-    to: date | None
+class Paged:
+    """A search's page and size, as asked for; where its rows start."""
     page: int
     size: int
 
     @property
     def offset(self) -> int:
         return page_offset(self.page, self.size)
+
+
+@dataclass(frozen=True)
+class CatalogueSearch(Paged):
+    terms: tuple[str, ...]          # folded, usable, distinct (server/search/text.py)
+    category: str | None
+    from_: date | None
+    to: date | None
+    page: int
+    size: int
 
     @classmethod
     def parse(cls, query: CatalogueQuery) -> CatalogueSearch:
@@ -61,7 +67,7 @@ class CatalogueSearch:
 
 
 @dataclass(frozen=True)
-class ReservationSearch:
+class ReservationSearch(Paged):
     performance_id: int | None
     round_id: int | None
     user_email: str | None           # normalized like sign-up does
@@ -70,10 +76,6 @@ class ReservationSearch:
     created_before: datetime | None  # exclusive, aware
     page: int
     size: int
-
-    @property
-    def offset(self) -> int:
-        return page_offset(self.page, self.size)
 
     @classmethod
     def parse(cls, query: ReservationQuery, zone: ZoneInfo) -> ReservationSearch:
