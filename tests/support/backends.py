@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 from server.db.database import Database
@@ -19,8 +20,13 @@ from server.wiring import DATABASE
 from tests.support.api import ADMIN_KEY, JWT_SECRET, MANY_ACCOUNTS
 
 
-class BackendMissing(RuntimeError):
-    """A backend's URL is not in the environment: a test that needs it fails, it never skips."""
+class BackendMissing(pytest.fail.Exception, SystemExit):
+    """A backend's URL is not in the environment. A test that needs it fails with this message (as
+    pytest.fail does, no traceback), it never skips; a benchmark ends with it (as SystemExit does)."""
+
+    def __init__(self, message: str):
+        pytest.fail.Exception.__init__(self, message, pytrace=False)
+        SystemExit.__init__(self, message)
 
 
 def backend_url(name: str) -> str:
