@@ -20,7 +20,7 @@ from aiosmtpd.controller import Controller
 
 from benchmarks.common import api, big_show, fresh_backends, servers
 from benchmarks.results import percentile, record
-from tests.instances import free_port
+from tests.support.instances import free_port
 
 CONCURRENCY = 8
 

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import functools
-import os
 import shutil
 import subprocess
 from contextlib import asynccontextmanager
@@ -17,8 +16,10 @@ from sqlalchemy.engine import make_url
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.ratelimit import LIMITS
-from tests.instances import ServerProcess, start_instances
-from tests.support import ADMIN_KEY, ApiClient, make_round
+from tests.support.api import ADMIN_KEY, ApiClient
+from tests.support.backends import backend_url
+from tests.support.factories import make_round
+from tests.support.instances import ServerProcess, start_instances
 
 WORK = Path(__file__).resolve().parent.parent / ".benchmarks"
 
@@ -36,16 +37,9 @@ def go_loadgen() -> Path | None:
     return binary
 
 
-def backend(name: str) -> str:
-    value = os.environ.get(f"TICKETBLUE_TEST_{name}")
-    if not value:
-        raise SystemExit(f"TICKETBLUE_TEST_{name} is not set: run benchmarks with benchmarks/run")
-    return value
-
-
 async def fresh_backends(database: str = "ticketblue_bench") -> dict[str, str]:
     """An empty, migrated MariaDB database of its own and an empty Redis; returns server settings."""
-    url = make_url(backend("MYSQL_URL"))
+    url = make_url(backend_url("MYSQL_URL"))
     admin = Database(url.set(database="mysql").render_as_string(hide_password=False))
     async with admin.begin() as conn:
         await conn.execute(sa.text(f"DROP DATABASE IF EXISTS `{database}`"))
@@ -55,7 +49,7 @@ async def fresh_backends(database: str = "ticketblue_bench") -> dict[str, str]:
     db = Database(database_url)
     await upgrade(db)
     await db.close()
-    redis_url = backend("REDIS_URL")
+    redis_url = backend_url("REDIS_URL")
     async with redis.asyncio.from_url(redis_url) as client:
         await client.flushdb()
     return {"database_url": database_url, "redis_url": redis_url, "admin_signup_key": ADMIN_KEY,

@@ -22,8 +22,8 @@ import time
 import aiohttp
 
 from benchmarks.common import api, big_show, fresh_backends, go_loadgen, servers
-from benchmarks.results import cpu_seconds, percentile, record, rss_kib
-from tests.raw_ws import RawSocket
+from benchmarks.results import cpu_seconds, percentile, record, rss_kib, table
+from tests.support.raw_ws import RawSocket
 
 RATE = 200              # seat changes per second
 PROBES = 20
@@ -176,12 +176,12 @@ async def main() -> None:
             result = await measure(settings, count, args.seconds, instances)
             print(json.dumps(result), flush=True)
             rows.append(result)
-    table = ["| instances | viewers | p50 latency | p99 latency | max | frames/s delivered | RSS per viewer | server CPU (all instances) | load generators' CPU | lost |",
-             "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        table.append(f"| {r['instances']} | {r['viewers']:,} | {r['p50_ms']:.1f} ms | {r['p99_ms']:.1f} ms | {r['max_ms']:.0f} ms | "
-                     f"{r['frames_per_s']:,.0f} | {r['rss_per_viewer_kib']:.1f} KiB | {r['server_cpu']:.0%} | "
-                     f"{r['load_cpu']:.0%} | {r['missing']} |")
+    results = table(
+        ["instances", "viewers", "p50 latency", "p99 latency", "max", "frames/s delivered", "RSS per viewer",
+         "server CPU (all instances)", "load generators' CPU", "lost"], "r" * 10,
+        [[f"{r['instances']}", f"{r['viewers']:,}", f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms",
+          f"{r['max_ms']:.0f} ms", f"{r['frames_per_s']:,.0f}", f"{r['rss_per_viewer_kib']:.1f} KiB",
+          f"{r['server_cpu']:.0%}", f"{r['load_cpu']:.0%}", f"{r['missing']}"] for r in rows])
     record("fanout", f"""
 One server instance, then two (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE}
 seat changes per second over a WebSocket to the first instance for {args.seconds:.0f} s; {PROBES} probe viewers
@@ -192,7 +192,7 @@ them hear each change through Redis from the other instance. Everything shares t
 "lost" counts changes some probe never received.
 Targets: 10k viewers p99 ≤ 200 ms, ≤ 30 KiB per viewer.
 
-{chr(10).join(table)}
+{results}
 """)
 
 

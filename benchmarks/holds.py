@@ -20,7 +20,7 @@ import sys
 from collections import Counter
 
 from benchmarks.common import api, big_show, fresh_backends, go_loadgen, rate_limits_off, servers
-from benchmarks.results import cpu_seconds, percentile, record
+from benchmarks.results import cpu_seconds, percentile, record, table
 
 LOAD_PROCESSES = 2
 RATE_LIMITS = {"on": {"rate_limit_holds_per_account": "1000/second"}, "off": rate_limits_off()}
@@ -90,12 +90,12 @@ async def main() -> None:
                     row = await measure(instances, mode, users, args.seconds, limits)
                     print(json.dumps(row), flush=True)
                     rows.append(row)
-    table = ["| users | instances | over | rate limits | holds/s | per instance | hold p50 | hold p99 | release p99 | server CPU (each) | failed |",
-             "|---:|---:|---|---|---:|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        table.append(f"| {r['users']} | {r['instances']} | {r['mode'].upper()} | {r['limits']} | {r['holds_per_s']:,.0f} | "
-                     f"{r['per_instance']:,.0f} | {r['hold_p50']:.1f} ms | {r['hold_p99']:.1f} ms | "
-                     f"{r['release_p99']:.1f} ms | {r['server_cpu']:.0%} | {r['failed']} |")
+    results = table(
+        ["users", "instances", "over", "rate limits", "holds/s", "per instance", "hold p50", "hold p99", "release p99",
+         "server CPU (each)", "failed"], "rrllrrrrrrr",
+        [[f"{r['users']}", f"{r['instances']}", r["mode"].upper(), f"{r['limits']}", f"{r['holds_per_s']:,.0f}",
+          f"{r['per_instance']:,.0f}", f"{r['hold_p50']:.1f} ms", f"{r['hold_p99']:.1f} ms",
+          f"{r['release_p99']:.1f} ms", f"{r['server_cpu']:.0%}", f"{r['failed']}"] for r in rows])
     ws_generator = ("REST: Python, benchmarks/loadgen.py; WS: Go, benchmarks/loadgen_go, which skips every user's "
                     "deltas unparsed" if go_loadgen() else "Python, benchmarks/loadgen.py")
     record("holds", f"""
@@ -107,7 +107,7 @@ Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms. All of it — servers
 generators — shares the machine's cores: 32 users already keep one instance busy (~95% CPU), and 64
 mostly add waiting in queues (and load-generator CPU taken from the server) to every call.
 
-{chr(10).join(table)}
+{results}
 """)
 
 

@@ -23,9 +23,9 @@ import aiohttp
 import msgspec
 
 from benchmarks.common import fresh_backends, rate_limits_off, servers
-from benchmarks.results import cpu_seconds, percentile, record
+from benchmarks.results import cpu_seconds, percentile, record, table
 from server.settings import Settings
-from tests.support import PASSWORD
+from tests.support.api import PASSWORD
 
 ATTACKS_PER_SECOND = 40
 ATTACKER = "127.0.0.2"
@@ -39,7 +39,7 @@ def mode_settings(mode: str) -> dict:
     hashing = {name: DEFAULTS[name] for name in ("password_hash_time_cost", "password_hash_memory_kib")}
     if mode == "off":
         return {**hashing, **rate_limits_off(), "password_hash_concurrency": 64}     # "unbounded", as before
-    # The defaults, also where tests/instances.py opens them up for tests that sign up many accounts.
+    # The defaults, also where tests/support/instances.py opens them up for tests that sign up many accounts.
     return {**hashing, **{name: DEFAULTS[name] for name in DEFAULTS if name.startswith("rate_limit_")}}
 
 
@@ -129,12 +129,13 @@ async def main() -> None:
         row = await measure(mode, args.seconds)
         print(json.dumps(row), flush=True)
         rows.append(row)
-    table = ["| rate limits, hash bound | real logins | p50 | p99 | max | real answers | attacker answers | server CPU |",
-             "|---|---:|---:|---:|---:|---|---|---:|"]
-    for r in rows:
-        answers = lambda d: ", ".join(f"{k}: {v}" for k, v in sorted(d.items()))     # noqa: E731
-        table.append(f"| {r['mode']} | {r['real_logins']} | {r['p50']:.0f} ms | {r['p99']:.0f} ms | {r['max']:.0f} ms | "
-                     f"{answers(r['real_outcomes'])} | {answers(r['attacker_outcomes'])} | {r['server_cpu']:.0%} |")
+    def answers(outcomes: dict) -> str:
+        return ", ".join(f"{k}: {v}" for k, v in sorted(outcomes.items()))
+    results = table(
+        ["rate limits, hash bound", "real logins", "p50", "p99", "max", "real answers", "attacker answers",
+         "server CPU"], "lrrrrllr",
+        [[f"{r['mode']}", f"{r['real_logins']}", f"{r['p50']:.0f} ms", f"{r['p99']:.0f} ms", f"{r['max']:.0f} ms",
+          answers(r["real_outcomes"]), answers(r["attacker_outcomes"]), f"{r['server_cpu']:.0%}"] for r in rows])
     record("login", f"""
 An attacker sends {ATTACKS_PER_SECOND} wrong-password logins a second from one address (open loop) for
 {args.seconds:.0f} s; meanwhile {len(REAL_ADDRESSES)} real users on other addresses log in every
@@ -143,7 +144,7 @@ instance (MariaDB, Redis). "off": no rate limits and up to 64 hashes at once (as
 default limits (5 logins per 10 s and 30 a minute per address, 10 per account) and at most one hash per CPU. The
 server, MariaDB, Redis and the load generator share the machine's cores.
 
-{chr(10).join(table)}
+{results}
 """)
 
 

@@ -45,3 +45,10 @@ def rss_kib(pid: int) -> int:
 def cpu_seconds(pid: int) -> float:
     fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def table(columns: list[str], align: str, rows: list[list[str]]) -> str:
+    """A Markdown table of formatted cells; `align` has a letter a column: "l" left, "r" right."""
+    rule = {"l": "---", "r": "---:"}
+    lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(rule[a] for a in align) + "|"]
+    return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])

@@ -18,22 +18,22 @@ import os
 import random
 import sys
 import time
-from pathlib import Path
 
 import aiohttp
 import pymysql
 from sqlalchemy.engine import make_url
 
-from benchmarks.common import WORK, backend, fresh_backends, servers
+from benchmarks.common import WORK, fresh_backends, servers
 from benchmarks.results import percentile, record
 from benchmarks.search_data import EN_WORDS, FIRST, KO_WORDS, LAST, REGIONS, STATUSES, counts, generate
-from tests.support import ApiClient
+from tests.support.api import ApiClient
+from tests.support.backends import backend_url
+from tests.support.instances import ROOT
 
 DATABASE = "ticketblue_search_bench"
 PREFIX = "tbbench"
 CONCURRENCY = 16
 LOAD_SECONDS = 5
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def say(text: str) -> None:
@@ -198,19 +198,19 @@ async def reindex(settings: dict) -> float:
 async def prepare(scale: float, reuse: bool) -> tuple[dict, dict]:
     """The benchmark database and its indices: generated and indexed, or with --reuse those of an
     earlier run at the same scale (with the times that run measured)."""
-    url = make_url(backend("MYSQL_URL")).set(database=DATABASE).render_as_string(hide_password=False)
+    url = make_url(backend_url("MYSQL_URL")).set(database=DATABASE).render_as_string(hide_password=False)
     kept = WORK / "search-data.json"
     if reuse and kept.exists() and existing_rows(url) == counts(scale):
         timings = json.loads(kept.read_text())
         if timings.get("scale") == scale:
             say("reusing the generated database and its indices")
-            return {"database_url": url, "redis_url": backend("REDIS_URL"), "admin_signup_key": "test-admin-key",
+            return {"database_url": url, "redis_url": backend_url("REDIS_URL"), "admin_signup_key": "test-admin-key",
                     "password_hash_time_cost": 1, "password_hash_memory_kib": 1024,
-                    "elasticsearch_url": backend("ELASTICSEARCH_URL")}, timings
+                    "elasticsearch_url": backend_url("ELASTICSEARCH_URL")}, timings
     base = await fresh_backends(DATABASE)
     say(f"generating data at scale {scale}")
     timings = {"scale": scale, "generate": generate(base["database_url"], scale, log=say)}
-    base["elasticsearch_url"] = backend("ELASTICSEARCH_URL")
+    base["elasticsearch_url"] = backend_url("ELASTICSEARCH_URL")
     say("reindexing")
     timings["reindex_seconds"] = await reindex(base)
     kept.write_text(json.dumps(timings))

@@ -12,7 +12,7 @@ import asyncio
 import json
 import sys
 
-from tests.raw_ws import upgrade_request
+from tests.support.raw_ws import upgrade_request
 
 CONNECTING_AT_ONCE = 200
 

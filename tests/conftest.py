@@ -1,65 +1,44 @@
-"""Fixtures: the real application from the real factory, on SQLite and on the real MariaDB.
+"""Fixtures: the real application from the real factory, on SQLite and on the real MariaDB, and the
+backends and peers the tests share. Helpers are in tests/support/.
 
 Backends are started by `scripts/test`, which exports TICKETBLUE_TEST_* variables. A test
 that needs a backend that is not there fails; it never skips.
 """
 from __future__ import annotations
 
-import asyncio
-import os
-import shutil
-from concurrent.futures import ThreadPoolExecutor
+import uuid
 from pathlib import Path
 
+import aioboto3
 import pytest
 import redis
 import redis.asyncio
-import sqlalchemy as sa
 
-from seatmap.engine import RoundTruth
 from seatmap.memory import MemoryEngine
 from seatmap.redis_engine import RedisEngine
 from server.app import create_app
 from server.db.database import Database
-from server.db.migrate import upgrade
-from server.db.tables import metadata
 from server.redis_client import connect
-from server.settings import Settings, load
-from tests.support import ADMIN_KEY, MANY_ACCOUNTS, ApiClient, make_round
+from server.settings import Settings
+from server.wiring import TOSS_SANDBOX
+from tests.support.api import ApiClient
+from tests.support.backends import (Bucket, backend_url, empty_mysql, migrate_sqlite, reset_mysql, run_in_fresh_loop,
+                                    settings_for, sqlite_copy)
+from tests.support.engines import Truth
+from tests.support.factories import make_round
+from tests.support.peers.slack import SlackPeer
+from tests.support.peers.smtp import SmtpServer
+from tests.support.search import Catalogue, elasticsearch_settings, sample_catalogue
+
+pytest_plugins = ["tests.support.browser"]          # the browser tests' fixtures: server, api, browser
 
 
-
-def backend_url(name: str) -> str:
-    value = os.environ.get(f"TICKETBLUE_TEST_{name}")
-    if not value:
-        pytest.fail(f"TICKETBLUE_TEST_{name} is not set: run the suite with scripts/test, "
-                    f"which starts the real backends", pytrace=False)
-    return value
-
-
-def run_in_fresh_loop(coroutine_function, *args):
-    """Run set-up coroutines for session fixtures, which may be resolved inside a running loop."""
-    with ThreadPoolExecutor(1) as pool:
-        return pool.submit(asyncio.run, coroutine_function(*args)).result()
-
-
-async def _reset_mysql(url: str) -> None:
-    db = Database(url)
-    async with db.begin() as conn:
-        # Whatever is there (an older or newer schema from another branch), not only our tables.
-        await conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
-        for table in await conn.run_sync(lambda sync: sa.inspect(sync).get_table_names()):
-            await conn.execute(sa.text(f"DROP TABLE `{table}`"))
-        await conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
-    await upgrade(db)
-    await db.close()
-
-
+# ---- databases ---------------------------------------------------------------------------------------
 @pytest.fixture(scope="session")
 def mysql_url() -> str:
     """The MariaDB test database, migrated from empty once per session."""
     url = backend_url("MYSQL_URL")
-    run_in_fresh_loop(_reset_mysql, url)
+    run_in_fresh_loop(reset_mysql, url)
     return url
 
 
@@ -67,42 +46,33 @@ def mysql_url() -> str:
 def sqlite_template(tmp_path_factory) -> Path:
     """A migrated SQLite file, copied for each test (migrating each time would be slow)."""
     path = tmp_path_factory.mktemp("template") / "template.sqlite3"
-
-    async def make() -> None:
-        db = Database(f"sqlite+aiosqlite:///{path}")
-        await upgrade(db)
-        await db.close()
-    run_in_fresh_loop(make)
+    run_in_fresh_loop(migrate_sqlite, path)
     return path
-
-
-async def _empty_tables(url: str) -> None:
-    db = Database(url)
-    async with db.begin() as conn:
-        await conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 0"))
-        for table in metadata.sorted_tables:
-            await conn.execute(table.delete())
-        await conn.execute(sa.text("SET FOREIGN_KEY_CHECKS = 1"))
-    await db.close()
 
 
 @pytest.fixture(params=["sqlite", "mariadb"])
 async def database_url(request, tmp_path) -> str:
     """Each database-facing test runs twice: on the embedded SQLite and on the real MariaDB."""
     if request.param == "sqlite":
-        path = tmp_path / "ticketblue.sqlite3"
-        shutil.copy(request.getfixturevalue("sqlite_template"), path)
-        return f"sqlite+aiosqlite:///{path}"
+        return sqlite_copy(request.getfixturevalue("sqlite_template"), tmp_path)
     url = request.getfixturevalue("mysql_url")     # (an async fixture cannot be requested from here)
-    await _empty_tables(url)
+    await empty_mysql(url)
     return url
 
 
 @pytest.fixture
 async def empty_mysql_url(mysql_url) -> str:
     """The MariaDB test database with every table emptied."""
-    await _empty_tables(mysql_url)
+    await empty_mysql(mysql_url)
     return mysql_url
+
+
+@pytest.fixture
+async def db(database_url):
+    """The database on its own, without an application."""
+    database = Database(database_url)
+    yield database
+    await database.close()
 
 
 @pytest.fixture
@@ -112,14 +82,7 @@ def empty_redis_url() -> str:
     return url
 
 
-def test_settings(tmp_path: Path, database_url: str, **overrides) -> Settings:
-    values = dict(database_url=database_url, data_dir=str(tmp_path), jwt_secret="test-jwt-secret-that-is-long-enough-for-hs256",
-                  admin_signup_key=ADMIN_KEY, password_hash_time_cost=1, password_hash_memory_kib=1024,
-                  log_level="WARNING", **MANY_ACCOUNTS)
-    values.update(overrides)
-    return load(environ={}, **values)
-
-
+# ---- the application ---------------------------------------------------------------------------------
 @pytest.fixture
 def settings_overrides() -> dict:
     """Override in a test module (or with @pytest.mark.parametrize(indirect)) to change settings."""
@@ -128,7 +91,7 @@ def settings_overrides() -> dict:
 
 @pytest.fixture
 def settings(tmp_path, database_url, settings_overrides) -> Settings:
-    return test_settings(tmp_path, database_url, **settings_overrides)
+    return settings_for(tmp_path, database_url, **settings_overrides)
 
 
 @pytest.fixture
@@ -156,28 +119,13 @@ async def show(client) -> dict:
     return {**await make_round(client, admin), "admin": admin}
 
 
+@pytest.fixture
+def sandbox(client, app):
+    """The application's built-in Toss sandbox (its ledger shows how often money moved)."""
+    return app[TOSS_SANDBOX]
+
+
 # ---- seat engines, without the web application ---------------------------------------------------
-class Truth:
-    """The database's view of rounds, as the engine's loader sees it. Every round exists, but those
-    in `missing`; with `pause` set, a load waits for it after reading (a slow database), and `read`
-    says a load has read."""
-
-    def __init__(self):
-        self.rounds: dict[int, RoundTruth] = {}
-        self.missing: set[int] = set()
-        self.loads = 0
-        self.pause: asyncio.Event | None = None
-        self.read = asyncio.Event()
-
-    async def __call__(self, round_id: int) -> RoundTruth | None:
-        self.loads += 1
-        found = None if round_id in self.missing else self.rounds.get(round_id, RoundTruth())
-        self.read.set()
-        if self.pause is not None:
-            await self.pause.wait()
-        return found
-
-
 @pytest.fixture
 def truth():
     return Truth()
@@ -201,3 +149,51 @@ async def make_engine(request, truth):
     yield make
     for engine in made:
         await engine.close()
+
+
+@pytest.fixture
+async def engine(make_engine):
+    """One engine (of each kind)."""
+    return await make_engine()
+
+
+# ---- peers: mail, Slack, S3 ----------------------------------------------------------------------
+@pytest.fixture
+def smtp_server():
+    """An SMTP server of the test's own (aiosmtpd) that keeps what it receives."""
+    with SmtpServer() as server:
+        yield server
+
+
+@pytest.fixture
+async def slack(aiohttp_server) -> SlackPeer:
+    """A server speaking Slack's incoming-webhook protocol; `slack.url` is the webhook."""
+    peer = SlackPeer()
+    server = await aiohttp_server(peer.app())
+    peer.url = str(server.make_url(peer.path))
+    return peer
+
+
+@pytest.fixture
+async def bucket(monkeypatch):
+    """A fresh bucket on the S3 test server (moto accepts any credentials)."""
+    endpoint = backend_url("S3_ENDPOINT_URL")
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+    name = f"posters-{uuid.uuid4().hex[:16]}"
+    async with aioboto3.Session().client("s3", endpoint_url=endpoint, region_name="ap-northeast-2") as s3:
+        await s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
+        yield Bucket(s3, name, endpoint)
+
+
+# ---- search ------------------------------------------------------------------------------------------
+@pytest.fixture(params=["sql", "elasticsearch"])
+def search_backend(request) -> dict:
+    """Settings for each search backend: SQL queries, and Elasticsearch with indices of the test's own."""
+    return {} if request.param == "sql" else elasticsearch_settings(request)
+
+
+@pytest.fixture
+async def cat(client) -> Catalogue:
+    """The catalogue most search tests search in; synced before it is returned."""
+    return await sample_catalogue(client)

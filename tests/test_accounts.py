@@ -6,16 +6,7 @@ import sqlalchemy as sa
 
 from server.db.database import Database
 from server.db.tables import users
-from tests.support import ADMIN_KEY, PASSWORD
-
-
-async def count_users(settings) -> int:
-    db = Database(settings.resolved_database_url)
-    try:
-        async with db.read_own_writes() as conn:
-            return (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
-    finally:
-        await db.close()
+from tests.support.api import ADMIN_KEY, PASSWORD, count_users, forge
 
 
 async def test_signup_login_and_profile(client):
@@ -87,11 +78,6 @@ async def test_login_reactivates_a_dormant_account(client, settings):
         status = (await conn.execute(sa.select(users.c.status).where(users.c.id == user["id"]))).scalar_one()
     await db.close()
     assert login.status == 200 and status == "active"
-
-
-def forge(claims: dict, secret: str = "test-jwt-secret-that-is-long-enough-for-hs256") -> str:
-    base = {"sub": "1", "role": "admin", "iat": int(time.time()), "exp": int(time.time()) + 600, "iss": "ticketblue"}
-    return jwt.encode({**base, **claims}, secret, algorithm="HS256")
 
 
 @pytest.mark.parametrize("token", [

@@ -20,15 +20,16 @@ from schemathesis.specs.openapi.checks import (content_type_conformance, respons
 
 from handlers import RESOURCES
 from handlers.docs import openapi
-from tests.conftest import run_in_fresh_loop
-from tests.instances import ServerProcess
-from tests.support import ADMIN_KEY, PASSWORD, ApiClient, make_round
+from tests.support.api import ADMIN_KEY, PASSWORD, ApiClient
+from tests.support.backends import run_in_fresh_loop
+from tests.support.factories import make_round
+from tests.support.instances import ServerProcess
 
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
 
 
 @pytest.fixture(scope="module")
-def server(tmp_path_factory):
+def server_process(tmp_path_factory):
     """`python -m server serve` on its embedded defaults, with a show on sale to find by id."""
     server = ServerProcess(tmp_path_factory.mktemp("properties"), admin_signup_key=ADMIN_KEY,
                            password_hash_time_cost=1, password_hash_memory_kib=1024).start()
@@ -71,8 +72,8 @@ class Accounts:
 
 
 @pytest.fixture(scope="module")
-def accounts(server) -> Accounts:
-    return Accounts(server.url)
+def accounts(server_process) -> Accounts:
+    return Accounts(server_process.url)
 
 
 def document() -> dict:
@@ -93,8 +94,8 @@ examples = settings(max_examples=10, deadline=None, derandomize=True, database=N
                     suppress_health_check=list(HealthCheck))
 
 
-def test_the_live_document_is_this_one(server):
-    live = requests.get(f"{server.url}/openapi.json", timeout=10).json()
+def test_the_live_document_is_this_one(server_process):
+    live = requests.get(f"{server_process.url}/openapi.json", timeout=10).json()
     assert {**live, "info": None} == {**document(), "info": None}
 
 
@@ -107,14 +108,14 @@ def call_and_check(case, server: ServerProcess, role: str, accounts: Accounts) -
 
 @schema.parametrize()
 @examples
-def test_as_a_user_every_answer_is_documented_and_none_is_a_server_error(case, server, accounts):
-    call_and_check(case, server, "user", accounts)
+def test_as_a_user_every_answer_is_documented_and_none_is_a_server_error(case, server_process, accounts):
+    call_and_check(case, server_process, "user", accounts)
 
 
 @schema.parametrize()
 @examples
-def test_as_an_admin_every_answer_is_documented_and_none_is_a_server_error(case, server, accounts):
-    call_and_check(case, server, "admin", accounts)
+def test_as_an_admin_every_answer_is_documented_and_none_is_a_server_error(case, server_process, accounts):
+    call_and_check(case, server_process, "admin", accounts)
 
 
 def test_every_body_can_be_too_large_and_the_poster_of_a_wrong_type():

@@ -5,10 +5,9 @@ import json
 import aiohttp
 import pytest
 
-from tests.conftest import run_in_fresh_loop
-from tests.instances import ServerProcess
-from tests.support import eventually
-from tests.test_accounts import count_users
+from tests.support.api import count_users, eventually
+from tests.support.backends import run_in_fresh_loop
+from tests.support.instances import ServerProcess
 
 
 def assert_error_shape(reply, status: int, code: str) -> None:

@@ -6,17 +6,15 @@ drives the page as a person would: clicks, keys, and what the page shows and say
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from playwright.async_api import expect
 
 from server.app import create_app
 from server.wiring import SERVICES
-from tests import conftest
-from tests.browser import (DESKTOP, PHONE, api, browser, open_page, screenshot, seat, server,  # noqa: F401 (fixtures)
-                           signed_in_context)
-from tests.support import make_round
+from tests.support.backends import settings_for, sqlite_copy
+from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, seat, signed_in_context
+from tests.support.factories import make_round
 
 HALL = [{"name": "VIP", "rows": 3, "seats_per_row": 12, "grade": "VIP"},
         {"name": "R", "rows": 5, "seats_per_row": 16, "grade": "R"},
@@ -25,8 +23,8 @@ PRICES = {"VIP": 150000, "R": 120000, "S": 90000}
 
 
 @pytest.fixture
-async def show(api) -> dict:
-    """A hall of 176 seats in three grades, a performance and one round."""
+async def live_show(api) -> dict:
+    """The show on the live server: a hall of 176 seats in three grades, a performance and one round."""
     admin = await api.token(admin=True)
     return {**await make_round(api, admin, sections=HALL, prices=PRICES), "admin": admin}
 
@@ -35,9 +33,9 @@ def seat_id(show: dict, section: str, row: int, number: int) -> int:
     return next(s["id"] for s in show["seats"] if (s["section"], s["row"], s["number"]) == (section, row, number))
 
 
-async def test_a_hold_in_one_browser_shows_as_held_in_another(server, api, show, browser):
+async def test_a_hold_in_one_browser_shows_as_held_in_another(server, api, live_show, browser):
     alice, bob = await api.user(), await api.user()
-    round_url = f"{server.url}/#/rounds/{show['round_id']}"
+    round_url = f"{server.url}/#/rounds/{live_show['round_id']}"
     desk = await open_page(await signed_in_context(browser, alice, DESKTOP), round_url)
     phone = await open_page(await signed_in_context(browser, bob, PHONE), round_url)
     for page in (desk, phone):
@@ -54,11 +52,11 @@ async def test_a_hold_in_one_browser_shows_as_held_in_another(server, api, show,
 
     # A seat bought elsewhere turns sold on both pages without a reload.
     carol = await api.user()
-    vip = seat_id(show, "VIP", 1, 6)
-    assert (await api.post(f"/api/rounds/{show['round_id']}/holds", token=carol["token"],
+    vip = seat_id(live_show, "VIP", 1, 6)
+    assert (await api.post(f"/api/rounds/{live_show['round_id']}/holds", token=carol["token"],
                            json={"seat_ids": [vip]})).status == 200
     assert (await api.post("/api/reservations", token=carol["token"],
-                           json={"round_id": show["round_id"], "seat_ids": [vip]})).status == 201
+                           json={"round_id": live_show["round_id"], "seat_ids": [vip]})).status == 201
     for page in (desk, phone):
         await expect(seat(page, "VIP", 1, 6)).to_have_attribute("aria-label", re.compile(r", sold$"))
 
@@ -83,8 +81,8 @@ async def test_a_hold_in_one_browser_shows_as_held_in_another(server, api, show,
     assert desk.errors == [] and phone.errors == []
 
 
-async def test_full_purchase_from_the_seat_list_to_the_confirmation(server, api, show, browser):
-    coupon = await api.post("/api/coupons", token=show["admin"], json={
+async def test_full_purchase_from_the_seat_list_to_the_confirmation(server, api, live_show, browser):
+    coupon = await api.post("/api/coupons", token=live_show["admin"], json={
         "name": "Welcome", "discount_type": "amount", "discount": 10000, "quantity": 10,
         "starts_at": "2020-01-01T00:00:00+09:00", "ends_at": "2099-01-01T00:00:00+09:00"})
     assert coupon.status == 201, coupon.json
@@ -129,14 +127,14 @@ async def test_full_purchase_from_the_seat_list_to_the_confirmation(server, api,
     token = await page.evaluate("JSON.parse(localStorage.getItem('ticketblue.session')).token")
     mine = await api.get("/api/reservations", token=token)
     assert [(r["status"], r["amount"], r["discount"], r["seat_ids"]) for r in mine.json["items"]] == \
-        [("confirmed", 80000, 10000, [seat_id(show, "S", 1, 4)])]
+        [("confirmed", 80000, 10000, [seat_id(live_show, "S", 1, 4)])]
     assert page.errors == []
 
 
-async def test_the_page_catches_up_after_the_server_drops_its_socket(server, api, show, browser):
+async def test_the_page_catches_up_after_the_server_drops_its_socket(server, api, live_show, browser):
     viewer = await api.user()
     page = await open_page(await signed_in_context(browser, viewer, PHONE),
-                           f"{server.url}/#/rounds/{show['round_id']}")
+                           f"{server.url}/#/rounds/{live_show['round_id']}")
     status = page.locator(".live-status")
     await expect(status).to_have_attribute("data-status", "live")
     await page.evaluate("window.sameDocument = true")
@@ -147,10 +145,10 @@ async def test_the_page_catches_up_after_the_server_drops_its_socket(server, api
     await expect(status).to_have_text("Connection lost — reconnecting…")
 
     # While the page cannot connect, seats change; the new server listens only after that.
-    blocked = [seat_id(show, "VIP", 1, 1), seat_id(show, "VIP", 1, 2)]
+    blocked = [seat_id(live_show, "VIP", 1, 1), seat_id(live_show, "VIP", 1, 2)]
 
     async def block(app):
-        await app[SERVICES].seating.block(show["round_id"], blocked)
+        await app[SERVICES].seating.block(live_show["round_id"], blocked)
     await server.start(before_listening=block)
 
     await expect(status).to_have_attribute("data-status", "live", timeout=20_000)
@@ -162,30 +160,30 @@ async def test_the_page_catches_up_after_the_server_drops_its_socket(server, api
 
     # And it is live again: a hold made now shows at once.
     other = await api.user()
-    assert (await api.post(f"/api/rounds/{show['round_id']}/holds", token=other["token"],
-                           json={"seat_ids": [seat_id(show, "VIP", 2, 5)]})).status == 200
+    assert (await api.post(f"/api/rounds/{live_show['round_id']}/holds", token=other["token"],
+                           json={"seat_ids": [seat_id(live_show, "VIP", 2, 5)]})).status == 200
     await expect(seat(page, "VIP", 2, 5)).to_have_attribute("data-state", "held")
     assert page.errors == []
 
 
-async def test_the_page_says_so_and_stops_when_its_round_is_deleted(server, api, show, browser):
+async def test_the_page_says_so_and_stops_when_its_round_is_deleted(server, api, live_show, browser):
     page = await open_page(await signed_in_context(browser, await api.user(), DESKTOP),
-                           f"{server.url}/#/rounds/{show['round_id']}")
+                           f"{server.url}/#/rounds/{live_show['round_id']}")
     status = page.locator(".live-status")
     await expect(status).to_have_attribute("data-status", "live")
-    assert (await api.delete(f"/api/rounds/{show['round_id']}", token=show["admin"])).status == 204
+    assert (await api.delete(f"/api/rounds/{live_show['round_id']}", token=live_show["admin"])).status == 204
     await expect(status).to_have_attribute("data-status", "gone")
     await expect(status).to_have_text("This show time has been removed: its seats are no longer on sale.")
     assert page.errors == []
 
 
-async def test_seats_can_be_picked_with_the_keyboard_alone(server, api, show, browser):
+async def test_seats_can_be_picked_with_the_keyboard_alone(server, api, live_show, browser):
     someone = await api.user()
-    taken = seat_id(show, "VIP", 1, 2)
-    assert (await api.post(f"/api/rounds/{show['round_id']}/holds", token=someone["token"],
+    taken = seat_id(live_show, "VIP", 1, 2)
+    assert (await api.post(f"/api/rounds/{live_show['round_id']}/holds", token=someone["token"],
                            json={"seat_ids": [taken]})).status == 200
     page = await open_page(await signed_in_context(browser, await api.user(), DESKTOP),
-                           f"{server.url}/#/rounds/{show['round_id']}")
+                           f"{server.url}/#/rounds/{live_show['round_id']}")
     await expect(seat(page, "VIP", 1, 2)).to_have_attribute("data-state", "held")
 
     async def focused() -> str:
@@ -232,9 +230,7 @@ async def test_seats_can_be_picked_with_the_keyboard_alone(server, api, show, br
 ])
 async def test_the_pages_learn_how_to_take_payments_from_the_public_config(
         aiohttp_client, tmp_path, sqlite_template, overrides, expected):
-    path = tmp_path / "ticketblue.sqlite3"
-    shutil.copy(sqlite_template, path)
-    settings = conftest.test_settings(tmp_path, f"sqlite+aiosqlite:///{path}", hold_seconds=120, **overrides)
+    settings = settings_for(tmp_path, sqlite_copy(sqlite_template, tmp_path), hold_seconds=120, **overrides)
     client = await aiohttp_client(create_app(settings))
     reply = await client.get("/api/config")
     assert reply.status == 200

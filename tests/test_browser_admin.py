@@ -6,8 +6,8 @@ import re
 
 from playwright.async_api import expect
 
-from tests.browser import (DESKTOP, PHONE, api, browser, open_page, png, screenshot, seat, server,  # noqa: F401 (fixtures)
-                           signed_in_context)
+from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, seat, signed_in_context
+from tests.support.posters import PNG
 
 
 async def open_view(page, name: str) -> None:
@@ -51,7 +51,7 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await main.get_by_label("First day").fill("2030-05-01")
     await main.get_by_label("Last day").fill("2030-05-31")
     poster = tmp_path / "poster.png"
-    poster.write_bytes(png())
+    poster.write_bytes(PNG)
     await main.get_by_label("Poster (PNG, JPEG or WebP, up to 5 MiB)").set_input_files(str(poster))
     await page.get_by_role("button", name="Create performance").click()
     await expect(page.get_by_role("img", name="Poster of Blue Night")).to_be_visible()

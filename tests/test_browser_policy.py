@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.browser import api, browser, open_page, screenshot, server  # noqa: F401 (fixtures)
-from tests.support import eventually, make_round
+from tests.support.api import eventually
+from tests.support.browser import open_page, screenshot
+from tests.support.factories import make_round
 
 
 async def test_the_pages_and_the_api_docs_work_under_the_policy(server, api, browser):

@@ -1,6 +1,5 @@
 """First-come coupons: exact under real concurrency, applied once when reserving."""
 import asyncio
-from datetime import datetime, timedelta, timezone
 
 import pytest
 import sqlalchemy as sa
@@ -8,20 +7,7 @@ import sqlalchemy as sa
 from server.db.tables import reservations, user_coupons
 from server.db.types import utcnow
 from server.wiring import DATABASE, SERVICES
-
-
-def window(days_from=-1, days_to=7) -> dict:
-    now = datetime.now(timezone.utc).replace(microsecond=0)
-    return {"starts_at": (now + timedelta(days=days_from)).isoformat(),
-            "ends_at": (now + timedelta(days=days_to)).isoformat()}
-
-
-async def make_coupon(client, admin, **fields) -> dict:
-    body = {"name": "Opening week", "discount_type": "amount", "discount": 10000, "quantity": 10, **window(),
-            **fields}
-    reply = await client.post("/api/coupons", token=admin, json=body)
-    assert reply.status == 201, reply.json
-    return reply.json
+from tests.support.factories import make_coupon, window
 
 
 async def test_admins_create_users_take_one_each(client, show):

@@ -1,11 +1,11 @@
 """Every error code the server can answer is one named constant, listed by the contract
 (docs/API.md) and by the OpenAPI document."""
 import re
-from pathlib import Path
 
 from server.errors import Code
+from tests.support.instances import ROOT
 
-API_DOC = Path(__file__).resolve().parent.parent / "docs" / "API.md"
+API_DOC = ROOT / "docs" / "API.md"
 
 
 def documented_codes() -> set[str]:

@@ -3,7 +3,6 @@ Last-Event-ID, heartbeats, a clean end on shutdown, and delivery across instance
 from __future__ import annotations
 
 import asyncio
-import json
 
 import aiohttp
 import pytest
@@ -11,41 +10,9 @@ import pytest
 from server.app import create_app
 from server.outbox.routes import SSE
 from server.wiring import DATABASE, DISPATCHER, TOKENS
-from tests.conftest import backend_url
-from tests.conftest import test_settings as settings_for
-from tests.test_outbox import booking, enqueue_one, make_user
-
-
-class Stream:
-    """A client's view of one event stream: events as dicts, comments as strings."""
-
-    def __init__(self, response: aiohttp.ClientResponse):
-        self.response = response
-
-    async def next(self, timeout: float = 10.0) -> dict | str:
-        fields: dict = {}
-        while True:
-            line = (await asyncio.wait_for(self.response.content.readline(), timeout)).decode()
-            if not line:
-                raise EOFError("the stream ended")
-            line = line.rstrip("\n")
-            if line.startswith(":"):
-                return line
-            if not line:
-                if fields:
-                    return fields
-                continue
-            name, _, value = line.partition(": ")
-            fields[name] = json.loads(value) if name == "data" else int(value) if name == "id" else value
-
-    async def events(self, count: int, timeout: float = 10.0) -> list[dict]:
-        """The next `count` events, skipping heartbeats."""
-        found = []
-        while len(found) < count:
-            item = await self.next(timeout)
-            if isinstance(item, dict):
-                found.append(item)
-        return found
+from tests.support.backends import backend_url, settings_for
+from tests.support.events import Stream, open_stream
+from tests.support.outbox import booking, enqueue_one, make_user
 
 
 @pytest.fixture
@@ -54,16 +21,6 @@ async def user(client) -> dict:
     app = client.http.server.app
     user_id = await make_user(app[DATABASE])
     return {"id": user_id, "token": app[TOKENS].issue(user_id, "user"), "db": app[DATABASE]}
-
-
-async def open_stream(client, token: str | None = None, *, path: str = "/api/events", headers=None) -> Stream:
-    headers = dict(headers or {})
-    if token:
-        headers["Authorization"] = f"Bearer {token}"
-    response = await client.http.get(path, headers=headers)
-    assert response.status == 200, await response.text()
-    assert response.headers["Content-Type"].startswith("text/event-stream")
-    return Stream(response)
 
 
 async def test_events_arrive_live_with_increasing_ids(client, user):

@@ -3,19 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-SECTIONS = [{"name": "A", "rows": 2, "seats_per_row": 4, "grade": "VIP"},
-            {"name": "B", "rows": 3, "seats_per_row": 6, "grade": "R"}]
-
-
-def hall_body(**changes) -> dict:
-    return {"name": "Blue Square", "address": "Seoul", "sections": SECTIONS, **changes}
-
-
-async def make_hall(client, token: str, **changes) -> dict:
-    """Create a hall (2 VIP rows of 4, 3 R rows of 6 unless changed) and return its detail."""
-    reply = await client.post("/api/halls", token=token, json=hall_body(**changes))
-    assert reply.status == 201, reply.json
-    return reply.json
+from tests.support.factories import SECTIONS, hall_body, make_hall
 
 
 async def hall_count(client) -> int:

@@ -7,13 +7,21 @@ import pytest
 import seatmap.hub
 from seatmap.hub import GROUPS, Hub
 from seatmap.model import NoSuchRound
-from tests.test_seat_engine import HOUR, ROUND
+from tests.support.engines import HOUR, ROUND
 
 SEATS = list(range(1, 21))
 
 
 async def seat_ids(round_id: int) -> list[int]:
     return SEATS
+
+
+@pytest.fixture
+async def hub(engine):
+    """The hub of one process, on the `engine` fixture's engine."""
+    hub = Hub(engine, seat_ids)
+    yield hub
+    await hub.close()
 
 
 class Viewer:
@@ -35,10 +43,15 @@ class Viewer:
     async def next(self) -> dict:
         return await asyncio.wait_for(self.frames.get(), 5)
 
+    async def frames_until(self, seq: int) -> list[dict]:
+        """The frames that arrive until one carries `seq`, that one included."""
+        frames = [await self.next()]
+        while frames[-1]["seq"] < seq:
+            frames.append(await self.next())
+        return frames
 
-async def test_viewers_get_a_snapshot_then_every_delta_in_order(make_engine):
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
+
+async def test_viewers_get_a_snapshot_then_every_delta_in_order(engine, hub):
     mine, other = Viewer(user_id=1), Viewer()
     await hub.join(ROUND, mine)
     await hub.join(ROUND, other)
@@ -50,27 +63,21 @@ async def test_viewers_get_a_snapshot_then_every_delta_in_order(make_engine):
     own = [await mine.next() for _ in range(2)]
     assert [f["changes"] for f in own] == [[[1, "mine"]], [[2, "held"]]]
     assert [f["seq"] for f in own] == [snap["seq"] + 1, snap["seq"] + 2]
-    await hub.close()
 
 
-async def test_a_snapshot_on_request_is_never_followed_by_deltas_it_already_holds(make_engine):
+async def test_a_snapshot_on_request_is_never_followed_by_deltas_it_already_holds(engine, hub):
     """Deltas wait for the next tick in the hub's copy; a snapshot taken meanwhile must not be
     followed by them (the viewer would step back in time)."""
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
     viewer = Viewer()
     await hub.join(ROUND, viewer)
     start = (await viewer.next())["seq"]
     await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
     viewer.push(hub.snapshot_frame(ROUND, viewer))
     await engine.hold(ROUND, 2, [2], ttl_ms=HOUR, limit=8)
-    frames = [await viewer.next()]
-    while frames[-1]["seq"] < start + 2:
-        frames.append(await viewer.next())
+    frames = await viewer.frames_until(start + 2)
     snapshot = next(i for i, f in enumerate(frames) if f["type"] == "snapshot")
     after = [f["seq"] for f in frames[snapshot:]]
     assert after == list(range(after[0], start + 3))
-    await hub.close()
 
 
 async def test_two_processes_deliver_identical_streams(make_engine):
@@ -90,22 +97,14 @@ async def test_two_processes_deliver_identical_streams(make_engine):
             pass
     await asyncio.gather(*(user(n) for n in range(60)))
     final_seq = (await engine_a.snapshot(ROUND)).seq
-
-    async def stream(viewer):
-        frames = []
-        while not frames or frames[-1]["seq"] < final_seq:
-            frames.append(await viewer.next())
-        return frames
-    a, b = await stream(viewer_a), await stream(viewer_b)
+    a, b = await viewer_a.frames_until(final_seq), await viewer_b.frames_until(final_seq)
     assert a == b
     assert [f["seq"] for f in a] == list(range(a[0]["seq"], final_seq + 1))
     await hub_a.close()
     await hub_b.close()
 
 
-async def test_a_lost_connection_resyncs_viewers_with_a_snapshot(make_engine):
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
+async def test_a_lost_connection_resyncs_viewers_with_a_snapshot(engine, hub):
     viewer = Viewer()
     await hub.join(ROUND, viewer)
     await viewer.next()
@@ -117,12 +116,9 @@ async def test_a_lost_connection_resyncs_viewers_with_a_snapshot(make_engine):
     await engine.hold(ROUND, 1, [6], ttl_ms=HOUR, limit=8)
     after = await viewer.next()
     assert after["type"] == "delta" and after["seq"] == fresh["seq"] + 1
-    await hub.close()
 
 
-async def test_the_last_viewer_leaving_drops_the_subscription(make_engine):
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
+async def test_the_last_viewer_leaving_drops_the_subscription(engine, hub):
     viewer = Viewer()
     await hub.join(ROUND, viewer)
     assert hub.viewer_count(ROUND) == 1
@@ -130,15 +126,12 @@ async def test_the_last_viewer_leaving_drops_the_subscription(make_engine):
     assert hub.viewer_count() == 0 and hub.current_seq(ROUND) is None
     await engine.hold(ROUND, 1, [1], ttl_ms=HOUR, limit=8)
     assert viewer.frames.qsize() == 1         # only the snapshot from joining
-    await hub.close()
 
 
-async def test_groups_served_in_turn_each_get_every_delta_in_order(make_engine, monkeypatch):
+async def test_groups_served_in_turn_each_get_every_delta_in_order(engine, hub, monkeypatch):
     """A step that serves one group at a time (as at ten thousand viewers): viewers joining and
     asking for snapshots while deltas wait for their group's turn still see one unbroken sequence."""
     monkeypatch.setattr(seatmap.hub, "SLICE_SECONDS", 0)
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
     viewers = []
     for n in range(1, 31):
         viewer = Viewer(user_id=n % 4 or None)
@@ -153,20 +146,15 @@ async def test_groups_served_in_turn_each_get_every_delta_in_order(make_engine, 
     assert len({id(feed.group_of[v]) for v in viewers}) == GROUPS      # every group in use
 
     for viewer in viewers:
-        frames = [await viewer.next()]
-        while frames[-1]["seq"] < final:
-            frames.append(await viewer.next())
+        frames = await viewer.frames_until(final)
         # From its last snapshot on, a viewer's deltas continue it one by one: none skipped or repeated.
         last = max(i for i, f in enumerate(frames) if f["type"] == "snapshot")
         seqs = [f["seq"] for f in frames[last:]]
         assert seqs == list(range(seqs[0], final + 1))
-    await hub.close()
 
 
-async def test_groups_sent_to_together_share_one_encoded_batch(make_engine):
+async def test_groups_sent_to_together_share_one_encoded_batch(engine, hub):
     """A small round's groups all wait for the same deltas: one step encodes (and frames) them once."""
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
     batches: list = []
 
     class Recording(Viewer):
@@ -182,7 +170,6 @@ async def test_groups_sent_to_together_share_one_encoded_batch(make_engine):
     for viewer in viewers:
         assert (await viewer.next())["changes"] == [[3, "held"]]
     assert len(batches) == len(viewers) and len({id(batch) for batch in batches}) == 1
-    await hub.close()
 
 
 async def test_a_deleted_round_ends_its_viewers_in_every_process(make_engine, truth):
@@ -204,9 +191,7 @@ async def test_a_deleted_round_ends_its_viewers_in_every_process(make_engine, tr
     await hub_b.close()
 
 
-async def test_a_deletion_whose_notice_was_lost_ends_the_viewers_at_the_resync(make_engine, truth):
-    engine = await make_engine()
-    hub = Hub(engine, seat_ids)
+async def test_a_deletion_whose_notice_was_lost_ends_the_viewers_at_the_resync(engine, hub, truth):
     viewer = Viewer()
     await hub.join(ROUND, viewer)
     await viewer.next()
@@ -216,4 +201,3 @@ async def test_a_deletion_whose_notice_was_lost_ends_the_viewers_at_the_resync(m
     hub._listener(None)                                # what the engine says once the link is back
     assert await viewer.next() == {"type": "round_deleted", "round_id": ROUND}
     assert await viewer.next() == "closed" and hub.viewer_count() == 0
-    await hub.close()

@@ -4,7 +4,8 @@ import ast
 from graphlib import CycleError, TopologicalSorter
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.instances import ROOT
+
 PACKAGES = ("server", "handlers", "seatmap")
 
 

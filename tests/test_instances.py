@@ -19,10 +19,10 @@ import sqlalchemy as sa
 
 from server.db.database import Database
 from server.db.tables import reservation_seats
-from tests.instances import start_instances
-from tests.live_viewer import LiveViewer, rest_states
-from tests.support import ADMIN_KEY, ApiClient, make_round
-from tests.test_seats import ROUND_CALLS
+from tests.support.api import ADMIN_KEY, ROUND_CALLS, ApiClient
+from tests.support.factories import make_round
+from tests.support.instances import start_instances
+from tests.support.ws import LiveViewer, rest_states
 
 USERS = 240
 
@@ -47,14 +47,15 @@ async def apis(servers):
 
 
 @pytest.fixture
-async def show(apis):
+async def shared_show(apis):
+    """The show both instances sell (made through the first)."""
     return await make_round(apis[0], await apis[0].token(admin=True))
 
 
 @pytest.fixture
-async def viewers(apis, show):
+async def viewers(apis, shared_show):
     """Two anonymous viewers on each instance."""
-    opened = [await LiveViewer.connect(apis[i % 2].http, show["round_id"]) for i in range(4)]
+    opened = [await LiveViewer.connect(apis[i % 2].http, shared_show["round_id"]) for i in range(4)]
     yield opened
     for viewer in opened:
         await viewer.close()
@@ -160,11 +161,11 @@ def assert_no_seat_changed_hands_without_being_free(deltas: list[tuple[int, list
             state[seat] = new
 
 
-async def test_a_change_on_one_instance_reaches_viewers_on_both_in_the_same_order(apis, show, viewers,
+async def test_a_change_on_one_instance_reaches_viewers_on_both_in_the_same_order(apis, shared_show, viewers,
                                                                                  empty_mysql_url):
     one, two = apis
-    round_id = show["round_id"]
-    s1, s2 = show["seat_ids"][:2]
+    round_id = shared_show["round_id"]
+    s1, s2 = shared_show["seat_ids"][:2]
     first_token, second_token = await one.token(), await two.token()
     second_socket = await LiveViewer.connect(two.http, round_id, second_token)
 
@@ -185,9 +186,9 @@ async def test_a_change_on_one_instance_reaches_viewers_on_both_in_the_same_orde
         assert viewer.deltas == stream and viewer.gaps == 0 and viewer.snapshots == 1
 
 
-async def test_hundreds_of_users_on_two_instances_never_share_a_seat(apis, show, viewers, empty_mysql_url):
+async def test_hundreds_of_users_on_two_instances_never_share_a_seat(apis, shared_show, viewers, empty_mysql_url):
     users = await sign_up_users(apis, USERS)
-    rush = Rush(show["round_id"], show["seat_ids"][:6])       # 240 users, 6 seats
+    rush = Rush(shared_show["round_id"], shared_show["seat_ids"][:6])       # 240 users, 6 seats
     await rush.run(users)
 
     assert rush.unexpected == []                              # holding the seats, reserving them works
@@ -195,14 +196,14 @@ async def test_hundreds_of_users_on_two_instances_never_share_a_seat(apis, show,
     assert rush.answers["hold 409 seat_unavailable"] + rush.answers["ws hold seat_unavailable"] > USERS
     sold = rush.sold_seats()
     assert len(sold) == len(set(sold)) and sold                   # nobody got a seat someone else has
-    states = await assert_everyone_agrees(apis, viewers, show["round_id"], empty_mysql_url)
+    states = await assert_everyone_agrees(apis, viewers, shared_show["round_id"], empty_mysql_url)
     assert sorted(s for s, st in states.items() if st == "sold") == sorted(sold)
     for viewer in viewers:
         assert viewer.gaps == 0 and viewer.deltas == viewers[0].deltas
     assert_no_seat_changed_hands_without_being_free(viewers[0].deltas)
 
 
-async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, show, viewers, empty_redis_url,
+async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, shared_show, viewers, empty_redis_url,
                                                                    empty_mysql_url):
     users = await sign_up_users(apis, USERS)
     flushed_after: list[list[int]] = []
@@ -213,7 +214,7 @@ async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, show, v
             async with redis.asyncio.from_url(empty_redis_url) as client:
                 await client.flushdb()
 
-    rush = Rush(show["round_id"], show["seat_ids"][:10], on_sale=flush_once)
+    rush = Rush(shared_show["round_id"], shared_show["seat_ids"][:10], on_sale=flush_once)
     await rush.run(users)
 
     assert flushed_after, "the rush ended before the flush"
@@ -222,17 +223,17 @@ async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, show, v
     assert all(status == 409 for _, status, _ in rush.unexpected)
     sold = rush.sold_seats()
     assert len(sold) == len(set(sold))
-    states = await assert_everyone_agrees(apis, viewers, show["round_id"], empty_mysql_url)
+    states = await assert_everyone_agrees(apis, viewers, shared_show["round_id"], empty_mysql_url)
     assert all(states[s] == "sold" for s in flushed_after[0])      # rebuilt from the database
     assert sorted(s for s, st in states.items() if st == "sold") == sorted(sold)
     token = await apis[1].token()
-    retry = await apis[1].post(f"/api/rounds/{show['round_id']}/holds", token=token, json={"seat_ids": sold[:1]})
+    retry = await apis[1].post(f"/api/rounds/{shared_show['round_id']}/holds", token=token, json={"seat_ids": sold[:1]})
     assert retry.status == 409 and retry.error_code() == "seat_unavailable"
 
 
-async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, show, servers, empty_mysql_url):
+async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, shared_show, servers, empty_mysql_url):
     users = await sign_up_users(apis, USERS)
-    survivor_viewer = await LiveViewer.connect(apis[1].http, show["round_id"])
+    survivor_viewer = await LiveViewer.connect(apis[1].http, shared_show["round_id"])
     killed: list[bool] = []
 
     async def kill_once(sales: int) -> None:
@@ -240,7 +241,7 @@ async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, show, server
             killed.append(True)
             servers[0].kill()
 
-    rush = Rush(show["round_id"], show["seat_ids"][:10], on_sale=kill_once)
+    rush = Rush(shared_show["round_id"], shared_show["seat_ids"][:10], on_sale=kill_once)
     await rush.run(users)
 
     assert killed
@@ -249,29 +250,29 @@ async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, show, server
     sold = rush.sold_seats()
     assert len(sold) == len(set(sold)) and sold
     # Every sale that was answered 201, by either instance, is still there.
-    live = await live_seats_in_database(empty_mysql_url, show["round_id"])
+    live = await live_seats_in_database(empty_mysql_url, shared_show["round_id"])
     assert set(sold) <= set(live)
     # The survivor's map converges on the database (a sale cut off between commit and engine call
     # is repaired by the survivor's background pass) and keeps serving.
     deadline = time.monotonic() + 15
     while True:
-        states = rest_states((await survivor.get(f"/api/rounds/{show['round_id']}/seats")).json)
+        states = rest_states((await survivor.get(f"/api/rounds/{shared_show['round_id']}/seats")).json)
         if sorted(s for s, st in states.items() if st == "sold") == sorted(live):
             break
         assert time.monotonic() < deadline, (states, live)
         await asyncio.sleep(0.1)      # polling a condition the server repairs on its own schedule
-    await assert_everyone_agrees([survivor], [survivor_viewer], show["round_id"], empty_mysql_url)
+    await assert_everyone_agrees([survivor], [survivor_viewer], shared_show["round_id"], empty_mysql_url)
     free = [s for s, st in states.items() if st == "available"]
     token = await survivor.token()
-    assert (await survivor.post(f"/api/rounds/{show['round_id']}/holds", token=token,
+    assert (await survivor.post(f"/api/rounds/{shared_show['round_id']}/holds", token=token,
                                 json={"seat_ids": free[:1]})).status == 200
     await survivor_viewer.close()
 
 
 async def test_a_round_deleted_on_one_instance_is_gone_at_once_on_both_and_its_viewers_are_closed(
-        apis, show, empty_redis_url):
+        apis, shared_show, empty_redis_url):
     one, two = apis
-    round_id, seats = show["round_id"], show["seat_ids"]
+    round_id, seats = shared_show["round_id"], shared_show["seat_ids"]
     admin, user = await one.token(admin=True), await two.token()
     path = f"/api/rounds/{round_id}"
     for api in apis:                                             # both instances have its layout cached
@@ -302,14 +303,14 @@ async def test_a_round_deleted_on_one_instance_is_gone_at_once_on_both_and_its_v
         assert not [m for m in await client.zrange("tb:deadlines", 0, -1) if m.startswith(f"{round_id}:")]
 
     starts_at = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0).isoformat()
-    new = await two.post(f"/api/performances/{show['performance_id']}/rounds", token=admin,
+    new = await two.post(f"/api/performances/{shared_show['performance_id']}/rounds", token=admin,
                          json={"starts_at": starts_at})
     assert new.status == 201 and new.json["id"] > round_id
     reserved = await two.post("/api/reservations", token=user, json={"round_id": new.json["id"], "seat_ids": seats[:2]})
     assert reserved.error_code() == "seat_unavailable"
 
 
-async def test_a_thousand_users_on_two_instances_get_exactly_a_hundred_coupons(apis, show, empty_mysql_url):
+async def test_a_thousand_users_on_two_instances_get_exactly_a_hundred_coupons(apis, shared_show, empty_mysql_url):
     now = datetime.now(timezone.utc)
     coupon = await apis[0].post("/api/coupons", token=await apis[0].token(admin=True), json={
         "name": "First hundred", "discount_type": "percent", "discount": 10, "quantity": 100,

@@ -15,16 +15,13 @@ from server.jobs.chunks import CHUNKS_IN_FLIGHT, between, in_ranges
 ROWS = 25
 
 
-@pytest.fixture
-async def db(database_url):
+@pytest.fixture(autouse=True)
+async def rows(db):
     """ROWS users; the even ids are 'active' (what the tests' chunks look for), the odd ones dormant."""
-    database = Database(database_url)
-    async with database.begin() as conn:
+    async with db.begin() as conn:
         await conn.execute(users.insert(), [
             {"id": i, "email": f"chunk{i}@test.example", "name": f"user {i}", "role": "user",
              "status": "active" if i % 2 == 0 else "dormant", "created_at": utcnow()} for i in range(1, ROWS + 1)])
-    yield database
-    await database.close()
 
 
 ACTIVE = users.c.status == "active"

@@ -7,25 +7,15 @@ from datetime import datetime, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.db.tables import dormant_notices, outbox, users
+from server.db.tables import dormant_notices, users
 from server.db.types import utcnow
 from server.jobs.dormant_users import ANONYMOUS
 from server.wiring import DATABASE
-from tests.support import PASSWORD
-from tests.support import eventually
-from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
-from tests.test_outbox import SmtpServer, start_slack_peer
-
-
-@pytest.fixture
-def smtp_server():
-    with SmtpServer() as server:
-        yield server
-
-
-@pytest.fixture
-async def slack(aiohttp_server):
-    return await start_slack_peer(aiohttp_server)
+from tests.support.api import PASSWORD, eventually
+from tests.support.backends import execute
+from tests.support.jobs import ONE_ROW_CHUNKS, run
+from tests.support.outbox import messages
+from tests.support.peers.smtp import SmtpServer
 
 
 @pytest.fixture
@@ -46,11 +36,6 @@ async def account(client, app, *, unused_days: int, email: bool = True) -> dict:
 async def user_row(app, user_id: int):
     async with app[DATABASE].read_own_writes() as conn:
         return (await conn.execute(sa.select(users).where(users.c.id == user_id))).one()
-
-
-async def messages(app, event: str) -> list[sa.Row]:
-    async with app[DATABASE].read_own_writes() as conn:
-        return (await conn.execute(sa.select(outbox).where(outbox.c.event == event).order_by(outbox.c.id))).all()
 
 
 async def test_accounts_are_warned_then_made_dormant_and_a_login_wakes_them(client, app, smtp_server, slack):

@@ -7,18 +7,13 @@ from datetime import date, timedelta
 import pytest
 import sqlalchemy as sa
 
-from server.db.tables import performance_archive, performances, posters, round_blocks, rounds
-from server.db.types import utcnow
+from server.db.tables import performance_archive, performances, posters, round_blocks
 from server.wiring import DATABASE
-from tests import test_posters
-from tests.test_jobs_reservations import add_round
-from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
-from tests.test_performances import make_performance
-from tests.test_performers import make_performer
-from tests.test_posters import PNG, media_files, put_poster
-from tests.test_reviews import confirmed_reservation
+from tests.support.backends import execute
+from tests.support.factories import make_performance, old_show
+from tests.support.jobs import ONE_ROW_CHUNKS, run
+from tests.support.posters import media_files
 
-bucket = test_posters.bucket          # a fresh bucket on the S3 test server (a fixture)
 NOTHING = {"archived": 0, "cast_removed": 0, "rounds_removed": 0, "rounds_kept": 0, "posters_deleted": 0,
            "poster_deletes_failed": 0}
 
@@ -26,31 +21,6 @@ NOTHING = {"archived": 0, "cast_removed": 0, "rounds_removed": 0, "rounds_kept":
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"jobs_scheduled": False, **ONE_ROW_CHUNKS}
-
-
-async def old_show(client, app, show) -> dict:
-    """The show with a poster, a performer, a second round nobody booked (with a seat blocked) and a
-    booking on its first round — then moved two years into the past."""
-    admin = show["admin"]
-    assert (await put_poster(client, admin, show["performance_id"], PNG)).status == 200
-    performer = await make_performer(client, admin)
-    assert (await client.post(f"/api/performances/{show['performance_id']}/performers", token=admin,
-                              json={"performer_id": performer["id"]})).status == 201
-    unbooked = (await add_round(client, show, utcnow() + timedelta(days=3)))["round_id"]
-    assert (await client.post(f"/api/rounds/{unbooked}/blocks", token=admin,
-                              json={"seat_ids": show["seat_ids"][:1]})).status == 200
-    owner = await client.token()
-    booking = await confirmed_reservation(client, show, owner)
-    await _move_to_the_past(app, show["performance_id"])
-    return {"performer": performer, "unbooked_round": unbooked, "owner": owner, "booking": booking}
-
-
-async def _move_to_the_past(app, performance_id: int) -> None:
-    two_years = timedelta(days=730)
-    await execute(app, performances.update().where(performances.c.id == performance_id)
-                  .values(starts_on=date.today() - two_years - timedelta(days=30), ends_on=date.today() - two_years))
-    await execute(app, rounds.update().where(rounds.c.performance_id == performance_id)
-                  .values(starts_at=utcnow() - two_years))
 
 
 async def archived(app, performance_id: int):

@@ -8,27 +8,22 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from server.db.tables import outbox, reservations, rounds
+from server.db.tables import reservations, rounds
 from server.db.types import utcnow
 from server.payments.sandbox import Stall
 from server.wiring import DATABASE, SERVICES, TOSS_SANDBOX
-from tests.support import eventually
-from tests.test_coupons import make_coupon
-from tests.test_jobs_runner import ONE_ROW_CHUNKS, execute, run
-from tests.test_payments import TIMEOUT, money, pay, reserve
-from tests.test_reservations import hold_and_reserve
-from tests.test_reviews import confirmed_reservation
+from tests.support.api import eventually
+from tests.support.backends import execute
+from tests.support.factories import (another_round, confirmed_reservation, hold_and_reserve, make_coupon, pay,
+                                     reserve)
+from tests.support.jobs import ONE_ROW_CHUNKS, run
+from tests.support.outbox import messages
+from tests.support.peers.toss import QUICK_TOSS_CLIENT, TOSS_TIMEOUT, money
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"jobs_scheduled": False, "toss_timeout_seconds": TIMEOUT, "toss_retries": 1,
-            "toss_retry_backoff_seconds": 0.01, **ONE_ROW_CHUNKS}
-
-
-async def messages(app, event: str) -> list[sa.Row]:
-    async with app[DATABASE].read_own_writes() as conn:
-        return (await conn.execute(sa.select(outbox).where(outbox.c.event == event).order_by(outbox.c.id))).all()
+    return {"jobs_scheduled": False, **QUICK_TOSS_CLIENT, **ONE_ROW_CHUNKS}
 
 
 async def status_of(client, token: str, reservation_id: int) -> str:
@@ -42,13 +37,6 @@ async def seat_states(client, round_id: int) -> dict[int, str]:
 async def overdue(app, reservation_id: int) -> None:
     await execute(app, reservations.update().where(reservations.c.id == reservation_id)
                   .values(expires_at=utcnow() - timedelta(seconds=1)))
-
-
-async def add_round(client, show, starts_at: datetime) -> dict:
-    made = await client.post(f"/api/performances/{show['performance_id']}/rounds", token=show["admin"],
-                             json={"starts_at": starts_at.replace(microsecond=0).isoformat()})
-    assert made.status == 201, made.json
-    return {**show, "round_id": made.json["id"]}
 
 
 # ---- expired-reservations ---------------------------------------------------------------------------
@@ -92,7 +80,7 @@ async def test_a_paid_reservation_whose_answer_was_lost_is_confirmed_not_expired
     """The provider took the money but its answer never came: the job asks it before expiring."""
     sandbox, token = app[TOSS_SANDBOX], await client.token()
     reservation = await reserve(client, show, token)
-    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TOSS_TIMEOUT), Stall(seconds=3 * TOSS_TIMEOUT))
     _, lost = await pay(client, token, reservation)
     assert lost.status == 502
     # the stalled calls are handled late, as Toss would
@@ -108,7 +96,7 @@ async def test_a_paid_reservation_whose_answer_was_lost_is_confirmed_not_expired
 
 # ---- upcoming-reminders -------------------------------------------------------------------------------
 async def test_bookers_are_reminded_the_day_before_once(client, app, show):
-    tomorrow = await add_round(client, show, datetime.now(timezone.utc) + timedelta(hours=20))
+    tomorrow = await another_round(client, show, datetime.now(timezone.utc) + timedelta(hours=20))
     later = show                                                       # the fixture's round: two days ahead
     going, unpaid, canceled, far = [await client.token() for _ in range(4)]
     booked = await confirmed_reservation(client, tomorrow, going)
@@ -133,13 +121,13 @@ async def test_bookers_are_reminded_the_day_before_once(client, app, show):
 async def test_after_a_round_its_bookings_are_attended_and_their_owners_invited(client, app, show):
     token, old_token = await client.token(), await client.token()
     went = await confirmed_reservation(client, show, token)
-    long_ago = await add_round(client, show, datetime.now(timezone.utc) + timedelta(days=3))
+    long_ago = await another_round(client, show, datetime.now(timezone.utc) + timedelta(days=3))
     went_long_ago = await confirmed_reservation(client, {**long_ago, "seat_ids": show["seat_ids"][1:]}, old_token)
     unpaid = (await hold_and_reserve(client, await client.token(), show["round_id"], show["seat_ids"][2:3])).json
     # The show's round started three hours ago (it lasts two); the other ended a month ago.
     for round_id, started in ((show["round_id"], timedelta(hours=3)), (long_ago["round_id"], timedelta(days=30))):
         await execute(app, rounds.update().where(rounds.c.id == round_id).values(starts_at=utcnow() - started))
-    playing = await add_round(client, show, datetime.now(timezone.utc) + timedelta(days=4))
+    playing = await another_round(client, show, datetime.now(timezone.utc) + timedelta(days=4))
     still_on = await confirmed_reservation(client, {**playing, "seat_ids": show["seat_ids"][3:]}, token)
     await execute(app, rounds.update().where(rounds.c.id == playing["round_id"])
                   .values(starts_at=utcnow() - timedelta(minutes=30)))       # started, not over

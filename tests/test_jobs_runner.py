@@ -7,7 +7,6 @@ import os
 import subprocess
 import sys
 from datetime import timedelta
-from pathlib import Path
 
 import msgspec
 import pytest
@@ -23,34 +22,15 @@ from server.jobs.runner import JobRunning
 from server.jobs.schedule import parse_intervals
 from server.jobs.service import NAMES, Jobs, check_intervals
 from server.settings import SettingsError
-from server.wiring import DATABASE, JOBS, SERVICES, SETTINGS, STORAGE
-from server.wiring import job_context
-from tests.conftest import test_settings as settings_for
-from tests.support import ApiClient
-from tests.support import eventually
-
-ROOT = Path(__file__).resolve().parent.parent
+from server.wiring import DATABASE, JOBS, SERVICES, SETTINGS, STORAGE, job_context
+from tests.support.api import ApiClient, eventually
+from tests.support.backends import execute, settings_for
+from tests.support.instances import ROOT
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"jobs_scheduled": False}
-
-
-# ---- helpers shared by the job tests ----------------------------------------------------------------
-# The job tests' few rows one chunk each: several chunks, side by side on MariaDB, as on a big table.
-ONE_ROW_CHUNKS = {"job_chunk_size": 1}
-
-
-async def run(app, name: str):
-    """One run of a real job, to its end, as `python -m server job` runs it."""
-    return await app[JOBS].run_here(name)
-
-
-async def execute(app, statement, params=None) -> None:
-    """Test set-up straight in the database (moving times into the past, mostly)."""
-    async with app[DATABASE].begin() as conn:
-        await conn.execute(statement, params)
 
 
 async def runs_of(db: Database, job: str) -> list[sa.Row]:

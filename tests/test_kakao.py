@@ -4,8 +4,8 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from server.app import create_app
-from tests.peers.kakao import KakaoAccount, KakaoPeer
-from tests.support import ApiClient
+from tests.support.api import ApiClient
+from tests.support.peers.kakao import KakaoAccount, KakaoPeer
 
 
 @pytest.fixture

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import aiohttp
 
-from tests.instances import ServerProcess
-from tests.support import ApiClient, make_round
+from tests.support.api import ApiClient
+from tests.support.factories import make_round
+from tests.support.instances import ServerProcess
 
 
 async def test_query_tokens_are_redacted_in_every_log_line(tmp_path):

@@ -23,11 +23,9 @@ from server.outbox.dispatch import DeliveryFailed, Dispatcher, Policy
 from server.outbox.routes import MAIL, SSE
 from server.settings import SettingsError
 from server.wiring import DATABASE
-from tests.conftest import backend_url
-from tests.conftest import test_settings as settings_for
-from tests.support import eventually
-from tests.test_outbox import (SEOUL, Clock, SmtpServer, booking, enqueue_one, make_user, outbox_rows,
-                               settled)
+from tests.support.api import eventually
+from tests.support.backends import backend_url, settings_for
+from tests.support.outbox import SEOUL, Clock, booking, enqueue_one, make_user, outbox_rows, settled
 
 FROM = "Ticket Blue <no-reply@ticketblue.test>"
 
@@ -107,10 +105,9 @@ def mail_app(tmp_path, database_url, aiohttp_client):
 
 
 @pytest.fixture
-def stalling_smtp():
-    with SmtpServer() as server:
-        server.hold()
-        yield server
+def stalling_smtp(smtp_server):
+    smtp_server.hold()
+    return smtp_server
 
 
 def maildir_messages(address: str) -> list[email.message.EmailMessage]:

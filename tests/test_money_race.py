@@ -25,9 +25,10 @@ import sqlalchemy as sa
 from server.db.database import Database
 from server.db.tables import payments, reservations
 from server.wiring import DATABASE, TOSS_SANDBOX
-from tests.instances import start_instances
-from tests.peers.toss import TOSS_V1, checkout, sandbox_auth
-from tests.support import ADMIN_KEY, ApiClient, Reply, eventually, make_round
+from tests.support.api import ADMIN_KEY, ApiClient, Reply, eventually
+from tests.support.factories import make_round
+from tests.support.instances import start_instances
+from tests.support.peers.toss import TOSS_V1, checkout, sandbox_auth
 
 ORDERS = 24
 PRICE = 50000

@@ -1,80 +1,30 @@
 """The outbox: rows written in the caller's transaction, claimed by exactly one of several racing
-dispatchers, retried with exponential backoff, dead-lettered, purged. On SQLite and MariaDB.
-
-Also the helpers the mail, Slack and SSE tests share."""
+dispatchers, retried with exponential backoff, dead-lettered, purged. On SQLite and MariaDB."""
 from __future__ import annotations
 
 import asyncio
-import email
-import email.policy
-import itertools
-import threading
-import uuid
-from datetime import datetime, timedelta, timezone
-from zoneinfo import ZoneInfo
+from datetime import timedelta
 
 import aiohttp
 import msgspec
 import pytest
 import redis.asyncio
 import sqlalchemy as sa
-from aiohttp.test_utils import unused_port
-from aiosmtpd.controller import Controller
 
 from server.db.database import Database
-from server.db.tables import outbox, users
-from server.db.types import utcnow
+from server.db.tables import outbox
 from server.notify.events import REDIS_CHANNEL, RedisBus, SseChannel
 from server.notify.mail import MailChannel, SmtpMailer
-from server.notify.messages import Booking, SeatLabel
 from server.notify.slack import SlackChannel, SlackWebhook
 from server.outbox import enqueue
 from server.outbox.dispatch import Dispatcher, Policy
 from server.outbox.routes import CHANNELS, MAIL, ROUTES, SLACK, SSE
 from server.redis_client import connect, namespace
-from tests.conftest import backend_url
-from tests.peers.slack import SlackPeer
-from tests.support import eventually
-
-SEOUL = ZoneInfo("Asia/Seoul")
-_numbers = itertools.count(1)
+from tests.support.backends import backend_url
+from tests.support.outbox import SEOUL, Clock, booking, enqueue_one, make_user, outbox_rows
 
 
-# ---- shared helpers ------------------------------------------------------------------------------------
-def booking(reservation_id: int = 1, **changes) -> Booking:
-    values = dict(reservation_id=reservation_id, performance_title="레미제라블 Les Misérables", hall_name="블루홀",
-                  starts_at=datetime(2026, 12, 24, 10, 30, tzinfo=timezone.utc),
-                  seats=[SeatLabel("A", 1, 3, "R"), SeatLabel("A", 1, 4, "R")], amount=240000, discount=0)
-    return Booking(**{**values, **changes})
-
-
-async def make_user(db: Database, *, name: str = "김블루", email_address: str | None = None) -> int:
-    address = email_address or f"outbox-{next(_numbers)}-{uuid.uuid4().hex[:8]}@example.com"
-    async with db.begin() as conn:
-        result = await conn.execute(users.insert().values(email=address, name=name, role="user", status="active",
-                                                          created_at=utcnow()))
-        return result.inserted_primary_key[0]
-
-
-async def enqueue_one(db: Database, event: str, user_id: int | None, payload=None,
-                      channels=None) -> dict[str, int]:
-    async with db.begin() as conn:
-        return await enqueue(conn, event=event, user_id=user_id, payload=payload or booking(), channels=channels)
-
-
-async def outbox_rows(db: Database, ids) -> dict[int, sa.Row]:
-    async with db.read_own_writes() as conn:
-        rows = (await conn.execute(sa.select(outbox).where(outbox.c.id.in_(list(ids))))).all()
-    return {row.id: row for row in rows}
-
-
-async def settled(db: Database, ids, status: str = "delivered", timeout: float = 15.0) -> dict[int, sa.Row]:
-    async def probe():
-        rows = await outbox_rows(db, ids)
-        return rows if all(r.status == status for r in rows.values()) else None
-    return await eventually(probe, timeout=timeout)
-
-
+# ---- helpers -------------------------------------------------------------------------------------------
 async def doorbells_heard(listener, *, quiet_seconds: float) -> list[int]:
     """The event ids rung on the SSE bus's Redis channel, until it has been quiet for a while."""
     heard = []
@@ -82,79 +32,6 @@ async def doorbells_heard(listener, *, quiet_seconds: float) -> list[int]:
         if message["type"] == "message":
             heard.append(msgspec.json.decode(message["data"])[1])
     return heard
-
-
-async def start_slack_peer(aiohttp_server) -> SlackPeer:
-    peer = SlackPeer()
-    server = await aiohttp_server(peer.app())
-    peer.url = str(server.make_url(peer.path))
-    return peer
-
-
-class Clock:
-    """The dispatcher's notion of now, moved by the test instead of waiting."""
-
-    def __init__(self) -> None:
-        self.now = utcnow()
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += timedelta(seconds=seconds)
-
-
-class SmtpServer:
-    """A real SMTP server (aiosmtpd) in its own thread that keeps what it receives. `hold()` makes it
-    stall every message after DATA until `release()`: a slow or hung mail server."""
-
-    def __init__(self) -> None:
-        self.received: list[email.message.EmailMessage] = []
-        self.stalled = threading.Event()          # a message is being held
-        self._gate = threading.Event()
-        self._gate.set()
-        self._controller = Controller(self, hostname="127.0.0.1", port=unused_port())
-        self.url = f"smtp://127.0.0.1:{self._controller.port}"
-
-    async def handle_DATA(self, server, session, envelope):
-        if not self._gate.is_set():
-            self.stalled.set()
-            await asyncio.get_running_loop().run_in_executor(None, self._gate.wait)
-        self.received.append(email.message_from_bytes(envelope.content, policy=email.policy.default))
-        return "250 Message accepted for delivery"
-
-    def hold(self) -> None:
-        self._gate.clear()
-
-    def release(self) -> None:
-        self._gate.set()
-
-    def __enter__(self) -> SmtpServer:
-        self._controller.start()
-        return self
-
-    def __exit__(self, *_exc) -> None:
-        self.release()
-        self._controller.stop()
-
-
-# ---- fixtures ------------------------------------------------------------------------------------------
-@pytest.fixture
-async def db(database_url):
-    database = Database(database_url)
-    yield database
-    await database.close()
-
-
-@pytest.fixture
-async def slack(aiohttp_server) -> SlackPeer:
-    return await start_slack_peer(aiohttp_server)
-
-
-@pytest.fixture
-def smtp_server():
-    with SmtpServer() as server:
-        yield server
 
 
 # ---- writing -------------------------------------------------------------------------------------------

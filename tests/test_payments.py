@@ -8,42 +8,15 @@ import sqlalchemy as sa
 from server.db.tables import outbox, payments, reservations, rounds
 from server.db.types import utcnow
 from server.payments.sandbox import Disconnect, Refuse, Stall, TossError
-from server.wiring import DATABASE, SERVICES, TOSS_SANDBOX
-from tests.peers.toss import checkout
-from tests.support import eventually
-from tests.test_reservations import hold_and_reserve
-
-TIMEOUT = 0.3
-
-
-CLIENT = {"toss_timeout_seconds": TIMEOUT, "toss_retries": 1, "toss_retry_backoff_seconds": 0.01}
+from server.wiring import DATABASE, SERVICES
+from tests.support.api import eventually
+from tests.support.factories import hold_and_reserve, pay, reserve
+from tests.support.peers.toss import QUICK_TOSS_CLIENT, TOSS_TIMEOUT, checkout, money
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return CLIENT
-
-
-@pytest.fixture
-def sandbox(app, client):
-    return app[TOSS_SANDBOX]
-
-
-def money(sandbox, order_id: str) -> list[tuple[str, int]]:
-    return [(m.kind, m.amount) for m in sandbox.ledger if m.order_id == order_id]
-
-
-async def reserve(client, show, token, seats=1) -> dict:
-    reply = await hold_and_reserve(client, token, show["round_id"], show["seat_ids"][:seats])
-    assert reply.status == 201, reply.json
-    return reply.json
-
-
-async def pay(client, token, reservation, amount=None):
-    payment_key, _ = await checkout(client, reservation["amount"], reservation["order_id"])
-    return payment_key, await client.post("/api/payments/confirm", token=token, json={
-        "payment_key": payment_key, "order_id": reservation["order_id"],
-        "amount": reservation["amount"] if amount is None else amount})
+    return QUICK_TOSS_CLIENT
 
 
 async def events_of(app, reservation_id: int) -> list[tuple[str, str]]:
@@ -108,7 +81,7 @@ async def test_money_taken_without_an_answer_is_never_left_without_a_booking(cli
     provider, finds the approval, and confirms instead of expiring."""
     token = await client.token()
     reservation = await reserve(client, show, token)
-    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TOSS_TIMEOUT), Stall(seconds=3 * TOSS_TIMEOUT))
     _, lost = await pay(client, token, reservation)
     assert lost.status == 502 and lost.error_code() == "payment_provider_error"
     # the stalled calls are handled late, as Toss would
@@ -182,7 +155,7 @@ async def test_bad_confirm_bodies_are_400(client):
 async def test_after_a_lost_answer_the_next_confirm_settles_it_charging_once(client, show, sandbox):
     token = await client.token()
     reservation = await reserve(client, show, token)
-    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TOSS_TIMEOUT), Stall(seconds=3 * TOSS_TIMEOUT))
     payment_key, lost = await pay(client, token, reservation)
     assert lost.status == 502
     retried = await client.post("/api/payments/confirm", token=token, json={
@@ -220,7 +193,7 @@ async def test_a_payment_still_open_at_the_provider_is_left_for_later_and_said_s
     token = await client.token()
     reservation = await reserve(client, show, token)
     # Stalled far longer than the client waits: the read-back comes while the provider still has it open.
-    sandbox.fail_next(reservation["order_id"], Stall(seconds=20 * TIMEOUT), Stall(seconds=20 * TIMEOUT))
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=20 * TOSS_TIMEOUT), Stall(seconds=20 * TOSS_TIMEOUT))
     _, unknown = await pay(client, token, reservation)
     assert unknown.status == 502 and "still processing" in unknown.json["error"]["message"]
     async with app[DATABASE].read_own_writes() as conn:
@@ -264,7 +237,7 @@ async def test_a_paid_reservation_cannot_be_canceled_once_its_round_has_started(
     assert money(sandbox, reservation["order_id"]) == [("approve", 120000)]
 
 
-@pytest.mark.parametrize("settings_overrides", [{**CLIENT, "refund_cutoff_minutes": 60}])
+@pytest.mark.parametrize("settings_overrides", [{**QUICK_TOSS_CLIENT, "refund_cutoff_minutes": 60}])
 async def test_nor_within_the_refund_cut_off_before_it(client, app, show, sandbox):
     token = await client.token()
     paid = await reserve(client, show, token)
@@ -289,7 +262,7 @@ async def test_a_refund_whose_answer_is_lost_is_finished_by_the_expiry_pass(clie
     reservation = await reserve(client, show, token)
     assert (await pay(client, token, reservation))[1].status == 200
     # Both attempts stall past the client's patience, and the read-back after them is refused too.
-    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT),
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TOSS_TIMEOUT), Stall(seconds=3 * TOSS_TIMEOUT),
                       Refuse("PROVIDER_ERROR"))
     lost = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)
     assert lost.status == 502 and lost.error_code() == "payment_provider_error"
@@ -307,7 +280,7 @@ async def test_money_taken_after_its_reservation_was_canceled_is_given_back(clie
     refunds it."""
     token = await client.token()
     reservation = await reserve(client, show, token)
-    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TIMEOUT), Stall(seconds=3 * TIMEOUT))
+    sandbox.fail_next(reservation["order_id"], Stall(seconds=3 * TOSS_TIMEOUT), Stall(seconds=3 * TOSS_TIMEOUT))
     _, lost = await pay(client, token, reservation)
     assert lost.status == 502
     canceled = await client.post(f"/api/reservations/{reservation['id']}/cancel", token=token)

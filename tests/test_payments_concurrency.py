@@ -9,10 +9,10 @@ import pytest
 import sqlalchemy as sa
 
 from server.db.tables import payments
-from server.wiring import DATABASE, TOSS_SANDBOX
-from tests.peers.toss import checkout
-from tests.support import eventually
-from tests.test_payments import money, reserve
+from server.wiring import DATABASE
+from tests.support.api import eventually
+from tests.support.factories import reserve
+from tests.support.peers.toss import checkout, money
 
 
 @pytest.fixture
@@ -20,11 +20,6 @@ def settings_overrides() -> dict:
     # Retries outlast a twin's call in flight (0.2 + 0.4 + 0.8 s of backoff against 0.3 s at most).
     return {"toss_sandbox_min_latency_seconds": 0.1, "toss_sandbox_max_latency_seconds": 0.3,
             "toss_timeout_seconds": 5, "toss_retries": 3, "toss_retry_backoff_seconds": 0.2}
-
-
-@pytest.fixture
-def sandbox(app, client):
-    return app[TOSS_SANDBOX]
 
 
 def confirm(client, token, reservation, payment_key):

@@ -1,42 +1,9 @@
 """Performances: prices per seat grade, list filters, partial updates, cast, and deletion rules."""
 from __future__ import annotations
 
-import itertools
-from datetime import datetime, timedelta, timezone
-
 import pytest
 
-from server.db.tables import reservations
-from server.wiring import DATABASE
-from tests.test_halls import make_hall
-from tests.test_performers import make_performer
-
-_orders = itertools.count(1)
-
-
-def performance_body(hall_id: int, **changes) -> dict:
-    return {"title": "Ticket Blue Live", "description": "A concert.", "category": "concert", "hall_id": hall_id,
-            "starts_on": "2026-12-01", "ends_on": "2026-12-31", "duration_minutes": 120,
-            "prices": {"VIP": 150000, "R": 120000}, **changes}
-
-
-async def make_performance(client, token: str, hall_id: int | None = None, **changes) -> dict:
-    """A performance (in a new VIP/R hall unless hall_id is given)."""
-    hall_id = hall_id or (await make_hall(client, token))["id"]
-    reply = await client.post("/api/performances", token=token, json=performance_body(hall_id, **changes))
-    assert reply.status == 201, reply.json
-    return reply.json
-
-
-async def add_reservation(client, round_id: int, status: str) -> None:
-    """A reservation row as the booking flow would leave it in `status` (only its existence matters here)."""
-    user = await client.signup()
-    now = datetime.now(timezone.utc)
-    async with client.http.app[DATABASE].begin() as conn:
-        await conn.execute(reservations.insert().values(
-            user_id=user["id"], round_id=round_id, status=status, amount=1000, discount=0,
-            order_id=f"test-order-{next(_orders)}", expires_at=now + timedelta(minutes=10),
-            created_at=now, updated_at=now))
+from tests.support.factories import add_reservation, make_hall, make_performance, make_performer, performance_body
 
 
 async def performance_count(client) -> int:

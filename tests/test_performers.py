@@ -3,11 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-
-async def make_performer(client, token: str, name: str = "Han Ji-woo", **fields) -> dict:
-    reply = await client.post("/api/performers", token=token, json={"name": name, **fields})
-    assert reply.status == 201, reply.json
-    return reply.json
+from tests.support.factories import make_performer
 
 
 async def test_create_get_and_update(client):

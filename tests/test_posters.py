@@ -2,45 +2,11 @@
 on the local media folder and on a real S3-protocol server (moto)."""
 from __future__ import annotations
 
-import io
-import uuid
-from dataclasses import dataclass
-from pathlib import Path
-
-import aioboto3
-import aiohttp
 import pytest
-from PIL import Image
 
 from server.posters import MAX_POSTER_BYTES, MAX_POSTER_SIDE
-from tests.conftest import backend_url
-from tests.test_performances import make_performance
-
-
-def image(format: str, *, size: tuple[int, int] = (30, 40)) -> bytes:
-    """A real, decodable image of one colour."""
-    out = io.BytesIO()
-    Image.new("RGB", size, (24, 70, 199)).save(out, format=format)
-    return out.getvalue()
-
-
-PNG, JPEG, WEBP = image("PNG"), image("JPEG"), image("WEBP")
-GIF = image("GIF")
-
-
-def upload(data: bytes, *, field: str = "file", claimed_type: str = "image/png") -> aiohttp.FormData:
-    form = aiohttp.FormData()
-    form.add_field("note", "the file follows")
-    form.add_field(field, data, filename="poster.bin", content_type=claimed_type)
-    return form
-
-
-async def put_poster(client, token: str, performance_id: int, data: bytes, **kw):
-    return await client.put(f"/api/performances/{performance_id}/poster", token=token, data=upload(data, **kw))
-
-
-def media_files(settings) -> list[Path]:
-    return sorted(p for p in settings.resolved_media_dir.rglob("*") if p.is_file())
+from tests.support.factories import make_performance
+from tests.support.posters import GIF, JPEG, PNG, WEBP, image, media_files, put_poster
 
 
 # ---- local media folder --------------------------------------------------------------------
@@ -119,29 +85,6 @@ async def test_unknown_performance_and_auth(client, settings):
 
 
 # ---- S3 (moto server) ----------------------------------------------------------------------
-@dataclass
-class Bucket:
-    client: object
-    name: str
-    endpoint: str
-
-    async def keys(self) -> list[str]:
-        listed = await self.client.list_objects_v2(Bucket=self.name)
-        return sorted(o["Key"] for o in listed.get("Contents", []))
-
-
-@pytest.fixture
-async def bucket(monkeypatch):
-    """A fresh bucket on the S3 test server (moto accepts any credentials)."""
-    endpoint = backend_url("S3_ENDPOINT_URL")
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
-    name = f"posters-{uuid.uuid4().hex[:16]}"
-    async with aioboto3.Session().client("s3", endpoint_url=endpoint, region_name="ap-northeast-2") as s3:
-        await s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": "ap-northeast-2"})
-        yield Bucket(s3, name, endpoint)
-
-
 class TestOnS3:
     @pytest.fixture
     def settings_overrides(self, bucket):

@@ -15,9 +15,10 @@ import pytest
 
 from server.app import create_app
 from server.settings import SettingsError, load
-from tests.conftest import test_settings as settings_for
-from tests.support import ADMIN_KEY, MANY_ACCOUNTS, PASSWORD, ApiClient, eventually, make_round
-from tests.test_seatmap_ws import Socket
+from tests.support.api import ADMIN_KEY, MANY_ACCOUNTS, PASSWORD, ApiClient, eventually
+from tests.support.backends import settings_for
+from tests.support.factories import make_round
+from tests.support.ws import Socket
 
 OPEN = "100000/minute"
 

@@ -18,11 +18,9 @@ from server.app import create_app
 from server.db.database import Database
 from server.db.tables import replica_heartbeat
 from server.wiring import DATABASE
-from tests.conftest import backend_url
-from tests.conftest import test_settings as settings_for
-from tests.support import PASSWORD, ApiClient
-from tests.support import eventually
-from tests.test_performers import make_performer
+from tests.support.api import PASSWORD, ApiClient, eventually
+from tests.support.backends import backend_url, settings_for
+from tests.support.factories import make_performer
 
 MARKER_ID = 2          # a heartbeat row of the test's own: written on the primary, awaited on the replica
 

@@ -6,12 +6,7 @@ import sqlalchemy as sa
 from server.db.tables import reservation_seats, reservations
 from server.db.types import utcnow
 from server.wiring import DATABASE, SEAT_ENGINE, SERVICES
-
-
-async def hold_and_reserve(client, token, round_id, seat_ids):
-    held = await client.post(f"/api/rounds/{round_id}/holds", token=token, json={"seat_ids": seat_ids})
-    assert held.status == 200, held.json
-    return await client.post("/api/reservations", token=token, json={"round_id": round_id, "seat_ids": seat_ids})
+from tests.support.factories import hold_and_reserve
 
 
 async def test_reserving_held_seats(client, show):

@@ -1,15 +1,5 @@
 """Reviews: only your own confirmed reservation of that performance, once."""
-from tests.peers.toss import checkout
-from tests.test_reservations import hold_and_reserve
-
-
-async def confirmed_reservation(client, show, token) -> dict:
-    reservation = (await hold_and_reserve(client, token, show["round_id"], show["seat_ids"][:1])).json
-    payment_key, _ = await checkout(client, reservation["amount"], reservation["order_id"])
-    paid = await client.post("/api/payments/confirm", token=token, json={
-        "payment_key": payment_key, "order_id": reservation["order_id"], "amount": reservation["amount"]})
-    assert paid.status == 200
-    return reservation
+from tests.support.factories import confirmed_reservation, hold_and_reserve
 
 
 async def test_who_went_reviews_once(client, show):

@@ -15,12 +15,11 @@ from server.app import create_app
 from server.db.tables import users
 from server.db.types import utcnow
 from server.wiring import DATABASE, SETTINGS
-from tests.conftest import test_settings as settings_for
-from tests.support import PASSWORD, ApiClient, eventually
-from tests.test_accounts import forge
-from tests.test_events import Stream, open_stream
-from tests.test_jobs_runner import execute, run
-from tests.test_seatmap_ws import Socket
+from tests.support.api import PASSWORD, ApiClient, eventually, forge
+from tests.support.backends import execute, settings_for
+from tests.support.events import Stream, open_stream
+from tests.support.jobs import run
+from tests.support.ws import Socket
 
 
 async def login(client, email: str, password: str = PASSWORD) -> str:

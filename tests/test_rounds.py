@@ -8,21 +8,21 @@ from server.db.database import Database
 from server.db.migrate import upgrade
 from server.db.tables import halls, performances, reservation_seats, reservations, round_blocks, rounds, seats, users
 from server.db.types import utcnow
-from tests.test_performances import add_reservation, make_performance
-from tests.test_seatmap_ws import full_width
+from tests.support.api import full_width
+from tests.support.factories import add_reservation, add_round, make_performance
 
 
-async def make_round(client, token: str, performance_id: int, starts_at: str) -> dict:
-    reply = await client.post(f"/api/performances/{performance_id}/rounds", token=token,
-                              json={"starts_at": starts_at})
-    assert reply.status == 201, reply.json
-    return reply.json
+async def performance_and_round(client) -> tuple[str, dict, dict]:
+    """An admin's token, a performance running through December 2026 and its round of 10 December, 19:30 in Seoul."""
+    admin = await client.token(admin=True)
+    performance = await make_performance(client, admin)
+    return admin, performance, await add_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
 
 
 async def test_create_and_get_in_the_configured_time_zone(client):
     admin = await client.token(admin=True)
     performance = await make_performance(client, admin, duration_minutes=150)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T10:30:00Z")
+    created = await add_round(client, admin, performance["id"], "2026-12-10T10:30:00Z")
     assert created == {"id": created["id"], "performance_id": performance["id"],
                        "starts_at": "2026-12-10T19:30:00+09:00", "ends_at": "2026-12-10T22:00:00+09:00"}
     assert (await client.get(f"/api/rounds/{created['id']}")).json == created
@@ -33,9 +33,7 @@ async def test_create_and_get_in_the_configured_time_zone(client):
 
 @pytest.mark.parametrize("settings_overrides", [{"timezone": "UTC"}])
 async def test_time_zone_is_a_setting(client):
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     assert created["starts_at"] == "2026-12-10T10:30:00Z"
     # In UTC, 08:00 in Seoul on the first day is still the day before the run.
     early = await client.post(f"/api/performances/{performance['id']}/rounds", token=admin,
@@ -51,7 +49,7 @@ async def test_the_local_date_must_be_within_the_run(client):
         reply = await client.post(path, token=admin, json={"starts_at": outside})
         assert reply.status == 400 and reply.json["error"]["details"]["fields"] == ["starts_at"], outside
     # 15:30 UTC on 30 November is 00:30 on 1 December in Seoul: inside.
-    first = await make_round(client, admin, performance["id"], "2026-11-30T15:30:00Z")
+    first = await add_round(client, admin, performance["id"], "2026-11-30T15:30:00Z")
     assert first["starts_at"] == "2026-12-01T00:30:00+09:00"
     assert (await client.get(path)).json["total"] == 1
 
@@ -76,9 +74,9 @@ async def test_list_is_in_time_order_and_paginated(client):
     admin = await client.token(admin=True)
     performance = await make_performance(client, admin)
     other = await make_performance(client, admin, hall_id=performance["hall_id"])
-    await make_round(client, admin, other["id"], "2026-12-01T19:00:00+09:00")
-    late = await make_round(client, admin, performance["id"], "2026-12-20T19:00:00+09:00")
-    early = await make_round(client, admin, performance["id"], "2026-12-05T14:00:00+09:00")
+    await add_round(client, admin, other["id"], "2026-12-01T19:00:00+09:00")
+    late = await add_round(client, admin, performance["id"], "2026-12-20T19:00:00+09:00")
+    early = await add_round(client, admin, performance["id"], "2026-12-05T14:00:00+09:00")
     path = f"/api/performances/{performance['id']}/rounds"
     listed = await client.get(path)
     assert listed.json == {"items": [early, late], "page": 1, "size": 20, "total": 2}
@@ -90,9 +88,7 @@ async def test_list_is_in_time_order_and_paginated(client):
 
 
 async def test_update_moves_a_round(client):
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     path = f"/api/rounds/{created['id']}"
     moved = await client.patch(path, token=admin, json={"starts_at": "2026-12-11T14:00:00+09:00"})
     assert moved.status == 200 and moved.json["starts_at"] == "2026-12-11T14:00:00+09:00"
@@ -105,9 +101,7 @@ async def test_update_moves_a_round(client):
 
 
 async def test_a_round_with_live_reservations_cannot_move_or_go(client):
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     await add_reservation(client, created["id"], "attended")
     path = f"/api/rounds/{created['id']}"
     moved = await client.patch(path, token=admin, json={"starts_at": "2026-12-11T19:30:00+09:00"})
@@ -118,9 +112,7 @@ async def test_a_round_with_live_reservations_cannot_move_or_go(client):
 
 
 async def test_past_reservations_allow_moving_but_not_deleting(client):
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     await add_reservation(client, created["id"], "expired")
     path = f"/api/rounds/{created['id']}"
     moved = await client.patch(path, token=admin, json={"starts_at": "2026-12-11T19:30:00+09:00"})
@@ -130,9 +122,7 @@ async def test_past_reservations_allow_moving_but_not_deleting(client):
 
 
 async def test_delete(client):
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     assert (await client.delete(f"/api/rounds/{created['id']}", token=admin)).status == 204
     assert (await client.get(f"/api/rounds/{created['id']}")).status == 404
     assert (await client.delete(f"/api/rounds/{created['id']}", token=admin)).status == 404
@@ -140,9 +130,7 @@ async def test_delete(client):
 
 async def test_writes_need_an_admin(client):
     user = await client.token()
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     body = {"starts_at": "2026-12-11T19:30:00+09:00"}
     for method, url, json in [("POST", f"/api/performances/{performance['id']}/rounds", body),
                               ("PATCH", f"/api/rounds/{created['id']}", body),
@@ -154,19 +142,15 @@ async def test_writes_need_an_admin(client):
 
 async def test_a_deleted_rounds_id_is_never_given_to_another(client):
     """On SQLite a new row used to take the highest id plus one: the id of the newest round, deleted."""
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    first = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
-    newest = await make_round(client, admin, performance["id"], "2026-12-11T19:30:00+09:00")
+    admin, performance, first = await performance_and_round(client)
+    newest = await add_round(client, admin, performance["id"], "2026-12-11T19:30:00+09:00")
     assert (await client.delete(f"/api/rounds/{newest['id']}", token=admin)).status == 204
-    again = await make_round(client, admin, performance["id"], "2026-12-11T19:30:00+09:00")
+    again = await add_round(client, admin, performance["id"], "2026-12-11T19:30:00+09:00")
     assert again["id"] > newest["id"] > first["id"]
 
 
 async def test_ids_written_in_other_digits_than_ascii_are_404(client):
-    admin = await client.token(admin=True)
-    performance = await make_performance(client, admin)
-    created = await make_round(client, admin, performance["id"], "2026-12-10T19:30:00+09:00")
+    admin, performance, created = await performance_and_round(client)
     wide_round, wide_performance = full_width(created["id"]), full_width(performance["id"])
     for path in ["/api/rounds/²", "/api/rounds/①", f"/api/rounds/{wide_round}", f"/api/rounds/{wide_round}/seats",
                  f"/api/rounds/{wide_round}/availability", "/api/rounds/٣", f"/api/performances/{wide_performance}",

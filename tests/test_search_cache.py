@@ -17,11 +17,7 @@ from server.search.schemas import CatalogueQuery, CatalogueResults, CatalogueTot
 from server.search.service import Search
 from server.search.sql import SqlBackend
 from server.wiring import DATABASE
-from tests import test_search_support as shared
-from tests.test_search_support import backend_name, search, synced
-
-search_backend = shared.search_backend    # fixtures shared by the search tests
-cat = shared.cat
+from tests.support.search import backend_name, search, synced
 
 
 @pytest.fixture(params=["memory", "redis"])

@@ -6,12 +6,12 @@ from datetime import timedelta
 
 import pytest
 
-from tests import test_search_support as shared
-from tests.test_search_support import TODAY, backend_name, ids, search
+from tests.support.search import TODAY, backend_name, ids, search
 
-search_backend = shared.search_backend    # fixtures shared by the search tests
-cat = shared.cat
-settings_overrides = shared.settings_overrides
+
+@pytest.fixture
+def settings_overrides(search_backend) -> dict:
+    return search_backend
 
 
 async def test_both_backends_are_what_they_say(client, search_backend):

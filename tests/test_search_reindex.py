@@ -14,11 +14,8 @@ from server.db.tables import performers
 from server.db.types import utcnow
 from server.search.backend import KINDS
 from server.wiring import DATABASE, SEARCH
-from tests import test_search_support as shared
-from tests.instances import ROOT
-from tests.test_search_support import elasticsearch_settings, ids, search, synced
-
-cat = shared.cat                          # the catalogue fixture shared by the search tests
+from tests.support.instances import ROOT
+from tests.support.search import elasticsearch_settings, ids, search, synced
 
 
 @pytest.fixture

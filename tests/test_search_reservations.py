@@ -7,12 +7,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests import test_search_support as shared
-from tests.test_search_support import Catalogue, reservations_booked, synced
+from tests.support.api import ApiClient
+from tests.support.search import Catalogue, reservations_booked, synced
 
-search_backend = shared.search_backend    # fixtures shared by the search tests
-settings_overrides = shared.settings_overrides
-from tests.support import ApiClient
+
+@pytest.fixture
+def settings_overrides(search_backend) -> dict:
+    return search_backend
 
 SEOUL_TODAY = datetime.now(ZoneInfo("Asia/Seoul")).date()
 PATH = "/api/admin/reservations/search"

@@ -14,13 +14,21 @@ from server.outbox.dispatch import DeliveryFailed, Message
 from server.outbox.routes import SEARCH_SYNC as SEARCH_CHANNEL
 from server.search.sync import SyncLock, changed, read_version
 from server.wiring import DATABASE, SEARCH
-from tests import test_search_support as shared
-from tests.support import eventually
-from tests.test_search_support import ids, search, synced
+from tests.support.api import eventually
+from tests.support.search import ids, search, synced
 
-search_backend = shared.search_backend    # fixtures shared by the search tests
-cat = shared.cat
-settings_overrides = shared.settings_overrides
+
+@pytest.fixture
+def settings_overrides(search_backend) -> dict:
+    return search_backend
+
+
+async def renamed(client, cat, kind: str, key: str, name: str, *, then_search: str) -> dict:
+    """Rename one of the catalogue's halls or performers, wait for the index, and search."""
+    reply = await client.patch(f"/api/{kind}/{getattr(cat, kind)[key]}", token=cat.admin, json={"name": name})
+    assert reply.status == 200
+    await synced(client)
+    return await search(client, then_search)
 
 
 async def test_a_performance_update_and_delete(client, cat):
@@ -44,10 +52,7 @@ async def test_a_new_performance_is_found(client, cat):
 
 
 async def test_renaming_a_hall_renames_it_in_its_performances(client, cat):
-    reply = await client.patch(f"/api/halls/{cat.halls['sejong']}", token=cat.admin, json={"name": "예술의전당"})
-    assert reply.status == 200
-    await synced(client)
-    found = await search(client, "예술의전")
+    found = await renamed(client, cat, "halls", "sejong", "예술의전당", then_search="예술의전")
     assert ids(found, "halls") == [cat.halls["sejong"]]
     assert set(ids(found, "performances")) == {cat.performances["phantom"], cat.performances["hamlet"]}
     assert {hit["hall_name"] for hit in found["performances"]} == {"예술의전당"}
@@ -64,10 +69,7 @@ async def test_a_deleted_hall_is_gone(client, cat):
 
 
 async def test_renaming_a_performer_renames_them_in_their_performances(client, cat):
-    reply = await client.patch(f"/api/performers/{cat.performers['cho']}", token=cat.admin, json={"name": "홍광호"})
-    assert reply.status == 200
-    await synced(client)
-    found = await search(client, "광호")
+    found = await renamed(client, cat, "performers", "cho", "홍광호", then_search="광호")
     assert ids(found, "performers") == [cat.performers["cho"]]
     assert ids(found, "performances") == [cat.performances["phantom"]]
     assert {"id": cat.performers["cho"], "name": "홍광호"} in found["performances"][0]["performers"]

@@ -7,20 +7,12 @@ import pytest
 import redis.asyncio
 
 from seatmap.engine import RoundTruth
-from seatmap.memory import MemoryEngine
+from server.redis_client import connect
+from seatmap.redis_engine import RedisEngine
 from seatmap.model import (HELD, PENDING, SOLD, BLOCKED, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
                            RoundDeleted, SeatUnavailable)
-from seatmap.redis_engine import RedisEngine
-from server.redis_client import connect
-from tests.conftest import backend_url
-
-ROUND = 7
-HOUR = 3_600_000
-
-
-@pytest.fixture
-async def engine(make_engine):
-    return await make_engine()
+from tests.support.backends import backend_url
+from tests.support.engines import HOUR, ROUND, round_state_left, tombstone_only
 
 
 class Recorder:
@@ -257,23 +249,6 @@ async def test_deployments_on_two_redis_databases_never_hear_each_other(truth):
 
 
 # ---- deleted rounds ---------------------------------------------------------------------------------
-async def round_state_left(engine, round_id: int) -> list:
-    """What an engine still keeps of a round: its Redis keys, or the in-process engine's entries. (Not
-    its users' recent request times, which expire by themselves after the longest rate window.)"""
-    if isinstance(engine, MemoryEngine):
-        return [name for name in ("_rounds", "_loading", "_forgotten_seq") if round_id in getattr(engine, name)]
-    keys = sorted(await engine._redis.keys(f"tb:{{r:{round_id}}}:*"))
-    for key in [k for k in keys if ":requests:" in k]:
-        assert 0 < await engine._redis.pttl(key) <= HOUR
-        keys.remove(key)
-    return keys
-
-
-def tombstone_only(engine, round_id: int) -> list:
-    """What an engine may keep of a deleted round: nothing in process; in Redis, its tombstone."""
-    return [] if isinstance(engine, MemoryEngine) else [f"tb:{{r:{round_id}}}:gone"]
-
-
 async def test_a_round_the_database_does_not_have_is_refused(engine, truth):
     truth.missing.add(ROUND)
     with pytest.raises(NoSuchRound):

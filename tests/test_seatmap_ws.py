@@ -7,37 +7,15 @@ from aiohttp import WSMsgType
 
 from server.app import create_app
 from server.wiring import SEAT_ENGINE
-from tests.raw_ws import RawSocket
-from tests.support import ApiClient
+from tests.support.api import ApiClient, full_width
+from tests.support.raw_ws import RawSocket
+from tests.support.ws import Socket
 
 
 @pytest.fixture
 def settings_overrides(request, seat_engine_settings):
     """These tests run on the in-process engine and on Redis (plus what a test parametrizes)."""
     return {**seat_engine_settings, **getattr(request, "param", {})}
-
-
-class Socket:
-    """A client socket; `next(type)` takes the first frame of that type, keeping the others in order."""
-
-    def __init__(self, ws):
-        self.ws = ws
-        self.kept: list[dict] = []
-
-    async def next(self, type_: str | None = None) -> dict:
-        for i, frame in enumerate(self.kept):
-            if type_ is None or frame["type"] == type_:
-                return self.kept.pop(i)
-        while True:
-            message = await asyncio.wait_for(self.ws.receive(), 5)
-            assert message.type == WSMsgType.TEXT, message
-            frame = json.loads(message.data)
-            if type_ is None or frame["type"] == type_:
-                return frame
-            self.kept.append(frame)
-
-    async def send(self, frame) -> None:
-        await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
 
 
 @pytest.fixture
@@ -135,11 +113,6 @@ async def test_resume_replays_what_was_missed(client, show, connect):
 async def test_unknown_round_is_404_before_the_upgrade(client):
     reply = await client.get("/ws/rounds/999999")
     assert reply.status == 404 and reply.error_code() == "not_found"
-
-
-def full_width(number: int) -> str:
-    """The id in full-width digits (U+FF10..): str.isdigit() and int() take them."""
-    return "".join(chr(0xFF10 + int(d)) for d in str(number))
 
 
 async def test_a_round_id_of_other_digits_than_ascii_is_404_before_the_upgrade(client, show):

@@ -9,10 +9,10 @@ from server.app import create_app
 from server.db.tables import round_blocks, rounds
 from server.db.types import utcnow
 from server.wiring import BACKGROUND, DATABASE, SEAT_ENGINE, SERVICES
-from tests.support import ApiClient, eventually
-from tests.test_jobs_archive import old_show
-from tests.test_jobs_runner import run
-from tests.test_seat_engine import round_state_left, tombstone_only
+from tests.support.api import ROUND_CALLS, ApiClient, eventually
+from tests.support.engines import round_state_left, tombstone_only
+from tests.support.factories import old_show
+from tests.support.jobs import run
 
 
 @pytest.fixture
@@ -143,10 +143,6 @@ async def test_a_deleted_round_answers_404_at_once_and_the_engine_keeps_nothing_
         reply = await client.call(method, f"/api/rounds/{round_id}/{what}", token=token, json=body)
         assert (reply.status, reply.error_code()) == (404, "not_found"), (method, what, reply.json)
     await assert_engine_forgot(app, round_id)
-
-
-ROUND_CALLS = [("GET", "seats", None), ("GET", "availability", None), ("POST", "holds", "user"),
-               ("DELETE", "holds", "user"), ("POST", "blocks", "admin"), ("DELETE", "blocks", "admin")]
 
 
 @pytest.mark.parametrize("seat_engine_settings", ["redis"], indirect=True)    # two instances share Redis

@@ -8,7 +8,7 @@ import asyncio
 import pytest
 from multidict import CIMultiDict
 
-from tests.raw_ws import upgrade_request
+from tests.support.raw_ws import upgrade_request
 
 HEADERS = {"X-Content-Type-Options": "nosniff", "X-Frame-Options": "DENY",
            "Referrer-Policy": "strict-origin-when-cross-origin", "Server": "ticketblue"}

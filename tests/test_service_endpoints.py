@@ -2,7 +2,7 @@
 import msgspec
 
 from server.app import create_app
-from tests.support import ApiClient
+from tests.support.api import ApiClient
 
 
 async def test_healthz(client):

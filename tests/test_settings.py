@@ -1,10 +1,10 @@
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from server.settings import SettingsError, describe, load, safe_summary
+from tests.support.instances import ROOT
 
 
 def test_defaults_are_the_embedded_run(tmp_path):
@@ -56,9 +56,8 @@ def test_bad_setting_stops_start_up_with_a_message(tmp_path):
 
 
 def test_readme_lists_every_setting_and_ci_runs_the_readme_test_command():
-    root = Path(__file__).resolve().parent.parent
-    readme = (root / "README.md").read_text()
+    readme = (ROOT / "README.md").read_text()
     missing = [name for name, _, _ in describe() if f"`{name}`" not in readme]
     assert missing == []
     assert "scripts/test" in readme and "scripts/run" in readme
-    assert (root / ".ci" / "run").read_text().strip().splitlines()[-1] == "scripts/test"
+    assert (ROOT / ".ci" / "run").read_text().strip().splitlines()[-1] == "scripts/test"

@@ -6,29 +6,22 @@ app hosts (app[TOSS_SANDBOX]), whose ledger shows how often money actually moved
 from __future__ import annotations
 
 import asyncio
-import shutil
 
 import msgspec
 import pytest
 
 from server.app import create_app
-from server.payments.sandbox import Disconnect, Refuse, Stall, TossError, TossSandbox
+from server.payments.sandbox import Disconnect, Refuse, Stall, TossError
 from server.payments.toss import (PaymentAlreadyProcessed, PaymentBelowMinimum, PaymentDeclined, PaymentInvalid,
                                   PaymentNotCancelable, PaymentNotFound, PaymentProviderError, PaymentStatus,
                                   TossPayments)
 from server.wiring import HTTP, TOSS, TOSS_SANDBOX
-from tests.peers.toss import checkout
-from tests.support import eventually
+from tests.support.api import eventually
+from tests.support.peers.toss import checkout, money
 
 TIMEOUT, RETRIES = 0.4, 2
-
-
-@pytest.fixture
-def database_url(tmp_path, sqlite_template) -> str:
-    """The client never touches the database, so these tests run on SQLite only."""
-    path = tmp_path / "ticketblue.sqlite3"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite+aiosqlite:///{path}"
+# The client never touches the database, so these tests run on SQLite only.
+pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 
 @pytest.fixture
@@ -40,15 +33,6 @@ def settings_overrides() -> dict:
 @pytest.fixture
 def toss(client, app) -> TossPayments:
     return app[TOSS]
-
-
-@pytest.fixture
-def sandbox(client, app) -> TossSandbox:
-    return app[TOSS_SANDBOX]
-
-
-def moves(sandbox: TossSandbox, order_id: str) -> list[tuple[str, int]]:
-    return [(m.kind, m.amount) for m in sandbox.ledger if m.order_id == order_id]
 
 
 async def confirm(toss: TossPayments, payment_key: str, order_id: str, amount: int = 15000, key: str | None = None):
@@ -67,7 +51,7 @@ async def test_confirm_read_and_cancel(client, toss, sandbox):
     canceled = await toss.cancel(payment_key, reason="changed my mind", idempotency_key=toss.new_idempotency_key())
     assert canceled.status == PaymentStatus.CANCELED and canceled.balance_amount == 0
     assert [(c.cancel_amount, c.cancel_reason) for c in canceled.cancels] == [(15000, "changed my mind")]
-    assert moves(sandbox, order_id) == [("approve", 15000), ("cancel", 15000)]
+    assert money(sandbox, order_id) == [("approve", 15000), ("cancel", 15000)]
 
 
 async def test_partial_cancels_up_to_the_balance(client, toss, sandbox):
@@ -83,7 +67,7 @@ async def test_partial_cancels_up_to_the_balance(client, toss, sandbox):
     with pytest.raises(PaymentAlreadyProcessed) as again:
         await toss.cancel(payment_key, reason="again", idempotency_key="c4")
     assert again.value.provider_code == "ALREADY_CANCELED_PAYMENT"
-    assert moves(sandbox, order_id) == [("approve", 15000), ("cancel", 5000), ("cancel", 10000)]
+    assert money(sandbox, order_id) == [("approve", 15000), ("cancel", 5000), ("cancel", 10000)]
 
 
 async def test_a_repeated_confirm_with_the_same_key_charges_once(client, toss, sandbox):
@@ -91,7 +75,7 @@ async def test_a_repeated_confirm_with_the_same_key_charges_once(client, toss, s
     key = toss.new_idempotency_key()
     first = await confirm(toss, payment_key, order_id, key=key)
     assert await confirm(toss, payment_key, order_id, key=key) == first
-    assert moves(sandbox, order_id) == [("approve", 15000)]
+    assert money(sandbox, order_id) == [("approve", 15000)]
     # Another key is another request: Toss refuses to approve the payment a second time.
     with pytest.raises(PaymentAlreadyProcessed) as twice:
         await confirm(toss, payment_key, order_id, key=toss.new_idempotency_key())
@@ -105,7 +89,7 @@ async def test_a_repeated_partial_cancel_with_the_same_key_refunds_once(client, 
     first = await toss.cancel(payment_key, reason="one seat", amount=5000, idempotency_key="cancel-1")
     again = await toss.cancel(payment_key, reason="one seat", amount=5000, idempotency_key="cancel-1")
     assert again == first and again.balance_amount == 10000
-    assert moves(sandbox, order_id) == [("approve", 15000), ("cancel", 5000)]
+    assert money(sandbox, order_id) == [("approve", 15000), ("cancel", 5000)]
 
 
 async def test_a_key_reused_for_another_payment_is_refused(client, toss, sandbox):
@@ -115,23 +99,26 @@ async def test_a_key_reused_for_another_payment_is_refused(client, toss, sandbox
     with pytest.raises(PaymentProviderError) as reused:
         await confirm(toss, second_key, second_order, key="same-key")
     assert reused.value.provider_code == "IDEMPOTENCY_KEY_REUSED" and not reused.value.outcome_unknown
-    assert moves(sandbox, second_order) == []
+    assert money(sandbox, second_order) == []
 
 
-@pytest.mark.parametrize("code, error, status, api_code", [
-    ("REJECT_CARD_PAYMENT", PaymentDeclined, 402, "payment_declined"),
-    ("INVALID_CARD_EXPIRATION", PaymentDeclined, 402, "payment_declined"),
-    ("EXCEED_MAX_DAILY_PAYMENT_COUNT", PaymentDeclined, 402, "payment_declined"),
-    ("BELOW_MINIMUM_AMOUNT", PaymentBelowMinimum, 400, "amount_below_minimum"),
-    ("INVALID_REQUEST", PaymentInvalid, 400, "payment_invalid"),
-    ("NOT_FOUND_PAYMENT_SESSION", PaymentNotFound, 404, "payment_not_found"),
-    ("ALREADY_PROCESSED_PAYMENT", PaymentAlreadyProcessed, 409, "payment_already_processed"),
-    ("NOT_CANCELABLE_PAYMENT", PaymentNotCancelable, 409, "payment_not_cancelable"),
-    ("PROVIDER_ERROR", PaymentProviderError, 502, "payment_provider_error"),
-    ("UNAUTHORIZED_KEY", PaymentProviderError, 502, "payment_provider_error"),
-    ("FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING", PaymentProviderError, 502, "payment_provider_error"),
-    ("A_CODE_TOSS_ADDS_LATER", PaymentProviderError, 502, "payment_provider_error"),
-])
+# Toss's error codes by what they become: our exception, and its status and code in our API.
+TOSS_ERRORS = {
+    (PaymentDeclined, 402, "payment_declined"): ["REJECT_CARD_PAYMENT", "INVALID_CARD_EXPIRATION",
+                                                 "EXCEED_MAX_DAILY_PAYMENT_COUNT"],
+    (PaymentBelowMinimum, 400, "amount_below_minimum"): ["BELOW_MINIMUM_AMOUNT"],
+    (PaymentInvalid, 400, "payment_invalid"): ["INVALID_REQUEST"],
+    (PaymentNotFound, 404, "payment_not_found"): ["NOT_FOUND_PAYMENT_SESSION"],
+    (PaymentAlreadyProcessed, 409, "payment_already_processed"): ["ALREADY_PROCESSED_PAYMENT"],
+    (PaymentNotCancelable, 409, "payment_not_cancelable"): ["NOT_CANCELABLE_PAYMENT"],
+    (PaymentProviderError, 502, "payment_provider_error"): ["PROVIDER_ERROR", "UNAUTHORIZED_KEY",
+                                                            "FAILED_PAYMENT_INTERNAL_SYSTEM_PROCESSING",
+                                                            "A_CODE_TOSS_ADDS_LATER"],
+}
+
+
+@pytest.mark.parametrize("code, error, status, api_code",
+                         [(code, *answer) for answer, codes in TOSS_ERRORS.items() for code in codes])
 async def test_toss_error_codes_become_api_errors(client, toss, sandbox, code, error, status, api_code):
     payment_key, order_id = await checkout(client)
     sandbox.fail_next(order_id, Refuse(code))
@@ -141,7 +128,7 @@ async def test_toss_error_codes_become_api_errors(client, toss, sandbox, code, e
     assert caught.value.body() == {"error": {"code": api_code, "message": TossError(code).message,
                                              "details": {"provider_code": code}}}
     assert caught.value.status == status
-    assert moves(sandbox, order_id) == []
+    assert money(sandbox, order_id) == []
 
 
 async def test_a_5xx_leaves_the_outcome_unknown_a_4xx_does_not(client, toss, sandbox):
@@ -158,7 +145,7 @@ async def test_the_100_krw_minimum(client, toss, sandbox):
     small_key, small_order = await checkout(client, 99)
     with pytest.raises(PaymentBelowMinimum) as caught:
         await confirm(toss, small_key, small_order, 99)
-    assert caught.value.provider_code == "BELOW_MINIMUM_AMOUNT" and moves(sandbox, small_order) == []
+    assert caught.value.provider_code == "BELOW_MINIMUM_AMOUNT" and money(sandbox, small_order) == []
     payment_key, order_id = await checkout(client, 100)
     assert (await confirm(toss, payment_key, order_id, 100)).status == PaymentStatus.DONE
 
@@ -174,7 +161,7 @@ async def test_unknown_payments_and_a_wrong_amount(client, toss, sandbox):
     payment_key, order_id = await checkout(client, 15000)
     with pytest.raises(PaymentInvalid):
         await confirm(toss, payment_key, order_id, 14000, key="wrong-amount")
-    assert moves(sandbox, order_id) == []
+    assert money(sandbox, order_id) == []
     assert (await confirm(toss, payment_key, order_id, 15000, key="right-amount")).status == PaymentStatus.DONE
 
 
@@ -188,7 +175,7 @@ async def test_a_decline_ends_the_payment_and_is_remembered_under_its_key(client
     assert aborted.status == PaymentStatus.ABORTED and aborted.failure.code == "REJECT_CARD_PAYMENT"
     with pytest.raises(PaymentDeclined):            # the same key replays the same answer
         await confirm(toss, payment_key, order_id, key="attempt")
-    assert moves(sandbox, order_id) == []
+    assert money(sandbox, order_id) == []
 
 
 async def test_an_error_answer_is_not_retried(client, toss, sandbox):
@@ -218,14 +205,14 @@ async def test_no_answer_is_retried_a_bounded_number_of_times_then_reconciled(cl
         return (await toss.get_by_order_id(order_id)).status == PaymentStatus.DONE
     await eventually(done, timeout=5)
     await eventually(lambda: not sandbox.stalled, timeout=5)   # every stalled attempt has been handled
-    assert moves(sandbox, order_id) == [("approve", 15000)]
+    assert money(sandbox, order_id) == [("approve", 15000)]
 
 
 async def test_a_retry_after_a_timeout_succeeds_with_the_same_key(client, toss, sandbox):
     payment_key, order_id = await checkout(client)
     sandbox.fail_next(order_id, Stall(seconds=2 * TIMEOUT))
     paid = await confirm(toss, payment_key, order_id, key="once")
-    assert paid.status == PaymentStatus.DONE and moves(sandbox, order_id) == [("approve", 15000)]
+    assert paid.status == PaymentStatus.DONE and money(sandbox, order_id) == [("approve", 15000)]
 
 
 async def test_a_lost_answer_is_replayed_on_retry_and_charged_once(client, toss, sandbox):
@@ -233,7 +220,7 @@ async def test_a_lost_answer_is_replayed_on_retry_and_charged_once(client, toss,
     sandbox.fail_next(order_id, Disconnect())          # approved, then the connection drops
     paid = await confirm(toss, payment_key, order_id, key="once")
     assert paid.status == PaymentStatus.DONE and sandbox.pending_failures(order_id) == 0
-    assert moves(sandbox, order_id) == [("approve", 15000)]
+    assert money(sandbox, order_id) == [("approve", 15000)]
 
 
 async def test_a_request_still_processing_is_asked_again(client, toss, sandbox):

@@ -9,8 +9,8 @@ import pytest
 
 from server.app import create_app
 from server.wiring import TOSS, TOSS_SANDBOX
-from tests.peers.toss import TOSS_V1, basic_auth, checkout, sandbox_auth
-from tests.support import ApiClient
+from tests.support.api import ApiClient
+from tests.support.peers.toss import TOSS_V1, basic_auth, checkout, sandbox_auth
 
 
 KEY = "test_sk_configured_for_these_tests"

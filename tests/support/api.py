@@ -1,13 +1,20 @@
-"""A thin client for tests: JSON in and out through the public API, plus account helpers."""
+"""A thin client for tests: JSON in and out through the public API, accounts, and waiting for what
+happens in the background."""
 from __future__ import annotations
 
 import asyncio
 import inspect
 import itertools
+import time
 from dataclasses import dataclass
 from typing import Any
 
+import jwt
+import sqlalchemy as sa
 from aiohttp.test_utils import TestClient
+
+from server.db.database import Database
+from server.db.tables import users
 
 
 async def eventually(probe, *, timeout: float = 15.0, every: float = 0.02):
@@ -22,8 +29,10 @@ async def eventually(probe, *, timeout: float = 15.0, every: float = 0.02):
                 return result
             await asyncio.sleep(every)
 
+
 PASSWORD = "correct horse battery"
 ADMIN_KEY = "test-admin-key"
+JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"      # what the tests' settings sign tokens with
 # Tests sign up and log in hundreds of accounts from one address (127.0.0.1), far more than the
 # per-address limits let one person do; the rate-limit tests (tests/test_rate_limits.py) set their own.
 MANY_ACCOUNTS = {"rate_limit_signup_per_address": "100000/minute", "rate_limit_login_per_address": "100000/minute",
@@ -82,26 +91,29 @@ class ApiClient:
         return reply.json["access_token"]
 
 
-async def make_round(client: ApiClient, admin_token: str, *, sections: list[dict] | None = None,
-                     prices: dict[str, int] | None = None, days_ahead: int = 2) -> dict:
-    """A hall, a performance and one round through the public API; returns ids and seat ids."""
-    from datetime import date, datetime, timedelta, timezone
-    sections = sections or [{"name": "A", "rows": 2, "seats_per_row": 5, "grade": "R"},
-                            {"name": "B", "rows": 1, "seats_per_row": 5, "grade": "S"}]
-    prices = prices or {"R": 120000, "S": 90000}
-    hall = await client.post("/api/halls", token=admin_token,
-                             json={"name": "Blue Hall", "address": "Seoul", "sections": sections})
-    assert hall.status == 201, hall.json
-    today = date.today()
-    performance = await client.post("/api/performances", token=admin_token, json={
-        "title": "Test Show", "description": "A show for tests", "category": "concert",
-        "hall_id": hall.json["id"], "starts_on": str(today - timedelta(days=1)),
-        "ends_on": str(today + timedelta(days=30)), "duration_minutes": 120, "prices": prices})
-    assert performance.status == 201, performance.json
-    starts_at = (datetime.now(timezone.utc) + timedelta(days=days_ahead)).replace(microsecond=0)
-    round_ = await client.post(f"/api/performances/{performance.json['id']}/rounds", token=admin_token,
-                               json={"starts_at": starts_at.isoformat()})
-    assert round_.status == 201, round_.json
-    detail = await client.get(f"/api/halls/{hall.json['id']}")
-    return {"hall_id": hall.json["id"], "performance_id": performance.json["id"], "round_id": round_.json["id"],
-            "seats": detail.json["seats"], "seat_ids": [s["id"] for s in detail.json["seats"]]}
+# ---- accounts --------------------------------------------------------------------------------------
+async def count_users(settings) -> int:
+    """How many user rows the database holds (deleted ones too)."""
+    db = Database(settings.resolved_database_url)
+    try:
+        async with db.read_own_writes() as conn:
+            return (await conn.execute(sa.select(sa.func.count()).select_from(users))).scalar_one()
+    finally:
+        await db.close()
+
+
+def forge(claims: dict, secret: str = JWT_SECRET) -> str:
+    """An access token as the server signs them (an admin's, unless `claims` say otherwise)."""
+    base = {"sub": "1", "role": "admin", "iat": int(time.time()), "exp": int(time.time()) + 600, "iss": "ticketblue"}
+    return jwt.encode({**base, **claims}, secret, algorithm="HS256")
+
+
+# ---- paths ------------------------------------------------------------------------------------------
+# Every call on a round under /api/rounds/{id}/: (method, what, who makes it: an account of that role or nobody).
+ROUND_CALLS = [("GET", "seats", None), ("GET", "availability", None), ("POST", "holds", "user"),
+               ("DELETE", "holds", "user"), ("POST", "blocks", "admin"), ("DELETE", "blocks", "admin")]
+
+
+def full_width(number: int) -> str:
+    """The id in full-width digits (U+FF10..): str.isdigit() and int() take them."""
+    return "".join(chr(0xFF10 + int(d)) for d in str(number))

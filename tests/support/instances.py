@@ -16,9 +16,9 @@ from pathlib import Path
 
 import aiohttp
 
-from tests.support import MANY_ACCOUNTS
+from tests.support.api import MANY_ACCOUNTS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]          # the repository
 JWT_SECRET = "instances-jwt-secret-long-enough-for-hs256"
 
 

@@ -2,15 +2,12 @@
 take the server away under a page), an API client against it, and Chromium through Playwright.
 
 Playwright drives Debian's Chromium (`/usr/bin/chromium`; scripts/with-backends installs it):
-Playwright's own browser download is not used.
+Playwright's own browser download is not used. The fixtures at the end are registered by tests/conftest.py.
 """
 from __future__ import annotations
 
 import json
 import re
-import shutil
-import struct
-import zlib
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -21,12 +18,12 @@ from playwright.async_api import Browser, BrowserContext, Page, async_playwright
 
 from server.app import create_app
 from server.settings import Settings
-from tests import conftest
-from tests.instances import free_port
-from tests.support import ApiClient
+from tests.support.api import ApiClient
+from tests.support.backends import settings_for, sqlite_copy
+from tests.support.instances import free_port
 
 CHROMIUM = "/usr/bin/chromium"
-SCREENSHOTS = Path(__file__).parent / "screenshots"
+SCREENSHOTS = Path(__file__).resolve().parents[1] / "screenshots"
 DESKTOP = {"width": 1280, "height": 900}
 PHONE = {"width": 390, "height": 844}
 expect.set_options(timeout=10_000)
@@ -60,7 +57,7 @@ class LiveServer:
 
 
 class Api(ApiClient):
-    """tests.support.ApiClient against a LiveServer's URL."""
+    """tests.support.api.ApiClient against a LiveServer's URL."""
 
     def __init__(self, http: aiohttp.ClientSession):
         super().__init__(http)  # type: ignore[arg-type]  (ClientSession.request has the same shape)
@@ -106,22 +103,11 @@ async def screenshot(page: Page, name: str) -> Path:
     return path
 
 
-def png(width: int = 30, height: int = 40, rgb: tuple[int, int, int] = (24, 70, 199)) -> bytes:
-    """A real PNG of one colour (for poster uploads)."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return struct.pack("!I", len(data)) + kind + data + struct.pack("!I", zlib.crc32(kind + data))
-    raw = b"".join(b"\x00" + bytes(rgb) * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack("!IIBBBBB", width, height, 8, 2, 0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
-
-
-# ---- fixtures (imported by the test_browser* modules) ---------------------------------------------
+# ---- fixtures of the test_browser* modules ------------------------------------------------------------
 @pytest.fixture
 async def server(tmp_path, sqlite_template):
     """The real app on SQLite with the in-process seat engine, on a real port."""
-    path = tmp_path / "ticketblue.sqlite3"
-    shutil.copy(sqlite_template, path)
-    live = LiveServer(conftest.test_settings(tmp_path, f"sqlite+aiosqlite:///{path}"))
+    live = LiveServer(settings_for(tmp_path, sqlite_copy(sqlite_template, tmp_path)))
     await live.start()
     yield live
     await live.stop()

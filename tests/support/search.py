@@ -1,5 +1,5 @@
-"""What the search tests share: the two backends as a fixture, waiting for the index sync, and a
-small catalogue (Korean and English names) made through the public API. No tests here."""
+"""What the search tests share: settings for Elasticsearch, waiting for the index sync, searching, and
+a small catalogue (Korean and English names) made through the public API."""
 from __future__ import annotations
 
 import json
@@ -7,15 +7,14 @@ import urllib.request
 import uuid
 from datetime import date, timedelta
 
-import pytest
 import sqlalchemy as sa
 
 from server.db.tables import outbox
 from server.outbox.routes import SEARCH_SYNC as SEARCH_CHANNEL
 from server.search.sync import reservations_changed
 from server.wiring import DATABASE, SEARCH
-from tests.conftest import backend_url
-from tests.support import ApiClient, eventually
+from tests.support.api import ApiClient, eventually
+from tests.support.backends import backend_url
 
 TODAY = date.today()
 SECTIONS = [{"name": "A", "rows": 1, "seats_per_row": 4, "grade": "R"}]
@@ -35,17 +34,6 @@ def elasticsearch_settings(request) -> dict:
     prefix = f"tbtest-{uuid.uuid4().hex[:12]}"
     request.addfinalizer(lambda: drop_indices(prefix))
     return {"elasticsearch_url": backend_url("ELASTICSEARCH_URL"), "elasticsearch_index_prefix": prefix}
-
-
-@pytest.fixture(params=["sql", "elasticsearch"])
-def search_backend(request) -> dict:
-    return {} if request.param == "sql" else elasticsearch_settings(request)
-
-
-@pytest.fixture
-def settings_overrides(search_backend) -> dict:
-    return search_backend
-
 
 
 async def synced(client: ApiClient) -> None:
@@ -119,8 +107,7 @@ class Catalogue:
         return performance_id
 
 
-@pytest.fixture
-async def cat(client: ApiClient) -> Catalogue:
+async def sample_catalogue(client: ApiClient) -> Catalogue:
     """The catalogue most search tests search in; synced before it is returned."""
     cat = Catalogue(client, await client.token(admin=True))
     await cat.hall("sejong", "세종문화회관 대극장", "서울 종로구 세종대로 175")

@@ -1,5 +1,6 @@
 """A bare WebSocket client over a plain socket, for what aiohttp's client hides: a reader that
-does not read (a slow viewer), and thousands of cheap viewers in the benchmarks."""
+does not read (a slow viewer), and thousands of cheap viewers in the benchmarks (whose viewer
+processes import it: the standard library only)."""
 from __future__ import annotations
 
 import asyncio

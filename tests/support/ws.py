@@ -1,12 +1,37 @@
-"""A seat-map client that behaves as the page does: it applies the snapshot, then deltas whose seq
-follows exactly, and asks for a fresh snapshot when it sees a gap. Tests compare its map with
-the REST snapshot and its delta stream with other viewers'."""
+"""Seat-map WebSocket clients: `Socket`, which hands a test the frames it asks for, and `LiveViewer`,
+which behaves as the page does: it applies the snapshot, then deltas whose seq follows exactly, and
+asks for a fresh snapshot when it sees a gap. Tests compare its map with the REST snapshot and its
+delta stream with other viewers'. (Bare sockets over TCP are in tests/support/raw_ws.py.)"""
 from __future__ import annotations
 
 import asyncio
 import json
 
 import aiohttp
+from aiohttp import WSMsgType
+
+
+class Socket:
+    """A client socket; `next(type)` takes the first frame of that type, keeping the others in order."""
+
+    def __init__(self, ws):
+        self.ws = ws
+        self.kept: list[dict] = []
+
+    async def next(self, type_: str | None = None) -> dict:
+        for i, frame in enumerate(self.kept):
+            if type_ is None or frame["type"] == type_:
+                return self.kept.pop(i)
+        while True:
+            message = await asyncio.wait_for(self.ws.receive(), 5)
+            assert message.type == WSMsgType.TEXT, message
+            frame = json.loads(message.data)
+            if type_ is None or frame["type"] == type_:
+                return frame
+            self.kept.append(frame)
+
+    async def send(self, frame) -> None:
+        await self.ws.send_str(frame if isinstance(frame, str) else json.dumps(frame))
 
 
 class LiveViewer:
