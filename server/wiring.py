@@ -188,7 +188,7 @@ async def seat_engine(app: web.Application) -> AsyncIterator[None]:
     if settings.redis_url:
         from seatmap.redis_engine import RedisEngine
         client = connect(settings.redis_url)
-        engine: SeatEngine = RedisEngine(client, loader)
+        engine: SeatEngine = RedisEngine(client, loader, prefix=settings.redis_key_prefix)
         app[HEALTH].add("redis", client.ping)
     else:
         engine = MemoryEngine(loader)
