@@ -26,7 +26,7 @@ from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGran
                            HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot,
                            TooManyRequests)
 from server.background import Background
-from server.redis_client import Client, database, is_cluster, listen, listen_sharded
+from server.redis_client import Client, database, is_cluster, listen, listen_sharded, subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
@@ -268,8 +268,7 @@ class RedisEngine:
         first = not self._listeners.get(round_id)
         self._listeners[round_id].append(listener)
         if first:
-            channel = self._keys(round_id)[-1]
-            await (self._pubsub.ssubscribe(channel) if self._sharded else self._pubsub.subscribe(channel))
+            await subscribe(self._pubsub, self._keys(round_id)[-1])
         if self._reader is None:
             self._reader = Background()
             self._reader.spawn("seatmap-redis-pubsub",
@@ -281,8 +280,7 @@ class RedisEngine:
         if listener in listeners:
             listeners.remove(listener)
         if not listeners and self._listeners.pop(round_id, None) is not None:
-            channel = self._keys(round_id)[-1]
-            await (self._pubsub.sunsubscribe(channel) if self._sharded else self._pubsub.unsubscribe(channel))
+            await unsubscribe(self._pubsub, self._keys(round_id)[-1])
 
     def _deliver(self, data: str) -> None:
         message = parse_message(data)

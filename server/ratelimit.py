@@ -30,7 +30,7 @@ from limits.errors import StorageError
 from server.accounts import normalize_email
 from server.client_address import client_address
 from server.errors import RateLimited, ServiceUnavailable
-from server.redis_client import connect, is_cluster_url
+from server.redis_client import CLUSTER_CONNECTIONS_PER_NODE, is_cluster_url, open_redis
 from server.settings import Settings
 
 ADDRESS, ACCOUNT, EMAIL = "address", "account", "email"
@@ -103,14 +103,16 @@ async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
         return
     options = dict(implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True)
     if is_cluster_url(settings.redis_url):
-        storage = RedisClusterStorage("async+" + settings.redis_url, **options)
+        storage = RedisClusterStorage("async+" + settings.redis_url, max_connections=CLUSTER_CONNECTIONS_PER_NODE,
+                                      **options)
+        await storage.bridge.storage.initialize()   # see open_redis
         try:
             yield RateLimits(settings, storage)
         finally:
             await storage.bridge.storage.aclose()   # limits never closes the cluster client it made
         return
     # A client of our own, so that its pool is closed with the application (the one limits makes is not).
-    client = connect(settings.redis_url, decode_responses=False)
+    client = await open_redis(settings.redis_url, decode_responses=False)
     try:
         yield RateLimits(settings, RedisStorage("async+" + settings.redis_url, connection_pool=client.connection_pool,
                                                 **options))

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from typing import Callable, Union
+from functools import partial
+from typing import Awaitable, Callable, Union
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as redis
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
-from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.background import nap
@@ -24,9 +24,9 @@ from server.background import nap
 log = logging.getLogger(__name__)
 RECONNECT_PAUSE_SECONDS = 0.5
 CLUSTER_SCHEME = "redis+cluster"
-# A cluster client fails a command when a node's pool is used up (it does not wait, as the single
-# server's blocking pool does), so its pools are larger: the cap is per node.
-CLUSTER_CONNECTIONS_PER_NODE = 512
+# A cluster client fails a command when a node's pool is used up (MaxConnectionsError: it does not
+# wait, as the single server's blocking pool does), so its pools are much larger: the cap is per node.
+CLUSTER_CONNECTIONS_PER_NODE = 4096
 # How often the cluster listener looks for nodes that got subscriptions since (new rounds, a slot
 # that moved): a new subscription's first messages can wait that long to be read.
 NODE_WATCH_SECONDS = 0.05
@@ -64,6 +64,17 @@ def connect(url: str, *, decode_responses: bool = True, max_connections: int = 6
     return redis.Redis.from_pool(pool)
 
 
+async def open_redis(url: str, **options) -> Client:
+    """`connect`, and on a cluster learn its slots before the first command: redis-py's cluster
+    client replaces its seed nodes when it first learns them, and commands already under way on a
+    seed node's connections then fail (seen as "AttributeError: 'NoneType' object has no attribute
+    'writelines'" when a rush meets a fresh client)."""
+    client = connect(url, **options)
+    if is_cluster(client):
+        await client.initialize()
+    return client
+
+
 def is_cluster(client: Client) -> bool:
     return isinstance(client, RedisCluster)
 
@@ -79,33 +90,64 @@ def namespace(client: Client, prefix: str = "tb") -> str:
     return f"{prefix}:{database(client)}:"
 
 
+async def subscribe(pubsub: redis.client.PubSub | ClusterPubSub, *channels: str) -> None:
+    """Classic channels on a single Redis; sharded ones on a cluster, on the nodes owning their
+    slots (which the client must know first)."""
+    if isinstance(pubsub, ClusterPubSub):
+        await pubsub.cluster.initialize()
+        await pubsub.ssubscribe(*channels)
+    else:
+        await pubsub.subscribe(*channels)
+
+
+async def unsubscribe(pubsub: redis.client.PubSub | ClusterPubSub, *channels: str) -> None:
+    if isinstance(pubsub, ClusterPubSub):
+        await pubsub.sunsubscribe(*channels)
+    else:
+        await pubsub.unsubscribe(*channels)
+
+
 async def listen(pubsub: redis.client.PubSub, what: str, on_message: Callable[[str], None],
                  on_lost: Callable[[], None], stopping: asyncio.Event) -> None:
     """Hand each message's data to `on_message` until `stopping` is set (see server/background.py). When the connection drops, redis-py
     reconnects and resubscribes on the next read; messages sent meanwhile are gone, so `on_lost` is
     called once it is back. A message `on_message` fails on is logged and skipped: one bad message
     must not stop everything else this process listens to."""
+    await _pump(partial(pubsub.get_message, ignore_subscribe_messages=True, timeout=1.0), "message",
+                what, on_message, on_lost, stopping)
+
+
+async def _pump(read: Callable[[], Awaitable[dict | None]], kind: str, what: str, on_message: Callable[[str], None],
+                on_lost: Callable[[], None], stopping: asyncio.Event, *,
+                recover: Callable[[], Awaitable[None]] | None = None,
+                still_ours: Callable[[], bool] = lambda: True) -> None:
+    """What `listen` says, reading messages of `kind` with `read` while `still_ours()`; after a lost
+    connection, `recover` is awaited before reading again."""
     lost = False
-    while not stopping.is_set():
-        try:
-            message = await pubsub.get_message(ignore_subscribe_messages=True, timeout=1.0)
-        except asyncio.CancelledError:
-            raise
-        except (RedisConnectionError, OSError) as exc:
-            if not lost:
-                log.warning("%s: Redis subscription lost (%s); resubscribing", what, exc)
-            lost = True
-            await nap(stopping, RECONNECT_PAUSE_SECONDS)     # back off before reconnecting
-            continue
-        if lost:
-            lost = False
+    try:
+        while not stopping.is_set() and still_ours():
+            try:
+                message = await read()
+            except (RedisError, OSError) as exc:
+                if not lost:
+                    log.warning("%s: Redis subscription lost (%s); resubscribing", what, exc)
+                lost = True
+                await nap(stopping, RECONNECT_PAUSE_SECONDS)     # back off before reconnecting
+                if recover is not None:
+                    await recover()
+                continue
+            if lost:
+                lost = False
+                on_lost()
+            if message is None or message.get("type") != kind:
+                continue
+            try:
+                on_message(message["data"])
+            except Exception:
+                log.exception("%s: message %r could not be handled", what, message["data"][:200])
+    finally:
+        if lost and not stopping.is_set():   # moved to another node's connection (listen_sharded)
             on_lost()
-        if message is None or message.get("type") != "message":
-            continue
-        try:
-            on_message(message["data"])
-        except Exception:
-            log.exception("%s: message %r could not be handled", what, message["data"][:200])
 
 
 async def listen_sharded(pubsub: ClusterPubSub, what: str, on_message: Callable[[str], None],
@@ -133,35 +175,14 @@ async def listen_sharded(pubsub: ClusterPubSub, what: str, on_message: Callable[
 async def _read_node(pubsub: ClusterPubSub, node: ClusterNode, what: str, on_message: Callable[[str], None],
                      on_lost: Callable[[], None], stopping: asyncio.Event) -> None:
     """One node's subscriptions, until they moved elsewhere. When its connection drops (the node
-    failed), the map of slots is refreshed, which moves the subscriptions to the new owners; the
-    messages sent meanwhile are gone, so `on_lost` is called."""
-    lost = False
-    while not stopping.is_set() and pubsub.node_pubsub_mapping.get(node.name) is not None:
+    failed), the map of slots is refreshed, which moves the subscriptions to the new owners."""
+    async def recover() -> None:
         try:
-            message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=1.0, target_node=node)
-        except asyncio.CancelledError:
-            if lost:
-                on_lost()
-            raise
+            await pubsub.cluster.nodes_manager.initialize()     # a failover: learn the new owners
+            await pubsub.reinitialize_shard_subscriptions()
         except (RedisError, OSError) as exc:
-            if not lost:
-                log.warning("%s: Redis subscription on %s lost (%s); resubscribing", what, node.name, exc)
-            lost = True
-            await nap(stopping, RECONNECT_PAUSE_SECONDS)
-            try:
-                await pubsub.cluster.nodes_manager.initialize()     # a failover: learn the new owners
-                await pubsub.reinitialize_shard_subscriptions()
-            except (RedisError, OSError) as exc:
-                log.warning("%s: cluster not reachable yet (%s)", what, exc)
-            continue
-        if lost:
-            lost = False
-            on_lost()
-        if message is None or message.get("type") != "smessage":
-            continue
-        try:
-            on_message(message["data"])
-        except Exception:
-            log.exception("%s: message %r could not be handled", what, message["data"][:200])
-    if lost:
-        on_lost()
+            log.warning("%s: cluster not reachable yet (%s)", what, exc)
+
+    await _pump(partial(pubsub.get_sharded_message, ignore_subscribe_messages=True, timeout=1.0, target_node=node),
+                "smessage", what, on_message, on_lost, stopping, recover=recover,
+                still_ours=lambda: pubsub.node_pubsub_mapping.get(node.name) is not None)

@@ -11,7 +11,7 @@ from redis.exceptions import ResponseError
 from seatmap.engine import RoundTruth
 from seatmap.model import HELD
 from seatmap.redis_engine import RedisEngine, round_keys
-from server.redis_client import connect
+from server.redis_client import open_redis
 from tests.conftest import backend_url
 
 ROUND = 7
@@ -26,7 +26,7 @@ async def truth(round_id):
 @pytest.fixture(params=["redis", "cluster"])
 async def engine(request):
     url = backend_url("REDIS_URL" if request.param == "redis" else "REDIS_CLUSTER_URL")
-    client = connect(url)
+    client = await open_redis(url)
     await client.flushdb()
     engine = RedisEngine(client, truth)
     yield engine

@@ -33,7 +33,7 @@ from server.db.database import Database, fresh_reader
 from server.db.tables import outbox
 from server.outbox.dispatch import DeliveryFailed, Message
 from server.outbox.routes import SSE
-from server.redis_client import Client, connect, is_cluster, listen, listen_sharded, namespace
+from server.redis_client import Client, is_cluster, listen, listen_sharded, namespace, open_redis, subscribe
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -128,10 +128,7 @@ class RedisBus(LocalBus):
         self._reader = Background()
 
     async def start(self) -> None:
-        if self._sharded:
-            await self._pubsub.ssubscribe(*self._shards)
-        else:
-            await self._pubsub.subscribe(self._channel)
+        await subscribe(self._pubsub, *(self._shards if self._sharded else [self._channel]))
         # After a lost connection doorbells may have gone unheard: every stream looks again.
         self._reader.spawn("events-redis-pubsub", partial(listen_sharded if self._sharded else listen, self._pubsub,
                                                           "event bus", self._doorbell, self.ring_all))
@@ -154,7 +151,7 @@ class RedisBus(LocalBus):
 
 
 async def open_bus(settings: Settings) -> LocalBus:
-    bus = RedisBus(connect(settings.redis_url), settings.redis_key_prefix) if settings.redis_url else LocalBus()
+    bus = RedisBus(await open_redis(settings.redis_url), settings.redis_key_prefix) if settings.redis_url else LocalBus()
     await bus.start()
     return bus
 
