@@ -30,7 +30,8 @@ from limits.errors import StorageError
 from server.accounts import normalize_email
 from server.client_address import client_address
 from server.errors import RateLimited, ServiceUnavailable
-from server.redis_client import CLUSTER_CONNECTIONS_PER_NODE, is_cluster_url, open_redis
+from server.redis_client import (CLUSTER_CONNECTIONS_PER_NODE, CLUSTER_SOCKET_TIMEOUT_SECONDS, is_cluster_url,
+                                 open_redis)
 from server.settings import Settings
 
 ADDRESS, ACCOUNT, EMAIL = "address", "account", "email"
@@ -104,7 +105,8 @@ async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
     options = dict(implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True)
     if is_cluster_url(settings.redis_url):
         storage = RedisClusterStorage("async+" + settings.redis_url, max_connections=CLUSTER_CONNECTIONS_PER_NODE,
-                                      **options)
+                                      socket_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **options)
         await storage.bridge.storage.initialize()   # see open_redis
         try:
             yield RateLimits(settings, storage)

@@ -11,12 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from functools import partial
 from typing import Awaitable, Callable, Union
 from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as redis
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
+from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import RedisError
 
 from server.background import nap
@@ -27,9 +29,19 @@ CLUSTER_SCHEME = "redis+cluster"
 # A cluster client fails a command when a node's pool is used up (MaxConnectionsError: it does not
 # wait, as the single server's blocking pool does), so its pools are much larger: the cap is per node.
 CLUSTER_CONNECTIONS_PER_NODE = 4096
+# A master that hangs or is cut off does not refuse connections, it stops answering: a command sent
+# to it fails after this long, and the client then refreshes its map of slots and retries (on the
+# replica that took over, once the cluster failed the master over). redis-py's default is 5 s. Our
+# scripts take well under a millisecond; a retried one is harmless (they are idempotent but for the
+# holds' rate count, which a retry may count twice).
+CLUSTER_SOCKET_TIMEOUT_SECONDS = 2
 # How often the cluster listener looks for nodes that got subscriptions since (new rounds, a slot
 # that moved): a new subscription's first messages can wait that long to be read.
 NODE_WATCH_SECONDS = 0.05
+# A node's subscription connection quiet this long is probed with a PING; one that has not even
+# answered that after this long is taken for lost (its node hung or was cut off: see _read_node).
+PROBE_QUIET_SECONDS = 1.0
+SILENT_NODE_SECONDS = 3.0
 
 Client = Union[redis.Redis, RedisCluster]
 
@@ -58,7 +70,8 @@ def connect(url: str, *, decode_responses: bool = True, max_connections: int = 6
         nodes, credentials = cluster_nodes(url)
         return RedisCluster(startup_nodes=nodes, decode_responses=decode_responses,
                             max_connections=max(max_connections, CLUSTER_CONNECTIONS_PER_NODE),
-                            health_check_interval=30, **credentials)
+                            health_check_interval=30, socket_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS,
+                            socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **credentials)
     pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
                                                  decode_responses=decode_responses, health_check_interval=30)
     return redis.Redis.from_pool(pool)
@@ -174,15 +187,38 @@ async def listen_sharded(pubsub: ClusterPubSub, what: str, on_message: Callable[
 
 async def _read_node(pubsub: ClusterPubSub, node: ClusterNode, what: str, on_message: Callable[[str], None],
                      on_lost: Callable[[], None], stopping: asyncio.Event) -> None:
-    """One node's subscriptions, until they moved elsewhere. When its connection drops (the node
-    failed), the map of slots is refreshed, which moves the subscriptions to the new owners."""
+    """One node's subscriptions, until they moved elsewhere. A node that stopped answering (hung, cut
+    off) does not drop the connection, it falls silent: so a quiet connection is probed with a PING,
+    and one that does not even answer that is taken for lost. Then the map of slots is refreshed,
+    which moves the subscriptions to the slots' new owners once the cluster has failed the node over;
+    deltas sent meanwhile are gone, so `on_lost` is called when the round's channels moved."""
+    heard = time.monotonic()
+
+    async def read() -> dict | None:
+        nonlocal heard
+        message = await pubsub.get_sharded_message(ignore_subscribe_messages=True, timeout=1.0, target_node=node)
+        quiet = time.monotonic() - heard
+        if message is not None:
+            heard = time.monotonic()
+        elif quiet > SILENT_NODE_SECONDS:
+            heard = time.monotonic()                             # probe afresh after recovering
+            raise RedisConnectionError(f"no answer from {node.name} for {quiet:.1f} s")
+        elif quiet > PROBE_QUIET_SECONDS and (mine := pubsub.node_pubsub_mapping.get(node.name)) is not None:
+            await mine.ping()                                    # its answer is a message too
+        return message
+
     async def recover() -> None:
+        mine = pubsub.node_pubsub_mapping.get(node.name)
+        channels = list(mine.shard_channels) if mine is not None else []
         try:
-            await pubsub.cluster.nodes_manager.initialize()     # a failover: learn the new owners
+            await pubsub.cluster.nodes_manager.initialize()     # learn the slots' owners now
             await pubsub.reinitialize_shard_subscriptions()
         except (RedisError, OSError) as exc:
             log.warning("%s: cluster not reachable yet (%s)", what, exc)
+            return
+        if any(pubsub.cluster.get_node_from_key(channel).name != node.name for channel in channels):
+            log.warning("%s: subscriptions moved from %s to the new owners of their slots", what, node.name)
+            on_lost()
 
-    await _pump(partial(pubsub.get_sharded_message, ignore_subscribe_messages=True, timeout=1.0, target_node=node),
-                "smessage", what, on_message, on_lost, stopping, recover=recover,
+    await _pump(read, "smessage", what, on_message, on_lost, stopping, recover=recover,
                 still_ours=lambda: pubsub.node_pubsub_mapping.get(node.name) is not None)
