@@ -208,10 +208,14 @@ class RedisEngine:
         held by an instance that is gone. A global index would live in another slot than the round,
         so it could not change in the same atomic step as the hold: a crash between the two would
         lose a deadline, or a racing sweeper would drop a new one. The expire script is idempotent,
-        so every instance may sweep the same round at once; each hold is expired by one of them."""
+        so every instance may sweep the same round at once; each hold is expired by one of them.
+        (A hold another instance made in a round this one knows, earlier than the deadline this one
+        knows, is expired by that instance, or when this one's deadline comes if that one is gone.)"""
         now = time.time() * 1000 if now_ms is None else now_ms
         due = {r for r, deadline in self._deadlines.items() if deadline <= now + CLOCK_SLACK_MS}
-        due.update(await self._scan_for_deadlines())
+        # (A round it knows is swept by its deadline, not each time the scan passes it: the expire
+        # script answers the round's next deadline, whichever instance's hold it is.)
+        due.update(r for r in await self._scan_for_deadlines() if r not in self._deadlines)
         results = await asyncio.gather(*(self._expire_round(r, now_ms) for r in sorted(due)), return_exceptions=True)
         expired = []
         for round_id, result in zip(sorted(due), results):
