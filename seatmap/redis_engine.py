@@ -160,7 +160,8 @@ class RedisEngine:
                    now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
         result = await self._run("hold", round_id, user_id, ttl_ms, limit, _clock_arg(now_ms), max_hold_ms,
-                                 cooldown_ms, *_rate_args(rates), *seat_ids, extra_keys=(requests_key(self._prefix, round_id, user_id),))
+                                 cooldown_ms, *_rate_args(rates), *seat_ids,
+                                 extra_keys=(requests_key(self._prefix, round_id, user_id),))
         if result[0] == "rate":
             raise TooManyRequests(int(result[1]))
         if result[0] == "taken":

@@ -151,7 +151,9 @@ class RedisBus(LocalBus):
 
 
 async def open_bus(settings: Settings) -> LocalBus:
-    bus = RedisBus(await open_redis(settings.redis_url), settings.redis_key_prefix) if settings.redis_url else LocalBus()
+    bus = LocalBus()
+    if settings.redis_url:
+        bus = RedisBus(await open_redis(settings.redis_url), settings.redis_key_prefix)
     await bus.start()
     return bus
 
