@@ -1,32 +1,44 @@
 """The Redis engine: every change is one Lua script (state, seq, history and publish in one
-atomic step), so every server instance sees a round's deltas in the same order.
+atomic step), so every server instance sees a round's deltas in the same order. A script touches
+only its round's keys, all under the round's hash tag and all passed in KEYS, so it runs on a Redis
+Cluster as on a single Redis; and it checks what could fail before its first write
+(lua/prelude.lua), so it never half-applies.
 
-One pub/sub connection per process, subscribed to the channels of the rounds that have local
-viewers. If the connection drops, listeners are told they may have missed deltas (`None`). When a
-round is deleted, its channel carries the notice (RoundDeleted) to every instance's listeners.
+One pub/sub subscription per process, to the channels of the rounds that have local viewers:
+classic pub/sub on a single Redis, sharded pub/sub on a cluster (each round's channel lives in its
+slot, so a delta goes only to the node that owns the round and its replicas). If the connection
+drops, listeners are told they may have missed deltas (`None`). When a round is deleted, its
+channel carries the notice (RoundDeleted) to every instance's listeners.
 """
 from __future__ import annotations
 
+import asyncio
 import logging
+import time
 from collections import defaultdict
 from functools import partial
 from pathlib import Path
 
 import msgspec
-import redis.asyncio as redis
 
 from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
                            HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot,
                            TooManyRequests)
 from server.background import Background
-from server.redis_client import listen, namespace
+from server.redis_client import Client, database, is_cluster, listen, listen_sharded, subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
-_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "load", "expire", "repair",
-            "drop")
+_SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "history", "load", "expire",
+            "repair", "drop")
+_READ_ONLY = ("snapshot", "history")
 EXPIRE_BATCH = 1000
+# The sweeper's look at rounds no live instance knows (see expire_due): keys read per node per sweep.
+SCAN_COUNT = 250
+# Rounds this instance knows are swept when their deadline has passed by its own clock, give or take
+# this much (the scripts decide by the Redis clock).
+CLOCK_SLACK_MS = 1000
 # A deleted round's tombstone only has to outlast a load that read the database before the deletion
 # (and the other instances' cached layouts): afterwards the database itself says there is no such round.
 TOMBSTONE_SECONDS = 86_400
@@ -42,16 +54,18 @@ class _WireMessage(msgspec.Struct):
 _decode_message = msgspec.json.Decoder(_WireMessage).decode
 
 
-def round_keys(round_id: int) -> list[str]:
-    """Must match round_ctx in lua/prelude.lua."""
-    base = f"tb:{{r:{round_id}}}:"
-    return [base + "seats", base + "owned", base + "seq", base + "log", base + "last", base + "gone"]
+def round_keys(prefix: str, round_id: int, db: int = 0) -> list[str]:
+    """A round's keys and channel, in KEYS order of lua/prelude.lua (round_ctx). The channel carries
+    the database number: channels are shared by a server's databases, keys are not."""
+    base = f"{prefix}:{{r:{round_id}}}:"
+    return [base + "seats", base + "owned", base + "seq", base + "log", base + "last", base + "gone",
+            base + "deadlines", f"{base}d:{db}"]
 
 
-def requests_key(round_id: int, user_id: int) -> str:
+def requests_key(prefix: str, round_id: int, user_id: int) -> str:
     """A user's recent hold and release times in a round (lua/prelude.lua count_request); it expires
     by itself after the longest rate window."""
-    return f"tb:{{r:{round_id}}}:requests:{user_id}"
+    return f"{prefix}:{{r:{round_id}}}:requests:{user_id}"
 
 
 def _rate_args(rates) -> list[int]:
@@ -91,23 +105,42 @@ def _decode_state(value: str) -> SeatState:
     return SeatState(SOLD if kind == "s" else BLOCKED)
 
 
+def _script(name: str, sharded: bool) -> str:
+    """A script as Redis runs it: the shebang (Redis refuses a script that may write at its start
+    when out of memory, rather than at a write half way), the prelude, the script."""
+    prelude = (_LUA / "prelude.lua").read_text()
+    if sharded:
+        prelude = prelude.replace("local PUBLISH = 'PUBLISH'", "local PUBLISH = 'SPUBLISH'")
+    shebang = "#!lua flags=no-writes\n" if name in _READ_ONLY else "#!lua\n"
+    return shebang + prelude + (_LUA / f"{name}.lua").read_text()
+
+
 class RedisEngine:
-    def __init__(self, client: redis.Redis, loader: Loader):
-        """`client` (from `connect`) must decode responses; the engine closes it."""
+    def __init__(self, client: Client, loader: Loader, *, prefix: str = "tb"):
+        """`client` (from `connect`: a single Redis or a cluster) must decode responses; the engine
+        closes it. `prefix` starts every key and channel name (TICKETBLUE_REDIS_KEY_PREFIX)."""
         self._redis = client
         self._loader = loader
-        self._channel = namespace(client) + "d:"
-        prelude = (_LUA / "prelude.lua").read_text().replace("local CHANNEL = 'tb:d:'",
-                                                             f"local CHANNEL = '{self._channel}'")
-        self._scripts = {name: client.register_script(prelude + (_LUA / f"{name}.lua").read_text())
-                         for name in _SCRIPTS}
+        self._prefix = prefix
+        self._db = database(client)
+        self._sharded = is_cluster(client)
+        self._scripts = {name: client.register_script(_script(name, self._sharded)) for name in _SCRIPTS}
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._pubsub = client.pubsub()
         self._reader: Background | None = None
+        self._deadlines: dict[int, int] = {}        # rounds with holds this instance knows: earliest deadline
+        self._scan_cursors: dict[str, int] = {}     # node -> where the sweeper's scan goes on
+
+    def _keys(self, round_id: int) -> list[str]:
+        return round_keys(self._prefix, round_id, self._db)
+
+    def _knows_deadline(self, round_id: int, deadline_ms: int) -> None:
+        known = self._deadlines.get(round_id)
+        self._deadlines[round_id] = deadline_ms if known is None else min(known, deadline_ms)
 
     # ---- changes ---------------------------------------------------------------------------
     async def _run(self, name: str, round_id: int, *args, extra_keys: tuple[str, ...] = ()) -> list:
-        keys = round_keys(round_id) + list(extra_keys)
+        keys = self._keys(round_id) + list(extra_keys)
         for _ in range(3):
             result = await self._scripts[name](keys=keys, args=[round_id, *args])
             if result[0] == "gone":
@@ -119,7 +152,7 @@ class RedisEngine:
 
     async def _load(self, round_id: int) -> None:
         truth = await self._loader(round_id)
-        if truth is None or await self._scripts["load"](keys=round_keys(round_id),
+        if truth is None or await self._scripts["load"](keys=self._keys(round_id),
                                                        args=[round_id, *_truth_pairs(truth)]) == -1:
             raise NoSuchRound(round_id)
 
@@ -127,7 +160,8 @@ class RedisEngine:
                    now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
         result = await self._run("hold", round_id, user_id, ttl_ms, limit, _clock_arg(now_ms), max_hold_ms,
-                                 cooldown_ms, *_rate_args(rates), *seat_ids, extra_keys=(requests_key(round_id, user_id),))
+                                 cooldown_ms, *_rate_args(rates), *seat_ids,
+                                 extra_keys=(requests_key(self._prefix, round_id, user_id),))
         if result[0] == "rate":
             raise TooManyRequests(int(result[1]))
         if result[0] == "taken":
@@ -136,11 +170,12 @@ class RedisEngine:
             raise HoldTimeExceeded([int(s) for s in result[1]], int(result[2]))
         if result[0] == "limit":
             raise HoldLimitExceeded(limit, int(result[1]))
+        self._knows_deadline(round_id, int(result[1]))
         return HoldGranted(tuple(seat_ids), int(result[1]))
 
     async def release(self, round_id, user_id, seat_ids, *, rates=(), now_ms=None) -> list[int]:
         result = await self._run("release", round_id, user_id, _clock_arg(now_ms), *_rate_args(rates),
-                                 *dict.fromkeys(seat_ids), extra_keys=(requests_key(round_id, user_id),))
+                                 *dict.fromkeys(seat_ids), extra_keys=(requests_key(self._prefix, round_id, user_id),))
         if result[0] == "rate":
             raise TooManyRequests(int(result[1]))
         return [int(s) for s in result[1]]
@@ -167,8 +202,54 @@ class RedisEngine:
         return result[0] == "ok"
 
     async def expire_due(self, now_ms=None) -> list[ExpiredHold]:
-        flat = await self._scripts["expire"](keys=[], args=[0, _clock_arg(now_ms), EXPIRE_BATCH])
-        return [ExpiredHold(int(flat[i]), int(flat[i + 1]), int(flat[i + 2])) for i in range(0, len(flat), 3)]
+        """Deadlines are kept per round, in the round's slot (a script may touch only one slot), so
+        the sweeper must find the rounds to sweep. Each instance sweeps the rounds it saw holds in
+        (it knows their earliest deadline from the scripts' answers), plus the rounds a bounded scan
+        of every node finds this time (SCAN_COUNT keys a node, the cursor going on next time): those
+        held by an instance that is gone. A global index would live in another slot than the round,
+        so it could not change in the same atomic step as the hold: a crash between the two would
+        lose a deadline, or a racing sweeper would drop a new one. The expire script is idempotent,
+        so every instance may sweep the same round at once; each hold is expired by one of them.
+        (A hold another instance made in a round this one knows, earlier than the deadline this one
+        knows, is expired by that instance, or when this one's deadline comes if that one is gone.)"""
+        now = time.time() * 1000 if now_ms is None else now_ms
+        due = {r for r, deadline in self._deadlines.items() if deadline <= now + CLOCK_SLACK_MS}
+        # (A round it knows is swept by its deadline, not each time the scan passes it: the expire
+        # script answers the round's next deadline, whichever instance's hold it is.)
+        due.update(r for r in await self._scan_for_deadlines() if r not in self._deadlines)
+        results = await asyncio.gather(*(self._expire_round(r, now_ms) for r in sorted(due)), return_exceptions=True)
+        expired = []
+        for round_id, result in zip(sorted(due), results):
+            if isinstance(result, Exception):
+                log.error("holds of round %d could not be expired: %s", round_id, result)
+            else:
+                expired += result
+        return expired
+
+    async def _expire_round(self, round_id: int, now_ms: int | None) -> list[ExpiredHold]:
+        flat, next_deadline = await self._scripts["expire"](keys=self._keys(round_id),
+                                                            args=[round_id, _clock_arg(now_ms), EXPIRE_BATCH])
+        if next_deadline:
+            self._deadlines[round_id] = int(next_deadline)
+        else:
+            self._deadlines.pop(round_id, None)
+        return [ExpiredHold(round_id, int(flat[i]), int(flat[i + 1])) for i in range(0, len(flat), 2)]
+
+    async def _scan_for_deadlines(self) -> set[int]:
+        """One step of a scan over every node for rounds' deadline sets."""
+        pattern = f"{self._prefix}:{{r:*}}:deadlines"
+        found: list[str] = []
+        if self._sharded:
+            for node in self._redis.get_primaries():
+                cursors, keys = await self._redis.scan(self._scan_cursors.get(node.name, 0), match=pattern,
+                                                       count=SCAN_COUNT, target_nodes=node)
+                self._scan_cursors[node.name] = cursors[node.name]
+                found += keys
+        else:
+            self._scan_cursors[""], found = await self._redis.scan(self._scan_cursors.get("", 0), match=pattern,
+                                                                   count=SCAN_COUNT)
+        start = len(self._prefix) + 4                   # "<prefix>:{r:"
+        return {int(key[start:key.index("}", start)]) for key in found}
 
     # ---- reads -----------------------------------------------------------------------------
     async def snapshot(self, round_id) -> Snapshot:
@@ -177,14 +258,12 @@ class RedisEngine:
         return Snapshot(round_id, int(seq), seats)
 
     async def deltas_after(self, round_id, seq) -> list[Delta] | None:
-        keys = round_keys(round_id)
-        async with self._redis.pipeline(transaction=True) as pipe:
-            current, entries = await pipe.get(keys[2]).xrange(keys[3], min=f"{seq + 1}-0", count=HISTORY).execute()
+        current, entries = await self._scripts["history"](keys=self._keys(round_id), args=[round_id, seq, HISTORY])
         if current is None or seq > int(current):
             return None
         if seq == int(current):
             return []
-        deltas = [parse_message(fields["d"]) for _id, fields in entries]
+        deltas = [parse_message(fields[1]) for _id, fields in entries]
         if not deltas or deltas[0].seq != seq + 1:
             return None           # trimmed away: the client needs a snapshot
         return deltas
@@ -194,18 +273,19 @@ class RedisEngine:
         first = not self._listeners.get(round_id)
         self._listeners[round_id].append(listener)
         if first:
-            await self._pubsub.subscribe(self._channel + str(round_id))
+            await subscribe(self._pubsub, self._keys(round_id)[-1])
         if self._reader is None:
             self._reader = Background()
             self._reader.spawn("seatmap-redis-pubsub",
-                               partial(listen, self._pubsub, "seat maps", self._deliver, lambda: self._tell_all(None)))
+                               partial(listen_sharded if self._sharded else listen, self._pubsub, "seat maps",
+                                       self._deliver, lambda: self._tell_all(None)))
 
     async def unsubscribe(self, round_id, listener) -> None:
         listeners = self._listeners.get(round_id, [])
         if listener in listeners:
             listeners.remove(listener)
         if not listeners and self._listeners.pop(round_id, None) is not None:
-            await self._pubsub.unsubscribe(self._channel + str(round_id))
+            await unsubscribe(self._pubsub, self._keys(round_id)[-1])
 
     def _deliver(self, data: str) -> None:
         message = parse_message(data)
@@ -218,10 +298,12 @@ class RedisEngine:
                 listener(delta)
 
     async def forget(self, round_id) -> None:
-        await self._redis.delete(*round_keys(round_id))
+        self._deadlines.pop(round_id, None)
+        await self._redis.delete(*self._keys(round_id)[:-1])
 
     async def drop(self, round_id) -> None:
-        await self._scripts["drop"](keys=round_keys(round_id), args=[round_id, TOMBSTONE_SECONDS])
+        self._deadlines.pop(round_id, None)
+        await self._scripts["drop"](keys=self._keys(round_id), args=[round_id, TOMBSTONE_SECONDS])
 
     async def close(self) -> None:
         if self._reader is not None:

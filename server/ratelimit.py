@@ -23,18 +23,18 @@ from typing import AsyncIterator, NamedTuple
 
 from aiohttp import web
 from limits import RateLimitItem
-from limits.aio.storage import MemoryStorage, RedisStorage, Storage
+from limits.aio.storage import MemoryStorage, RedisClusterStorage, RedisStorage, Storage
 from limits.aio.strategies import STRATEGIES
 from limits.errors import StorageError
 
 from server.accounts import normalize_email
 from server.client_address import client_address
 from server.errors import RateLimited, ServiceUnavailable
-from server.redis_client import connect
+from server.redis_client import (CLUSTER_CONNECTIONS_PER_NODE, CLUSTER_SOCKET_TIMEOUT_SECONDS, is_cluster_url,
+                                 open_redis)
 from server.settings import Settings
 
 ADDRESS, ACCOUNT, EMAIL = "address", "account", "email"
-REDIS_KEY_PREFIX = "tb:limits"
 
 
 class Limit(NamedTuple):
@@ -97,15 +97,26 @@ def refused(limit: Limit, retry_after_seconds: float) -> RateLimited:
 
 @asynccontextmanager
 async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
-    """Redis storage when TICKETBLUE_REDIS_URL is set, else in-process counts."""
+    """Redis storage when TICKETBLUE_REDIS_URL is set (the `limits` library's cluster storage for a
+    redis+cluster:// URL: each count is one key, so it lives on one node), else in-process counts."""
     if not settings.redis_url:
         yield RateLimits(settings, MemoryStorage())
         return
+    options = dict(implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True)
+    if is_cluster_url(settings.redis_url):
+        storage = RedisClusterStorage("async+" + settings.redis_url, max_connections=CLUSTER_CONNECTIONS_PER_NODE,
+                                      socket_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS,
+                                      socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **options)
+        await storage.bridge.storage.initialize()   # see open_redis
+        try:
+            yield RateLimits(settings, storage)
+        finally:
+            await storage.bridge.storage.aclose()   # limits never closes the cluster client it made
+        return
     # A client of our own, so that its pool is closed with the application (the one limits makes is not).
-    client = connect(settings.redis_url, decode_responses=False)
+    client = await open_redis(settings.redis_url, decode_responses=False)
     try:
-        yield RateLimits(settings, RedisStorage("async+" + settings.redis_url, implementation="redispy",
-                                                key_prefix=REDIS_KEY_PREFIX, wrap_exceptions=True,
-                                                connection_pool=client.connection_pool))
+        yield RateLimits(settings, RedisStorage("async+" + settings.redis_url, connection_pool=client.connection_pool,
+                                                **options))
     finally:
         await client.aclose()

@@ -35,7 +35,13 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
     replica_check_seconds: Annotated[float, _doc(
         "How often each instance checks its replicas: it writes a heartbeat on the primary and reads how old "
         "the copy on each replica is (that is the lag, to within this interval).", gt=0)] = 1
-    redis_url: Annotated[str, _doc("Redis URL. Empty: in-process seat engine, pub/sub and cache.")] = ""
+    redis_url: Annotated[str, _doc(
+        "Redis URL: redis://host:port/db (rediss:// for TLS), or redis+cluster://host:port,host:port,... for a "
+        "Redis Cluster (any reachable node finds the others). Empty: in-process seat engine, pub/sub and cache.")] = ""
+    redis_key_prefix: Annotated[str, _doc(
+        "Starts the name of every Redis key and channel of this deployment (seat maps, SSE bus, rate limits; "
+        "the search cache's start with the Elasticsearch index prefix), so several deployments can share one Redis or one cluster.",
+        pattern=r"^[A-Za-z0-9_-]{1,32}$")] = "tb"
     elasticsearch_url: Annotated[str, _doc("Elasticsearch URL. Empty: search with SQL queries.")] = ""
     elasticsearch_index_prefix: Annotated[str, _doc(
         "Names of this deployment's Elasticsearch indices (<prefix>-performances, ...) and of its search "

@@ -49,7 +49,7 @@ from server.payments.sandbox_http import SANDBOX
 from server.payments.toss import TossPayments
 from server.posters import Posters
 from server.ratelimit import RateLimits, open_rate_limits
-from server.redis_client import connect
+from server.redis_client import open_redis
 from server.reservations import Reservations
 from server.reviews import Reviews
 from server.revocation import Revocation
@@ -187,8 +187,8 @@ async def seat_engine(app: web.Application) -> AsyncIterator[None]:
     loader = partial(load_truth, app[DATABASE])
     if settings.redis_url:
         from seatmap.redis_engine import RedisEngine
-        client = connect(settings.redis_url)
-        engine: SeatEngine = RedisEngine(client, loader)
+        client = await open_redis(settings.redis_url)
+        engine: SeatEngine = RedisEngine(client, loader, prefix=settings.redis_key_prefix)
         app[HEALTH].add("redis", client.ping)
     else:
         engine = MemoryEngine(loader)

@@ -9,7 +9,8 @@ the command line.
 from testbackends.elasticsearch import ELASTICSEARCH
 from testbackends.mariadb import MYSQL, MYSQL_REPLICA
 from testbackends.redis import REDIS
+from testbackends.redis_cluster import REDIS_CLUSTER
 from testbackends.s3 import S3
 from testbackends.smtp import SMTP
 
-BACKENDS = (ELASTICSEARCH, MYSQL, MYSQL_REPLICA, REDIS, S3, SMTP)
+BACKENDS = (ELASTICSEARCH, MYSQL, MYSQL_REPLICA, REDIS, REDIS_CLUSTER, S3, SMTP)

@@ -1,5 +1,6 @@
 -- ARGV: round, seat ids... Not for sale. A held seat can be blocked; a sold one cannot.
 if not loaded(ctx) then return missing(ctx) end
+check(ctx)
 local sold = {}
 for i = 2, #ARGV do
   local value = redis.call('HGET', ctx.seats, ARGV[i])

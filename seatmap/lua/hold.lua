@@ -8,7 +8,8 @@ local user, ttl, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = tonumber(ARGV[5]) or clock_ms()
 local cap, cooldown = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rates, seats = rates_and_seats(8)
-local wait = count_request(KEYS[7], rates, now)
+check(ctx, {{KEYS[9], 'list'}})
+local wait = count_request(KEYS[9], rates, now)
 if wait then return {'rate', string.format('%d', wait)} end
 local mine = 'h|' .. user .. '|'
 local taken, fresh, since, ends = {}, 0, {}, {}
@@ -50,7 +51,7 @@ for i, seat in ipairs(seats) do
   if not earliest or expires < earliest then earliest = expires end
   set_seat(ctx, seat, mine .. string.format('%d|%d', expires, since[i]), 'held', user)
   redis.call('HDEL', ctx.last, seat)      -- the seat has a holder again: the old one is history
-  redis.call('ZADD', DEADLINES, expires, ARGV[1] .. ':' .. seat)
+  redis.call('ZADD', ctx.deadlines, expires, seat)
 end
 emit(ctx)
 return {'ok', string.format('%d', earliest)}

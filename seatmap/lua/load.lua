@@ -3,7 +3,8 @@
 -- Redis lost a round its seq still only grows (unless it ran over a million deltas a second) and old `resume` positions cannot match new deltas.
 if loaded(ctx) then return 0 end
 if redis.call('EXISTS', ctx.gone) == 1 then return -1 end     -- deleted meanwhile (drop.lua)
-redis.call('DEL', ctx.seats, ctx.owned, ctx.log, ctx.last)
+-- (No `check`: what could be in the way is deleted first, and DEL takes keys of any type.)
+redis.call('DEL', ctx.seats, ctx.owned, ctx.log, ctx.last, ctx.deadlines)
 for i = 2, #ARGV, 2 do
   redis.call('HSET', ctx.seats, ARGV[i], ARGV[i + 1])
   local user = holder(ARGV[i + 1])
@@ -13,5 +14,5 @@ local seq = string.format('%d', clock_us())
 redis.call('SET', ctx.seq, seq)
 -- A delta with no changes tells subscribers the round was rebuilt (holds may be gone): their seq
 -- jumps, so they take a fresh snapshot. It is not kept for `resume`: it is not a change.
-redis.call('PUBLISH', CHANNEL .. ctx.round, '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":[]}')
+redis.call(PUBLISH, ctx.channel, '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":[]}')
 return 1

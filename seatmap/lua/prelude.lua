@@ -1,26 +1,58 @@
--- Shared by every seat-map script. A round lives in keys under one hash tag:
---   seats  hash  seat -> "h|<user>|<expires ms>|<since ms>" held, "p|<user>" pending, "s" sold, "b" blocked
---   owned  hash  user -> number of seats held or pending (the per-user limit)
---   seq    the round's change counter; its absence means "not loaded from the database"
---   log    stream of deltas with id "<seq>-0", capped, for `resume`
---   last   hash  seat -> "<user>|<since ms>|<ended ms>": the seat's last holder, once the hold ended
---   gone   set when the round was deleted: it is never loaded again (expires after a day)
--- plus one global zset of hold deadlines, member "<round>:<seat>", for the sweeper.
--- Key names must match seatmap/redis_engine.py:round_keys.
-local DEADLINES = 'tb:deadlines'
--- Pub/sub channels are shared by every database of a Redis server: the engine puts its database
--- number in this prefix when it loads the scripts (redis_engine.py), so deployments never cross-talk.
-local CHANNEL = 'tb:d:'
+-- Shared by every seat-map script. A round lives in keys under one hash tag, all of them passed
+-- in KEYS (in this order: seatmap/redis_engine.py:round_keys), so that on a Redis Cluster a script
+-- runs on the node owning the round's slot and touches nothing else:
+--   seats      hash  seat -> "h|<user>|<expires ms>|<since ms>" held, "p|<user>" pending, "s" sold, "b" blocked
+--   owned      hash  user -> number of seats held or pending (the per-user limit)
+--   seq        the round's change counter; its absence means "not loaded from the database"
+--   log        stream of deltas with id "<seq>-0", capped, for `resume`
+--   last       hash  seat -> "<user>|<since ms>|<ended ms>": the seat's last holder, once the hold ended
+--   gone       set when the round was deleted: it is never loaded again (expires after a day)
+--   deadlines  zset  seat -> the ms its hold expires, for the sweeper (expire.lua)
+--   channel    the round's pub/sub channel (not a key, but it carries the tag: SPUBLISH in a
+--              script is slot-checked)
+-- ARGV[1] is the round id, for the deltas' payloads.
+--
+-- No half-applied scripts: Redis does not undo a script's earlier writes when a later command in it
+-- fails. So each script calls `check` (a wrong-typed key, a seq that is no number, a log ahead of
+-- seq: everything that makes a later write fail) before its first write, and the engine registers
+-- every script with a `#!lua` shebang, which makes Redis refuse it at the start when out of memory.
+-- PUBLISH becomes SPUBLISH on a cluster (the engine swaps it when it loads the scripts).
+local PUBLISH = 'PUBLISH'
 local HISTORY = 1000
 
-local function round_ctx(round)
-  local base = 'tb:{r:' .. round .. '}:'
-  return {round = round, seats = base .. 'seats', owned = base .. 'owned', seq = base .. 'seq',
-          log = base .. 'log', last = base .. 'last', gone = base .. 'gone', changes = {}}
+local function round_ctx()
+  return {round = ARGV[1], seats = KEYS[1], owned = KEYS[2], seq = KEYS[3], log = KEYS[4], last = KEYS[5],
+          gone = KEYS[6], deadlines = KEYS[7], channel = KEYS[8], changes = {}}
 end
 
 local function loaded(ctx)
   return redis.call('EXISTS', ctx.seq) == 1
+end
+
+local KINDS = {seats = 'hash', owned = 'hash', seq = 'string', log = 'stream', last = 'hash', gone = 'string',
+               deadlines = 'zset'}
+
+local function refuse(what)
+  error({err = 'TBSTATE round ' .. ARGV[1] .. ': ' .. what .. '; nothing was changed'})
+end
+
+-- Raises (nothing written yet) if a write of this script could fail: `extra` names more keys and
+-- their types ({key, 'list'}, ...).
+local function check(ctx, extra)
+  for name, kind in pairs(KINDS) do
+    local found = redis.call('TYPE', ctx[name])['ok']
+    if found ~= 'none' and found ~= kind then refuse(ctx[name] .. ' is a ' .. found .. ', not a ' .. kind) end
+  end
+  for _, pair in ipairs(extra or {}) do
+    local found = redis.call('TYPE', pair[1])['ok']
+    if found ~= 'none' and found ~= pair[2] then refuse(pair[1] .. ' is a ' .. found .. ', not a ' .. pair[2]) end
+  end
+  local seq = redis.call('GET', ctx.seq)
+  if seq and not string.match(seq, '^%d+$') then refuse('seq is not a number') end
+  local top = redis.call('XREVRANGE', ctx.log, '+', '-', 'COUNT', 1)[1]
+  if seq and top and tonumber(string.match(top[1], '^(%d+)')) > tonumber(seq) then
+    refuse('the log is ahead of seq')
+  end
 end
 
 -- Count one hold or release of a user against their rates: `rates` is the flat list amount, window ms,
@@ -78,7 +110,7 @@ local function set_seat(ctx, seat, value, state, user)
   local old = redis.call('HGET', ctx.seats, seat)
   local old_user = holder(old)
   if old_user then redis.call('HINCRBY', ctx.owned, old_user, -1) end
-  if old and string.sub(old, 1, 1) == 'h' then redis.call('ZREM', DEADLINES, ctx.round .. ':' .. seat) end
+  if old and string.sub(old, 1, 1) == 'h' then redis.call('ZREM', ctx.deadlines, seat) end
   if value then
     redis.call('HSET', ctx.seats, seat, value)
     if user then redis.call('HINCRBY', ctx.owned, user, 1) end
@@ -106,7 +138,7 @@ local function emit(ctx)
   local seq = string.format('%d', redis.call('INCR', ctx.seq))
   local payload = '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":' .. cjson.encode(ctx.changes) .. '}'
   redis.call('XADD', ctx.log, 'MAXLEN', HISTORY, seq .. '-0', 'd', payload)
-  redis.call('PUBLISH', CHANNEL .. ctx.round, payload)
+  redis.call(PUBLISH, ctx.channel, payload)
 end
 
-local ctx = round_ctx(ARGV[1])
+local ctx = round_ctx()

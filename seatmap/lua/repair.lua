@@ -3,6 +3,7 @@
 -- the truth does not contradict stay. Refused if the round changed since that seq: the change may
 -- be the very sell or free the repair would do, arriving late, and the caller looks again later.
 if not loaded(ctx) then return missing(ctx) end
+check(ctx)
 if redis.call('GET', ctx.seq) ~= ARGV[2] then return {'changed'} end
 local truth = {}
 for i = 3, #ARGV, 2 do truth[ARGV[i]] = ARGV[i + 1] end

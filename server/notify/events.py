@@ -11,7 +11,9 @@ sends ids above the last one sent, no duplicate. (Per user, ids commit in order:
 outbox.enqueue.)
 
 In one process the bus is a dict of subscriptions. With Redis, every instance publishes doorbells
-on one channel and holds one subscription to it, however many streams it serves.
+on one channel and holds one subscription to it, however many streams it serves. On a Redis
+Cluster the channel is sharded by user (SHARDS sharded channels, each in a slot of its own), so the
+doorbells spread over the nodes instead of every node relaying every one of them.
 """
 from __future__ import annotations
 
@@ -23,7 +25,6 @@ from functools import partial
 from typing import AsyncIterator
 
 import msgspec
-import redis.asyncio as redis
 import sqlalchemy as sa
 from redis.exceptions import RedisError
 
@@ -32,12 +33,13 @@ from server.db.database import Database, fresh_reader
 from server.db.tables import outbox
 from server.outbox.dispatch import DeliveryFailed, Message
 from server.outbox.routes import SSE
-from server.redis_client import connect, listen, namespace
+from server.redis_client import Client, is_cluster, listen, listen_sharded, namespace, open_redis, subscribe
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
 
-REDIS_CHANNEL = "events:sse"          # after the database's namespace (seatmap.redis_engine.namespace)
+REDIS_CHANNEL = "events:sse"          # after the database's namespace (server.redis_client.namespace)
+SHARDS = 16                           # a cluster's doorbell channels: user id modulo this
 READ_PAGE = 200
 PING = b": ping\n\n"
 _encode = msgspec.json.Encoder().encode
@@ -116,21 +118,26 @@ class LocalBus:
 class RedisBus(LocalBus):
     """Doorbells through Redis pub/sub, so a stream hears of events whichever instance dispatched them."""
 
-    def __init__(self, client: redis.Redis):
+    def __init__(self, client: Client, prefix: str = "tb"):
         super().__init__()
         self._redis = client
-        self._channel = namespace(client) + REDIS_CHANNEL
+        self._sharded = is_cluster(client)
+        self._channel = namespace(client, prefix) + REDIS_CHANNEL
+        self._shards = [f"{prefix}:{REDIS_CHANNEL}:{{{n}}}" for n in range(SHARDS)]
         self._pubsub = client.pubsub()
         self._reader = Background()
 
     async def start(self) -> None:
-        await self._pubsub.subscribe(self._channel)
+        await subscribe(self._pubsub, *(self._shards if self._sharded else [self._channel]))
         # After a lost connection doorbells may have gone unheard: every stream looks again.
-        self._reader.spawn("events-redis-pubsub",
-                           partial(listen, self._pubsub, "event bus", self._doorbell, self.ring_all))
+        self._reader.spawn("events-redis-pubsub", partial(listen_sharded if self._sharded else listen, self._pubsub,
+                                                          "event bus", self._doorbell, self.ring_all))
 
     async def publish(self, user_id: int, event_id: int) -> None:
-        await self._redis.publish(self._channel, _encode((user_id, event_id)))
+        if self._sharded:
+            await self._redis.spublish(self._shards[user_id % SHARDS], _encode((user_id, event_id)))
+        else:
+            await self._redis.publish(self._channel, _encode((user_id, event_id)))
 
     def _doorbell(self, data: str) -> None:
         user_id, _event_id = _decode_doorbell(data)
@@ -144,7 +151,9 @@ class RedisBus(LocalBus):
 
 
 async def open_bus(settings: Settings) -> LocalBus:
-    bus = RedisBus(connect(settings.redis_url)) if settings.redis_url else LocalBus()
+    bus = LocalBus()
+    if settings.redis_url:
+        bus = RedisBus(await open_redis(settings.redis_url), settings.redis_key_prefix)
     await bus.start()
     return bus
 

@@ -17,7 +17,7 @@ from elasticsearch import AsyncElasticsearch
 from prometheus_client import CollectorRegistry, Counter
 
 from server.db.database import Database
-from server.redis_client import connect
+from server.redis_client import open_redis
 from server.schemas.common import Page
 from server.search.backend import KINDS, CatalogueSearch, ReservationSearch, SearchBackend
 from server.search.cache import AnswerCache, CacheUnavailable, MemoryStore, RedisStore
@@ -98,7 +98,7 @@ async def open_search(settings: Settings, db: Database, *,
                       registry: CollectorRegistry | None = None) -> AsyncIterator[Search]:
     prefix = settings.elasticsearch_index_prefix
     if settings.redis_url:
-        store = RedisStore(connect(settings.redis_url, decode_responses=False), f"{prefix}:search")
+        store = RedisStore(await open_redis(settings.redis_url, decode_responses=False), f"{prefix}:search")
     else:
         store = MemoryStore(settings.search_cache_entries)
     backend: SearchBackend
