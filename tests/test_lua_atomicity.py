@@ -12,7 +12,7 @@ from seatmap.engine import RoundTruth
 from seatmap.model import HELD
 from seatmap.redis_engine import RedisEngine, round_keys
 from server.redis_client import open_redis
-from tests.conftest import backend_url
+from tests.support.backends import backend_url
 
 ROUND = 7
 HOUR = 3_600_000

@@ -18,9 +18,9 @@ from server.notify.events import SHARDS, RedisBus
 from server.ratelimit import LOGIN_PER_ADDRESS, open_rate_limits
 from server.redis_client import Client, open_redis
 from server.search.cache import RedisStore
-from tests.conftest import backend_url
-from tests.conftest import test_settings as settings_for
-from tests.support import MANY_ACCOUNTS, ApiClient, make_round
+from tests.support.api import MANY_ACCOUNTS, ApiClient
+from tests.support.backends import backend_url, settings_for
+from tests.support.factories import make_round
 
 HOUR = 3_600_000
 FUTURE = 10 ** 15          # a clock (ms) at which every hold is due

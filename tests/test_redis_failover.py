@@ -17,8 +17,8 @@ from seatmap.engine import RoundTruth
 from seatmap.model import HELD, PENDING
 from seatmap.redis_engine import RedisEngine, round_keys
 from server.redis_client import open_redis
-from tests.conftest import backend_url
-from tests.support import eventually
+from tests.support.api import eventually
+from tests.support.backends import backend_url
 
 ROUND = 1
 HOUR = 3_600_000

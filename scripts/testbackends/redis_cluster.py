@@ -18,10 +18,23 @@ PORTS = tuple(range(PORT, PORT + NODES))
 NODE_TIMEOUT_MS = 3000
 
 
-def cluster_ok(port_number):
-    res = subprocess.run(["redis-cli", "-h", HOST, "-p", str(port_number), "cluster", "info"],
-                         capture_output=True, text=True, timeout=5)
-    return "cluster_state:ok" in res.stdout
+def _cli(port_number, *command):
+    return subprocess.run(["redis-cli", "-h", HOST, "-p", str(port_number), *command],
+                          capture_output=True, text=True, timeout=5).stdout
+
+
+def cluster_whole(port_number):
+    """The node says cluster_state:ok and sees three masters and three replicas, every link up and
+    nobody failing or still shaking hands; a replica has finished its first sync (until then clients
+    are not told of it: CLUSTER SLOTS leaves it out). Right after `create` all of that takes a moment."""
+    if "cluster_state:ok" not in _cli(port_number, "cluster", "info"):
+        return False
+    nodes = [line.split() for line in _cli(port_number, "cluster", "nodes").splitlines() if line.strip()]
+    roles = [flags for _id, _addr, flags, *_ in nodes]
+    return (sum("master" in r for r in roles) == 3 and sum("slave" in r for r in roles) == 3
+            and all(n[7] == "connected" for n in nodes if len(n) > 7)
+            and not any(word in r for r in roles for word in ("fail", "handshake", "noaddr"))
+            and ("myself,slave" not in roles or "master_link_status:up" in _cli(port_number, "info", "replication")))
 
 
 def start(tmp):
@@ -43,8 +56,8 @@ def start(tmp):
         run(["redis-cli", "--cluster", "create", *(f"{HOST}:{p}" for p in PORTS),
              "--cluster-replicas", "1", "--cluster-yes"], tmp / "redis-cluster-create.log")
         for node_port, (proc, log) in zip(PORTS, procs):
-            wait_until(lambda p=node_port: cluster_ok(p), 30, f"Redis cluster node {node_port} (cluster_state:ok)",
-                       proc, log)
+            wait_until(lambda p=node_port: cluster_whole(p), 30,
+                       f"Redis cluster node {node_port} (cluster_state:ok, 3 masters, 3 replicas)", proc, log)
     return Started(ready)
 
 
