@@ -9,13 +9,13 @@ from pathlib import Path
 from typing import AsyncIterator
 
 import aiohttp
-import redis.asyncio
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.ratelimit import LIMITS
+from server.redis_client import open_redis
 from tests.support.api import ADMIN_KEY, ApiClient
 from tests.support.backends import backend_url
 from tests.support.factories import make_round
@@ -37,8 +37,18 @@ def go_loadgen() -> Path | None:
     return binary
 
 
-async def fresh_backends(database: str = "ticketblue_bench") -> dict[str, str]:
-    """An empty, migrated MariaDB database of its own and an empty Redis; returns server settings."""
+# The two kinds of Redis the benchmarks run on (--redis): one server, or the test Redis Cluster.
+REDIS_KINDS = {"single": "REDIS_URL", "cluster": "REDIS_CLUSTER_URL"}
+
+
+def redis_kinds(choice: str) -> tuple[str, ...]:
+    """--redis single|cluster|both: the kinds to run on, in that order."""
+    return tuple(REDIS_KINDS) if choice == "both" else (choice,)
+
+
+async def fresh_backends(database: str = "ticketblue_bench", *, redis_kind: str = "single") -> dict[str, str]:
+    """An empty, migrated MariaDB database of its own and an empty Redis (every master of a cluster);
+    returns server settings."""
     url = make_url(backend_url("MYSQL_URL"))
     admin = Database(url.set(database="mysql").render_as_string(hide_password=False))
     async with admin.begin() as conn:
@@ -49,9 +59,12 @@ async def fresh_backends(database: str = "ticketblue_bench") -> dict[str, str]:
     db = Database(database_url)
     await upgrade(db)
     await db.close()
-    redis_url = backend_url("REDIS_URL")
-    async with redis.asyncio.from_url(redis_url) as client:
+    redis_url = backend_url(REDIS_KINDS[redis_kind])
+    client = await open_redis(redis_url)
+    try:
         await client.flushdb()
+    finally:
+        await client.aclose()
     return {"database_url": database_url, "redis_url": redis_url, "admin_signup_key": ADMIN_KEY,
             "password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
 

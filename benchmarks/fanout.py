@@ -21,7 +21,7 @@ import time
 
 import aiohttp
 
-from benchmarks.common import api, big_show, fresh_backends, go_loadgen, servers
+from benchmarks.common import api, big_show, fresh_backends, go_loadgen, redis_kinds, servers
 from benchmarks.results import cpu_seconds, percentile, record, rss_kib, table
 from tests.support.raw_ws import RawSocket
 
@@ -168,21 +168,24 @@ async def main() -> None:
     parser.add_argument("--counts", default="1000,5000,10000")
     parser.add_argument("--instances", default="1,2")
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--redis", choices=("single", "cluster", "both"), default="single",
+                        help="one Redis, the Redis Cluster (3 masters), or both in turn (its own section)")
     args = parser.parse_args()
     rows = []
     for instances in map(int, args.instances.split(",")):
         for count in map(int, args.counts.split(",")):
-            settings = await fresh_backends()
-            result = await measure(settings, count, args.seconds, instances)
-            print(json.dumps(result), flush=True)
-            rows.append(result)
+            for redis_kind in redis_kinds(args.redis):
+                settings = await fresh_backends(redis_kind=redis_kind)
+                result = {**await measure(settings, count, args.seconds, instances), "redis": redis_kind}
+                print(json.dumps(result), flush=True)
+                rows.append(result)
     results = table(
-        ["instances", "viewers", "p50 latency", "p99 latency", "max", "frames/s delivered", "RSS per viewer",
-         "server CPU (all instances)", "load generators' CPU", "lost"], "r" * 10,
-        [[f"{r['instances']}", f"{r['viewers']:,}", f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms",
+        ["instances", "viewers", "Redis", "p50 latency", "p99 latency", "max", "frames/s delivered", "RSS per viewer",
+         "server CPU (all instances)", "load generators' CPU", "lost"], "rrl" + "r" * 8,
+        [[f"{r['instances']}", f"{r['viewers']:,}", r["redis"], f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms",
           f"{r['max_ms']:.0f} ms", f"{r['frames_per_s']:,.0f}", f"{r['rss_per_viewer_kib']:.1f} KiB",
           f"{r['server_cpu']:.0%}", f"{r['load_cpu']:.0%}", f"{r['missing']}"] for r in rows])
-    record("fanout", f"""
+    record("fanout" if args.redis == "single" else f"fanout-redis-{args.redis}", f"""
 One server instance, then two (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE}
 seat changes per second over a WebSocket to the first instance for {args.seconds:.0f} s; {PROBES} probe viewers
 parse every frame and time each change from the driver's send to its arrival; the other viewers run in

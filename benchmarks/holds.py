@@ -3,7 +3,7 @@ server instance and on two (MariaDB + Redis). Each user holds its own seat and r
 closed loop; the users run in separate load-generator processes (benchmarks/loadgen.py; over the
 WebSocket benchmarks/loadgen_go when Go is installed).
 
-    benchmarks/run holds [--seconds 10] [--users 32,64] [--rate-limits on|off|both]
+    benchmarks/run holds [--seconds 10] [--users 32,64] [--rate-limits on|off|both] [--redis single|cluster|both]
 
 Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms; with the rate limits on, no more than 10% below
 them off. "on" counts every hold and release against the per-account limit as the defaults do (and
@@ -19,7 +19,7 @@ import json
 import sys
 from collections import Counter
 
-from benchmarks.common import api, big_show, fresh_backends, go_loadgen, rate_limits_off, servers
+from benchmarks.common import api, big_show, fresh_backends, go_loadgen, rate_limits_off, redis_kinds, servers
 from benchmarks.results import cpu_seconds, percentile, record, table
 
 LOAD_PROCESSES = 2
@@ -51,8 +51,8 @@ def merge(results: list[dict]) -> dict:
     return merged
 
 
-async def measure(instances: int, mode: str, users: int, seconds: float, limits: str) -> dict:
-    settings = {**await fresh_backends(), **RATE_LIMITS[limits]}
+async def measure(instances: int, mode: str, users: int, seconds: float, limits: str, redis_kind: str) -> dict:
+    settings = {**await fresh_backends(redis_kind=redis_kind), **RATE_LIMITS[limits]}
     async with servers(instances, **settings) as started:
         async with api(started[0]) as client:
             show = await big_show(client)
@@ -66,7 +66,7 @@ async def measure(instances: int, mode: str, users: int, seconds: float, limits:
         cpu = [(cpu_seconds(s.pid) - b) / result["seconds"] for s, b in zip(started, cpu_before)]
     holds = len(result["hold_ms"])
     failed = sum(n for k, n in result["outcomes"].items() if not k.endswith((" 200", " 204", " ok")))
-    return {"instances": instances, "mode": mode, "limits": limits, "users": users,
+    return {"instances": instances, "mode": mode, "limits": limits, "users": users, "redis": redis_kind,
             "holds_per_s": holds / result["seconds"],
             "per_instance": holds / result["seconds"] / instances,
             "hold_p50": percentile(result["hold_ms"], 50), "hold_p99": percentile(result["hold_ms"], 99),
@@ -81,28 +81,32 @@ async def main() -> None:
     parser.add_argument("--rate-limits", choices=("on", "off", "both"), default="on")
     parser.add_argument("--instances", default="1,2", help="comma separated")
     parser.add_argument("--over", default="rest,ws", help="comma separated: rest, ws")
+    parser.add_argument("--redis", choices=("single", "cluster", "both"), default="single",
+                        help="one Redis, the Redis Cluster (3 masters), or both in turn (its own section)")
     args = parser.parse_args()
     rows = []
     for users in map(int, args.users.split(",")):
         for instances in map(int, args.instances.split(",")):
             for mode in args.over.split(","):
                 for limits in (("off", "on") if args.rate_limits == "both" else (args.rate_limits,)):
-                    row = await measure(instances, mode, users, args.seconds, limits)
-                    print(json.dumps(row), flush=True)
-                    rows.append(row)
+                    for redis_kind in redis_kinds(args.redis):
+                        row = await measure(instances, mode, users, args.seconds, limits, redis_kind)
+                        print(json.dumps(row), flush=True)
+                        rows.append(row)
     results = table(
-        ["users", "instances", "over", "rate limits", "holds/s", "per instance", "hold p50", "hold p99", "release p99",
-         "server CPU (each)", "failed"], "rrllrrrrrrr",
-        [[f"{r['users']}", f"{r['instances']}", r["mode"].upper(), f"{r['limits']}", f"{r['holds_per_s']:,.0f}",
+        ["users", "instances", "over", "rate limits", "Redis", "holds/s", "per instance", "hold p50", "hold p99",
+         "release p99", "server CPU (each)", "failed"], "rrlllrrrrrrr",
+        [[f"{r['users']}", f"{r['instances']}", r["mode"].upper(), f"{r['limits']}", r["redis"], f"{r['holds_per_s']:,.0f}",
           f"{r['per_instance']:,.0f}", f"{r['hold_p50']:.1f} ms", f"{r['hold_p99']:.1f} ms",
           f"{r['release_p99']:.1f} ms", f"{r['server_cpu']:.0%}", f"{r['failed']}"] for r in rows])
     ws_generator = ("REST: Python, benchmarks/loadgen.py; WS: Go, benchmarks/loadgen_go, which skips every user's "
                     "deltas unparsed" if go_loadgen() else "Python, benchmarks/loadgen.py")
-    record("holds", f"""
+    record("holds" if args.redis == "single" else f"holds-redis-{args.redis}", f"""
 Users in {LOAD_PROCESSES} load-generator processes ({ws_generator}), each holding its own seat of a 2,000-seat
 round and releasing it, in a closed loop for {args.seconds:.0f} s (so holds/s counts holds; as many releases
 ran besides). Every hold is a Lua script on Redis plus a JWT check (and with the rate limits on, a
 count of the user's holds and releases inside that same script); every instance is one process.
+Redis "cluster" is the test Redis Cluster: 3 masters with a replica each, all on this machine too.
 Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms. All of it — servers, Redis, MariaDB, load
 generators — shares the machine's cores: 32 users already keep one instance busy (~95% CPU), and 64
 mostly add waiting in queues (and load-generator CPU taken from the server) to every call.
