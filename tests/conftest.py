@@ -11,19 +11,17 @@ from pathlib import Path
 
 import aioboto3
 import pytest
-import redis
-import redis.asyncio
 
 from seatmap.memory import MemoryEngine
 from seatmap.redis_engine import RedisEngine
 from server.app import create_app
 from server.db.database import Database
-from server.redis_client import connect
+from server.redis_client import is_cluster, open_redis
 from server.settings import Settings
 from server.wiring import TOSS_SANDBOX
 from tests.support.api import ApiClient
-from tests.support.backends import (Bucket, backend_url, empty_mysql, migrate_sqlite, reset_mysql, run_in_fresh_loop,
-                                    settings_for, sqlite_copy)
+from tests.support.backends import (Bucket, backend_url, empty_mysql, empty_redis, migrate_sqlite, reset_mysql,
+                                    run_in_fresh_loop, settings_for, sqlite_copy)
 from tests.support.engines import Truth
 from tests.support.factories import make_round
 from tests.support.peers.slack import SlackPeer
@@ -77,9 +75,15 @@ async def db(database_url):
 
 @pytest.fixture
 def empty_redis_url() -> str:
-    url = backend_url("REDIS_URL")
-    redis.Redis.from_url(url).flushdb()
-    return url
+    """The single Redis, emptied (from sync fixtures too)."""
+    return run_in_fresh_loop(empty_redis, "redis")
+
+
+@pytest.fixture
+async def redis_url(request) -> str:
+    """The single Redis, emptied; or, in a test marked ON_REDIS_AND_CLUSTER (tests/support/backends.py),
+    the single Redis and then the cluster."""
+    return await empty_redis(getattr(request, "param", "redis"))
 
 
 # ---- the application ---------------------------------------------------------------------------------
@@ -104,12 +108,13 @@ async def client(aiohttp_client, app) -> ApiClient:
     return ApiClient(await aiohttp_client(app))
 
 
-@pytest.fixture(params=["memory", "redis"])
-def seat_engine_settings(request) -> dict:
-    """Settings for the in-process engine and for Redis (flushed), for tests of the seat map."""
+@pytest.fixture(params=["memory", "redis", "cluster"])
+async def seat_engine_settings(request) -> dict:
+    """Settings for the in-process engine, for the single Redis and for the Redis Cluster (emptied),
+    for tests of the seat map."""
     if request.param == "memory":
         return {}
-    return {"redis_url": request.getfixturevalue("empty_redis_url")}
+    return {"redis_url": await empty_redis(request.param)}
 
 
 @pytest.fixture
@@ -131,20 +136,20 @@ def truth():
     return Truth()
 
 
-@pytest.fixture(params=["memory", "redis"])
+@pytest.fixture(params=["memory", "redis", "cluster"])
 async def make_engine(request, truth):
-    """A factory, so a test can have two engines on one store (two server processes)."""
+    """A factory, so a test can have two engines on one store (two server processes): in process, on
+    the single Redis, on the Redis Cluster."""
     made = []
-    if request.param == "redis":
-        async with redis.asyncio.from_url(backend_url("REDIS_URL")) as client:
-            await client.flushdb()
+    url = None if request.param == "memory" else await empty_redis(request.param)
 
     async def make():
-        if request.param == "memory":
+        if url is None:
             if not made:                          # one process has one in-process engine
                 made.append(MemoryEngine(truth))
             return made[0]
-        made.append(RedisEngine(connect(backend_url("REDIS_URL")), truth))
+        made.append(RedisEngine(await open_redis(url), truth))
+        assert is_cluster(made[-1]._redis) == (request.param == "cluster")
         return made[-1]
     yield make
     for engine in made:

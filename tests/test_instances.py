@@ -2,7 +2,8 @@
 
 The races here are real: hundreds of users on two instances at once, with Redis flushed or an
 instance killed in the middle. What must hold afterwards: no seat sold twice, the database and
-every map agree, every viewer's map equals the REST snapshot.
+every map agree, every viewer's map equals the REST snapshot. The seat map's tests run on the
+single Redis and on the Redis Cluster (ON_REDIS_AND_CLUSTER); the others on the single Redis.
 """
 from __future__ import annotations
 
@@ -14,12 +15,12 @@ from datetime import datetime, timedelta, timezone
 
 import aiohttp
 import pytest
-import redis.asyncio
 import sqlalchemy as sa
 
 from server.db.database import Database
 from server.db.tables import reservation_seats
 from tests.support.api import ADMIN_KEY, ROUND_CALLS, ApiClient
+from tests.support.backends import ON_REDIS_AND_CLUSTER, flush_redis, stored_keys
 from tests.support.factories import make_round
 from tests.support.instances import start_instances
 from tests.support.ws import LiveViewer, rest_states
@@ -28,8 +29,8 @@ USERS = 240
 
 
 @pytest.fixture
-async def servers(tmp_path, empty_mysql_url, empty_redis_url):
-    started = await start_instances(2, tmp_path, database_url=empty_mysql_url, redis_url=empty_redis_url,
+async def servers(tmp_path, empty_mysql_url, redis_url):
+    started = await start_instances(2, tmp_path, database_url=empty_mysql_url, redis_url=redis_url,
                                     admin_signup_key=ADMIN_KEY, password_hash_time_cost=1,
                                     password_hash_memory_kib=1024, seat_repair_seconds=0.5)
     yield started
@@ -148,6 +149,11 @@ async def assert_everyone_agrees(apis, viewers, round_id: int, db_url: str) -> d
     return states
 
 
+async def round_keys_in(redis_url: str, round_id: int) -> list[str]:
+    """The round's keys in the Redis (or on every master of the cluster) at `redis_url`."""
+    return await stored_keys(redis_url, f"tb:{{r:{round_id}}}:*")
+
+
 def assert_no_seat_changed_hands_without_being_free(deltas: list[tuple[int, list]]) -> None:
     """Read from a viewer's delta stream: a seat goes held or sold only from available, and a sold
     seat never changes again (nobody cancels here)."""
@@ -161,8 +167,9 @@ def assert_no_seat_changed_hands_without_being_free(deltas: list[tuple[int, list
             state[seat] = new
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_a_change_on_one_instance_reaches_viewers_on_both_in_the_same_order(apis, shared_show, viewers,
-                                                                                 empty_mysql_url):
+                                                                                 empty_mysql_url, redis_url):
     one, two = apis
     round_id = shared_show["round_id"]
     s1, s2 = shared_show["seat_ids"][:2]
@@ -184,9 +191,12 @@ async def test_a_change_on_one_instance_reaches_viewers_on_both_in_the_same_orde
     assert [seq for seq, _ in stream] == list(range(start, start + 4))
     for viewer in viewers[1:]:
         assert viewer.deltas == stream and viewer.gaps == 0 and viewer.snapshots == 1
+    assert await round_keys_in(redis_url, round_id)                # the instances keep the round there
 
 
-async def test_hundreds_of_users_on_two_instances_never_share_a_seat(apis, shared_show, viewers, empty_mysql_url):
+@ON_REDIS_AND_CLUSTER
+async def test_hundreds_of_users_on_two_instances_never_share_a_seat(apis, shared_show, viewers, empty_mysql_url,
+                                                                     redis_url):
     users = await sign_up_users(apis, USERS)
     rush = Rush(shared_show["round_id"], shared_show["seat_ids"][:6])       # 240 users, 6 seats
     await rush.run(users)
@@ -201,9 +211,11 @@ async def test_hundreds_of_users_on_two_instances_never_share_a_seat(apis, share
     for viewer in viewers:
         assert viewer.gaps == 0 and viewer.deltas == viewers[0].deltas
     assert_no_seat_changed_hands_without_being_free(viewers[0].deltas)
+    assert await round_keys_in(redis_url, shared_show["round_id"])
 
 
-async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, shared_show, viewers, empty_redis_url,
+@ON_REDIS_AND_CLUSTER
+async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, shared_show, viewers, redis_url,
                                                                    empty_mysql_url):
     users = await sign_up_users(apis, USERS)
     flushed_after: list[list[int]] = []
@@ -211,8 +223,7 @@ async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, shared_
     async def flush_once(sales: int) -> None:
         if sales == 2 and not flushed_after:
             flushed_after.append(rush.sold_seats())
-            async with redis.asyncio.from_url(empty_redis_url) as client:
-                await client.flushdb()
+            await flush_redis(redis_url)                           # on a cluster: every master at once
 
     rush = Rush(shared_show["round_id"], shared_show["seat_ids"][:10], on_sale=flush_once)
     await rush.run(users)
@@ -229,6 +240,7 @@ async def test_redis_flushed_mid_rush_loses_holds_but_never_a_sale(apis, shared_
     token = await apis[1].token()
     retry = await apis[1].post(f"/api/rounds/{shared_show['round_id']}/holds", token=token, json={"seat_ids": sold[:1]})
     assert retry.status == 409 and retry.error_code() == "seat_unavailable"
+    assert await round_keys_in(redis_url, shared_show["round_id"])     # rebuilt there
 
 
 async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, shared_show, servers, empty_mysql_url):
@@ -269,8 +281,9 @@ async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, shared_show,
     await survivor_viewer.close()
 
 
+@ON_REDIS_AND_CLUSTER
 async def test_a_round_deleted_on_one_instance_is_gone_at_once_on_both_and_its_viewers_are_closed(
-        apis, shared_show, empty_redis_url):
+        apis, shared_show, redis_url):
     one, two = apis
     round_id, seats = shared_show["round_id"], shared_show["seat_ids"]
     admin, user = await one.token(admin=True), await two.token()
@@ -296,12 +309,11 @@ async def test_a_round_deleted_on_one_instance_is_gone_at_once_on_both_and_its_v
         assert frame == {"type": "round_deleted", "round_id": round_id}
         closing = await ws.receive(timeout=10)
         assert (closing.type, closing.data) == (aiohttp.WSMsgType.CLOSE, 4404)
-    async with redis.asyncio.from_url(empty_redis_url, decode_responses=True) as client:
-        # Nothing of the round but its tombstone: seats, counts, history and its hold deadlines are
-        # all keys of the round (and its users' recent hold times expire by themselves after the
-        # holds' rate window).
-        assert [k for k in await client.keys(f"tb:{{r:{round_id}}}:*")
-                if ":requests:" not in k] == [f"tb:{{r:{round_id}}}:gone"]
+    # Nothing of the round but its tombstone: seats, counts, history and its hold deadlines are all
+    # keys of the round (and its users' recent hold times expire by themselves after the holds' rate
+    # window).
+    left = [k for k in await round_keys_in(redis_url, round_id) if ":requests:" not in k]
+    assert left == [f"tb:{{r:{round_id}}}:gone"]
 
     starts_at = (datetime.now(timezone.utc) + timedelta(days=3)).replace(microsecond=0).isoformat()
     new = await two.post(f"/api/performances/{shared_show['performance_id']}/rounds", token=admin,

@@ -1,4 +1,5 @@
-"""Conformance: the in-process and the Redis engine pass the same tests, unchanged."""
+"""Conformance: the in-process engine and the Redis engine, on the single Redis and on the Redis Cluster,
+pass the same tests, unchanged."""
 from __future__ import annotations
 
 import asyncio
@@ -224,7 +225,8 @@ async def test_racing_users_never_share_a_seat(make_engine):
 
 async def test_deployments_on_two_redis_databases_never_hear_each_other(truth):
     """Pub/sub channels are global to a Redis server; keys are per database. Engines on db 1 and
-    db 2 use the same round id: each hears only its own deltas."""
+    db 2 use the same round id: each hears only its own deltas. (The single Redis only: a cluster has
+    no database but 0, so two deployments cannot share one this way.)"""
     base = backend_url("REDIS_URL").rsplit("/", 1)[0]
     engines, heard = [], []
     for db in (1, 2):

@@ -137,7 +137,7 @@ async def test_deleting_the_round_tells_its_sockets_and_closes_them(client, show
     assert again.status == 404
 
 
-@pytest.mark.parametrize("seat_engine_settings", ["redis"], indirect=True)    # two instances share Redis
+@pytest.mark.parametrize("seat_engine_settings", ["redis", "cluster"], indirect=True)    # two instances share Redis
 async def test_a_socket_opened_where_the_deleted_round_is_still_cached_is_told_and_closed(
         client, aiohttp_client, settings, show):
     other = ApiClient(await aiohttp_client(create_app(settings)))        # a second instance, same backends

@@ -145,7 +145,7 @@ async def test_a_deleted_round_answers_404_at_once_and_the_engine_keeps_nothing_
     await assert_engine_forgot(app, round_id)
 
 
-@pytest.mark.parametrize("seat_engine_settings", ["redis"], indirect=True)    # two instances share Redis
+@pytest.mark.parametrize("seat_engine_settings", ["redis", "cluster"], indirect=True)    # two instances share Redis
 @pytest.mark.parametrize("method, what, who", ROUND_CALLS)
 async def test_a_round_deleted_by_another_instance_is_404_here_despite_the_cached_layout(
         client, aiohttp_client, settings, show, method, what, who):

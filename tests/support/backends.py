@@ -1,5 +1,6 @@
 """The real backends as the tests and the benchmarks use them: their URLs (exported by scripts/test and
-benchmarks/run), settings for an application on them, and databases made ready or emptied."""
+benchmarks/run), settings for an application on them, databases made ready or emptied, and the
+single Redis and the Redis Cluster emptied and looked into."""
 from __future__ import annotations
 
 import asyncio
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from server.db.database import Database
 from server.db.migrate import upgrade
 from server.db.tables import metadata
+from server.redis_client import Client, is_cluster, is_cluster_url, open_redis
 from server.settings import Settings, load
 from server.wiring import DATABASE
 from tests.support.api import ADMIN_KEY, JWT_SECRET, MANY_ACCOUNTS
@@ -95,6 +97,48 @@ async def execute(app, statement, params=None) -> None:
     """Test set-up straight in the application's database (moving times into the past, mostly)."""
     async with app[DATABASE].begin() as conn:
         await conn.execute(statement, params)
+
+
+# ---- Redis: the single server and the cluster ----------------------------------------------------------
+# The Redis backends by the names the fixtures' parameters give them.
+REDIS_URL_NAMES = {"redis": "REDIS_URL", "cluster": "REDIS_CLUSTER_URL"}
+# For a test that must hold on the single Redis and on the cluster: it runs once on each, through the
+# `redis_url` fixture (which is the single Redis for a test without this mark).
+ON_REDIS_AND_CLUSTER = pytest.mark.parametrize("redis_url", ["redis", "cluster"], indirect=True)
+
+
+async def flush_redis(url: str) -> None:
+    """Every key gone: from the single Redis's database, or from every master of a cluster."""
+    client = await open_redis(url)
+    try:
+        await client.flushdb()
+    finally:
+        await client.aclose()
+
+
+async def empty_redis(kind: str) -> str:
+    """The URL of the single Redis or of the cluster (`kind`, a key of REDIS_URL_NAMES), emptied. It
+    must be of its kind (the server's client follows the URL's scheme): a test meant for the cluster
+    must never pass on the single server."""
+    url = backend_url(REDIS_URL_NAMES[kind])
+    assert is_cluster_url(url) == (kind == "cluster"), url
+    await flush_redis(url)
+    return url
+
+
+async def keys_matching(client: Client, pattern: str) -> list[str]:
+    """The keys that match `pattern`, sorted: on a cluster, those of every master (KEYS asks one node)."""
+    options = {"target_nodes": client.PRIMARIES} if is_cluster(client) else {}
+    return sorted(await client.keys(pattern, **options))
+
+
+async def stored_keys(url: str, pattern: str) -> list[str]:
+    """`keys_matching` on the Redis (or cluster) at `url`."""
+    client = await open_redis(url)
+    try:
+        return await keys_matching(client, pattern)
+    finally:
+        await client.aclose()
 
 
 # ---- S3 --------------------------------------------------------------------------------------------

@@ -6,6 +6,7 @@ import asyncio
 
 from seatmap.engine import RoundTruth
 from seatmap.memory import MemoryEngine
+from tests.support.backends import keys_matching
 
 ROUND = 7
 HOUR = 3_600_000
@@ -37,7 +38,7 @@ async def round_state_left(engine, round_id: int) -> list:
     its users' recent request times, which expire by themselves after the longest rate window.)"""
     if isinstance(engine, MemoryEngine):
         return [name for name in ("_rounds", "_loading", "_forgotten_seq") if round_id in getattr(engine, name)]
-    keys = sorted(await engine._redis.keys(f"tb:{{r:{round_id}}}:*"))
+    keys = await keys_matching(engine._redis, f"tb:{{r:{round_id}}}:*")
     for key in [k for k in keys if ":requests:" in k]:
         assert 0 < await engine._redis.pttl(key) <= HOUR
         keys.remove(key)
