@@ -103,8 +103,10 @@ async def ask(procs) -> dict:
 async def measure(settings: dict, count: int, seconds: float, instances: int) -> dict:
     """With two instances the viewers and probes are split between them and the driver talks to the
     first: half the changes reach half the viewers through Redis from the other instance."""
-    # Thousands of viewers connect from one loopback address: far over the per-address connection limit.
+    # Thousands of viewers connect from one loopback address: far over the per-address connection limit;
+    # and the driver's changes (RATE a second, from one account) are far over the holds' own.
     async with servers(instances, max_seats_per_user=1000, rate_limit_ws_connects_per_address="",
+                       rate_limit_holds_per_account="",
                        **settings) as running, api(running[0]) as client:
         show = await big_show(client)
         round_id, seat_ids = show["round_id"], show["seat_ids"]
