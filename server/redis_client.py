@@ -122,8 +122,8 @@ async def unsubscribe(pubsub: redis.client.PubSub | ClusterPubSub, *channels: st
 
 async def listen(pubsub: redis.client.PubSub, what: str, on_message: Callable[[str], None],
                  on_lost: Callable[[], None], stopping: asyncio.Event) -> None:
-    """Hand each message's data to `on_message` until `stopping` is set (see server/background.py). When the connection drops, redis-py
-    reconnects and resubscribes on the next read; messages sent meanwhile are gone, so `on_lost` is
+    """Hand each message's data to `on_message` until `stopping` is set (see server/background.py).
+    When the connection drops, redis-py reconnects and resubscribes on the next read; messages sent meanwhile are gone, so `on_lost` is
     called once it is back. A message `on_message` fails on is logged and skipped: one bad message
     must not stop everything else this process listens to."""
     await _pump(partial(pubsub.get_message, ignore_subscribe_messages=True, timeout=1.0), "message",

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 from collections import Counter
 from datetime import datetime, timedelta, timezone
 
@@ -19,7 +18,7 @@ import sqlalchemy as sa
 
 from server.db.database import Database
 from server.db.tables import reservation_seats
-from tests.support.api import ADMIN_KEY, ROUND_CALLS, ApiClient
+from tests.support.api import ADMIN_KEY, ROUND_CALLS, ApiClient, eventually
 from tests.support.backends import ON_REDIS_AND_CLUSTER, flush_redis, stored_keys
 from tests.support.factories import make_round
 from tests.support.instances import start_instances
@@ -266,13 +265,10 @@ async def test_an_instance_killed_mid_rush_loses_nothing_sold(apis, shared_show,
     assert set(sold) <= set(live)
     # The survivor's map converges on the database (a sale cut off between commit and engine call
     # is repaired by the survivor's background pass) and keeps serving.
-    deadline = time.monotonic() + 15
-    while True:
+    async def states_once_sold_as_in_the_database() -> dict | None:
         states = rest_states((await survivor.get(f"/api/rounds/{shared_show['round_id']}/seats")).json)
-        if sorted(s for s, st in states.items() if st == "sold") == sorted(live):
-            break
-        assert time.monotonic() < deadline, (states, live)
-        await asyncio.sleep(0.1)      # polling a condition the server repairs on its own schedule
+        return states if sorted(s for s, st in states.items() if st == "sold") == sorted(live) else None
+    states = await eventually(states_once_sold_as_in_the_database, timeout=15, every=0.1)
     await assert_everyone_agrees([survivor], [survivor_viewer], shared_show["round_id"], empty_mysql_url)
     free = [s for s, st in states.items() if st == "available"]
     token = await survivor.token()

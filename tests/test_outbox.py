@@ -20,6 +20,7 @@ from server.outbox import enqueue
 from server.outbox.dispatch import Dispatcher, Policy
 from server.outbox.routes import CHANNELS, MAIL, ROUTES, SLACK, SSE
 from server.redis_client import connect, namespace
+from tests.support.api import eventually
 from tests.support.backends import backend_url
 from tests.support.outbox import SEOUL, Clock, booking, enqueue_one, make_user, outbox_rows
 
@@ -207,7 +208,7 @@ async def test_stop_lets_the_batch_under_way_finish_and_record_its_outcome(db):
     dispatcher.start()
     await asyncio.wait_for(started.wait(), 10)
     stopping = asyncio.create_task(dispatcher.stop())
-    await asyncio.sleep(0)                 # stop() has begun and is waiting for the batch
+    await eventually(lambda: dispatcher._stopping)     # stop() has begun: now it waits for the batch
     assert not stopping.done()
     release.set()
     await asyncio.wait_for(stopping, 10)
