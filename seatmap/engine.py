@@ -22,6 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Awaitable, Callable, NamedTuple, Protocol
 
+from seatmap.line import Gate, WaitingLine
 from seatmap.model import BLOCKED, PENDING, SOLD, Delta, HoldGranted, Rates, RoundDeleted, SeatState, Snapshot
 
 HISTORY = 1000     # deltas kept per round for `resume`
@@ -33,6 +34,7 @@ class RoundTruth:
     pending: dict[int, int] = field(default_factory=dict)   # seat -> user
     sold: list[int] = field(default_factory=list)
     blocked: list[int] = field(default_factory=list)
+    gate: Gate = Gate()
 
     def states(self) -> dict[int, SeatState]:
         """The seats the database owns the state of, as the engine keeps them."""
@@ -53,13 +55,16 @@ Listener = Callable[[Delta | RoundDeleted | None], None]    # None: deltas may h
 
 
 class SeatEngine(Protocol):
+    line: WaitingLine        # the round's waiting line, kept beside its seats (seatmap/line.py)
+
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int], *, ttl_ms: int, limit: int,
                    max_hold_ms: int = 0, cooldown_ms: int = 0, rates: Rates = (),
                    now_ms: int | None = None) -> HoldGranted:
         """All or nothing; re-holding your own seat extends it, up to `max_hold_ms` (0: no cap) after
         the hold began. `expires_ms` is the earliest deadline of the seats. Raises TooManyRequests
         (the user's holds and releases in this round over one of `rates`, counted in the same atomic
-        step), SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded (checked in that order)."""
+        step), SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded (checked in that order), after the
+        gate: SaleNotOpen, NotAdmitted (seatmap/line.py)."""
 
     async def release(self, round_id: int, user_id: int, seat_ids: list[int], *, rates: Rates = (),
                       now_ms: int | None = None) -> list[int]:
@@ -74,6 +79,9 @@ class SeatEngine(Protocol):
 
     async def free(self, round_id: int, seat_ids: list[int]) -> None:
         """The reservation ended (canceled, expired): its seats are available again."""
+
+    async def set_gate(self, round_id: int, gate: Gate) -> None:
+        """The round's sale opening or waiting room changed (the database has it): holds check it at once."""
 
     async def block(self, round_id: int, seat_ids: list[int]) -> None: ...
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None: ...

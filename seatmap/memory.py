@@ -9,6 +9,8 @@ from collections import defaultdict, deque
 from typing import NamedTuple
 
 from seatmap.engine import ExpiredHold, HISTORY, Listener, Loader
+from seatmap.line import Gate
+from seatmap.memory_line import LineState, MemoryLine, gate_refusal
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
                            HoldLimitExceeded, HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState,
                            SeatUnavailable, Snapshot, Rates, TooManyRequests)
@@ -38,6 +40,13 @@ class _Round:
         self.last: dict[int, LastHold] = {}                     # seat -> its last holder, once the hold ended
         self.requests: dict[int, deque[int]] = {}               # user -> hold and release times, newest first
         self.requests_swept = 0
+        self.held = 0                                           # seats held now
+        self.gate = Gate()
+        self.line = LineState()
+
+    def sold_out(self) -> bool:
+        """No seat is available or held (lua/prelude.lua sold_out)."""
+        return self.gate.seats_total > 0 and len(self.seats) - self.held >= self.gate.seats_total
 
     def count_request(self, user_id: int, rates: Rates, now: int) -> None:
         """The moving window of lua/prelude.lua count_request: raises TooManyRequests (nothing
@@ -76,6 +85,7 @@ class _Round:
         old = self.seats.get(seat_id)
         if old is not None and old.user_id is not None:
             self.owned[old.user_id].discard(seat_id)
+        self.held += (new is not None and new.state == HELD) - (old is not None and old.state == HELD)
         if new is None:
             self.seats.pop(seat_id, None)
             return Change(seat_id, AVAILABLE)
@@ -93,6 +103,7 @@ class MemoryEngine:
         self._deadlines: list[tuple[int, int, int]] = []      # (expires_ms, round, seat), a heap
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._forgotten_seq: dict[int, int] = {}
+        self.line = MemoryLine(self._round, clock_ms)
 
     async def _round(self, round_id: int) -> _Round:
         r = self._rounds.get(round_id)
@@ -115,6 +126,7 @@ class MemoryEngine:
             raise NoSuchRound(round_id)
         # seq starts at the clock in microseconds, like in Redis, and never goes back.
         r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
+        r.gate = truth.gate
         for seat_id, state in truth.states().items():
             r.set(seat_id, state)
         self._rounds[round_id] = r
@@ -136,6 +148,8 @@ class MemoryEngine:
                    now_ms=None) -> HoldGranted:
         r = await self._round(round_id)
         now = clock_ms() if now_ms is None else now_ms
+        if refusal := gate_refusal(r, user_id, now):
+            raise refusal
         r.count_request(user_id, rates, now)
         seat_ids = list(dict.fromkeys(seat_ids))
         taken = [s for s in seat_ids if (st := r.seats.get(s)) is not None
@@ -186,6 +200,9 @@ class MemoryEngine:
         r = await self._round(round_id)
         self._emit(r, [r.set(s, None) for s in seat_ids
                        if (st := r.seats.get(s)) is not None and st.state in (PENDING, SOLD)])
+
+    async def set_gate(self, round_id, gate) -> None:
+        (await self._round(round_id)).gate = gate
 
     async def block(self, round_id, seat_ids) -> None:
         r = await self._round(round_id)

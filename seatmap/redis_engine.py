@@ -22,17 +22,19 @@ from pathlib import Path
 import msgspec
 
 from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
+from seatmap.line import Gate, NotAdmitted, SaleNotOpen
 from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
                            HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot,
                            TooManyRequests)
+from seatmap.redis_line import RedisLine, clock_arg
 from server.background import Background
 from server.redis_client import Client, database, is_cluster, listen, listen_sharded, subscribe, unsubscribe
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
 _SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "history", "load", "expire",
-            "repair", "drop")
-_READ_ONLY = ("snapshot", "history")
+            "repair", "drop", "gate", "line_join", "line_place", "line_end", "line_touch", "line_admit", "line_figures")
+_READ_ONLY = ("snapshot", "history", "line_figures")
 EXPIRE_BATCH = 1000
 # The sweeper's look at rounds no live instance knows (see expire_due): keys read per node per sweep.
 SCAN_COUNT = 250
@@ -59,7 +61,10 @@ def round_keys(prefix: str, round_id: int, db: int = 0) -> list[str]:
     the database number: channels are shared by a server's databases, keys are not."""
     base = f"{prefix}:{{r:{round_id}}}:"
     return [base + "seats", base + "owned", base + "seq", base + "log", base + "last", base + "gone",
-            base + "deadlines", f"{base}d:{db}"]
+            base + "deadlines", base + "gate", *(base + "line:" + name for name in _LINE_KEYS), f"{base}d:{db}"]
+
+
+_LINE_KEYS = ("order", "place", "head", "admitted", "recent", "seen", "done", "addresses", "stats")
 
 
 def requests_key(prefix: str, round_id: int, user_id: int) -> str:
@@ -81,6 +86,14 @@ def parse_message(payload: str | bytes) -> Delta | RoundDeleted:
     return Delta(wire.round_id, wire.seq, tuple(Change(*c) for c in wire.changes))
 
 
+def gate_args(gate: Gate) -> list[object]:
+    """A gate as write_gate (lua/prelude.lua) takes it: opens, queued, prequeue, active, per_minute, session, total."""
+    rules = gate.line
+    return ["" if gate.opens_ms is None else gate.opens_ms, "1" if rules else "",
+            *((rules.prequeue_ms, rules.max_active, rules.admit_per_minute, rules.session_ms) if rules else ("",) * 4),
+            gate.seats_total]
+
+
 def _encode_state(s: SeatState) -> str:
     return {PENDING: f"p|{s.user_id}", SOLD: "s", BLOCKED: "b"}[s.state]
 
@@ -88,11 +101,6 @@ def _encode_state(s: SeatState) -> str:
 def _truth_pairs(truth: RoundTruth) -> list[object]:
     """seat, value, seat, value, ... as the Lua scripts take a round's database truth."""
     return [x for seat, state in truth.states().items() for x in (seat, _encode_state(state))]
-
-
-def _clock_arg(now_ms: int | None) -> int | str:
-    """A time for a script: '' lets it read the Redis clock (the same for every instance)."""
-    return "" if now_ms is None else now_ms
 
 
 def _decode_state(value: str) -> SeatState:
@@ -111,6 +119,8 @@ def _script(name: str, sharded: bool) -> str:
     prelude = (_LUA / "prelude.lua").read_text()
     if sharded:
         prelude = prelude.replace("local PUBLISH = 'PUBLISH'", "local PUBLISH = 'SPUBLISH'")
+    if name.startswith("line_"):
+        prelude += (_LUA / "line_prelude.lua").read_text()
     shebang = "#!lua flags=no-writes\n" if name in _READ_ONLY else "#!lua\n"
     return shebang + prelude + (_LUA / f"{name}.lua").read_text()
 
@@ -130,6 +140,7 @@ class RedisEngine:
         self._reader: Background | None = None
         self._deadlines: dict[int, int] = {}        # rounds with holds this instance knows: earliest deadline
         self._scan_cursors: dict[str, int] = {}     # node -> where the sweeper's scan goes on
+        self.line = RedisLine(self._run)
 
     def _keys(self, round_id: int) -> list[str]:
         return round_keys(self._prefix, round_id, self._db)
@@ -153,15 +164,23 @@ class RedisEngine:
     async def _load(self, round_id: int) -> None:
         truth = await self._loader(round_id)
         if truth is None or await self._scripts["load"](keys=self._keys(round_id),
-                                                       args=[round_id, *_truth_pairs(truth)]) == -1:
+                                                       args=[round_id, *gate_args(truth.gate),
+                                                             *_truth_pairs(truth)]) == -1:
             raise NoSuchRound(round_id)
+
+    async def set_gate(self, round_id, gate) -> None:
+        await self._run("gate", round_id, *gate_args(gate))
 
     async def hold(self, round_id, user_id, seat_ids, *, ttl_ms, limit, max_hold_ms=0, cooldown_ms=0, rates=(),
                    now_ms=None) -> HoldGranted:
         seat_ids = list(dict.fromkeys(seat_ids))
-        result = await self._run("hold", round_id, user_id, ttl_ms, limit, _clock_arg(now_ms), max_hold_ms,
+        result = await self._run("hold", round_id, user_id, ttl_ms, limit, clock_arg(now_ms), max_hold_ms,
                                  cooldown_ms, *_rate_args(rates), *seat_ids,
                                  extra_keys=(requests_key(self._prefix, round_id, user_id),))
+        if result[0] == "not_open":
+            raise SaleNotOpen(int(result[1]))
+        if result[0] == "not_admitted":
+            raise NotAdmitted(int(result[1]) if result[1] else None)
         if result[0] == "rate":
             raise TooManyRequests(int(result[1]))
         if result[0] == "taken":
@@ -174,7 +193,7 @@ class RedisEngine:
         return HoldGranted(tuple(seat_ids), int(result[1]))
 
     async def release(self, round_id, user_id, seat_ids, *, rates=(), now_ms=None) -> list[int]:
-        result = await self._run("release", round_id, user_id, _clock_arg(now_ms), *_rate_args(rates),
+        result = await self._run("release", round_id, user_id, clock_arg(now_ms), *_rate_args(rates),
                                  *dict.fromkeys(seat_ids), extra_keys=(requests_key(self._prefix, round_id, user_id),))
         if result[0] == "rate":
             raise TooManyRequests(int(result[1]))
@@ -228,7 +247,7 @@ class RedisEngine:
 
     async def _expire_round(self, round_id: int, now_ms: int | None) -> list[ExpiredHold]:
         flat, next_deadline = await self._scripts["expire"](keys=self._keys(round_id),
-                                                            args=[round_id, _clock_arg(now_ms), EXPIRE_BATCH])
+                                                            args=[round_id, clock_arg(now_ms), EXPIRE_BATCH])
         if next_deadline:
             self._deadlines[round_id] = int(next_deadline)
         else:

@@ -1,5 +1,6 @@
 -- KEYS: the round's keys, then the user's request times (count_request).
--- ARGV: round, user, ttl ms, limit, now ms ('' = Redis clock), max hold ms (0 = no cap), cooldown ms,
+-- The gate first (gate_refusal): not before the sale opens, and with a waiting room only while the
+-- user's admission runs. ARGV: round, user, ttl ms, limit, now ms ('' = Redis clock), max hold ms (0 = no cap), cooldown ms,
 -- the number of rate values, the rate values, seat ids... All or nothing. Re-holding your own seat
 -- extends it, never past `max hold` after the user's hold on it began; a hold of theirs that ended
 -- less than `cooldown` ago carries on.
@@ -8,8 +9,10 @@ local user, ttl, limit = ARGV[2], tonumber(ARGV[3]), tonumber(ARGV[4])
 local now = tonumber(ARGV[5]) or clock_ms()
 local cap, cooldown = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rates, seats = rates_and_seats(8)
-check(ctx, {{KEYS[9], 'list'}})
-local wait = count_request(KEYS[9], rates, now)
+local refusal = gate_refusal(ctx, user, now)
+if refusal then return refusal end
+check(ctx, {{KEYS[EXTRA], 'list'}})
+local wait = count_request(KEYS[EXTRA], rates, now)
 if wait then return {'rate', string.format('%d', wait)} end
 local mine = 'h|' .. user .. '|'
 local taken, fresh, since, ends = {}, 0, {}, {}

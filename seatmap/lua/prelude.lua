@@ -8,6 +8,20 @@
 --   last       hash  seat -> "<user>|<since ms>|<ended ms>": the seat's last holder, once the hold ended
 --   gone       set when the round was deleted: it is never loaded again (expires after a day)
 --   deadlines  zset  seat -> the ms its hold expires, for the sweeper (expire.lua)
+--   gate       hash  what a hold checks first (write_gate): opens (ms; '' = on sale), queued ('1': a
+--                    waiting room), its rules (prequeue, active, per_minute, session: ms and counts),
+--                    total (the round's seats, for "sold out")
+-- The waiting room's line (line_*.lua; server/waiting_room.py says what it does):
+--   order      zset  place -> order key. A place is "<user>|<serial>|<address>"; joining before the
+--                    opening draws a key in [0, 1) (the pre-queue: a random order), later 1 + serial
+--   place      hash  user -> their place now (none once they left, paid or their admission ended)
+--   head       the rank in `order` of the next place to consider for admission
+--   admitted   zset  user -> the ms their admission runs until (longer while they own seats)
+--   recent     zset  place -> the ms it was admitted, for the last minute's admissions
+--   seen       hash  user -> the ms of their last sign of life (a socket, a look at their place)
+--   done       hash  user -> why their last place ended (expired, finished)
+--   addresses  hash  client address -> places taken from it
+--   stats      hash  serial, waiting, admitted_total
 --   channel    the round's pub/sub channel (not a key, but it carries the tag: SPUBLISH in a
 --              script is slot-checked)
 -- ARGV[1] is the round id, for the deltas' payloads.
@@ -19,10 +33,16 @@
 -- PUBLISH becomes SPUBLISH on a cluster (the engine swaps it when it loads the scripts).
 local PUBLISH = 'PUBLISH'
 local HISTORY = 1000
+local MINUTE_MS = 60000
+local OWNER_RECHECK_MS = 5000    -- seatmap/line.py
+
+local EXTRA = 19                  -- the first key after the round's (a user's request times)
 
 local function round_ctx()
   return {round = ARGV[1], seats = KEYS[1], owned = KEYS[2], seq = KEYS[3], log = KEYS[4], last = KEYS[5],
-          gone = KEYS[6], deadlines = KEYS[7], channel = KEYS[8], changes = {}}
+          gone = KEYS[6], deadlines = KEYS[7], gate = KEYS[8], order = KEYS[9], place = KEYS[10], head = KEYS[11],
+          admitted = KEYS[12], recent = KEYS[13], seen = KEYS[14], done = KEYS[15], addresses = KEYS[16],
+          stats = KEYS[17], channel = KEYS[18], changes = {}}
 end
 
 local function loaded(ctx)
@@ -30,7 +50,8 @@ local function loaded(ctx)
 end
 
 local KINDS = {seats = 'hash', owned = 'hash', seq = 'string', log = 'stream', last = 'hash', gone = 'string',
-               deadlines = 'zset'}
+               deadlines = 'zset', gate = 'hash', order = 'zset', place = 'hash', head = 'string', admitted = 'zset',
+               recent = 'zset', seen = 'hash', done = 'hash', addresses = 'hash', stats = 'hash'}
 
 local function refuse(what)
   error({err = 'TBSTATE round ' .. ARGV[1] .. ': ' .. what .. '; nothing was changed'})
@@ -49,6 +70,8 @@ local function check(ctx, extra)
   end
   local seq = redis.call('GET', ctx.seq)
   if seq and not string.match(seq, '^%d+$') then refuse('seq is not a number') end
+  local head = redis.call('GET', ctx.head)
+  if head and not string.match(head, '^%d+$') then refuse('head is not a number') end
   local top = redis.call('XREVRANGE', ctx.log, '+', '-', 'COUNT', 1)[1]
   if seq and top and tonumber(string.match(top[1], '^(%d+)')) > tonumber(seq) then
     refuse('the log is ahead of seq')
@@ -139,6 +162,58 @@ local function emit(ctx)
   local payload = '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":' .. cjson.encode(ctx.changes) .. '}'
   redis.call('XADD', ctx.log, 'MAXLEN', HISTORY, seq .. '-0', 'd', payload)
   redis.call(PUBLISH, ctx.channel, payload)
+end
+
+-- The gate, as gate.lua and load.lua write it from ARGV[at] on: opens, queued, prequeue, active,
+-- per_minute, session, total.
+local GATE_FIELDS = {'opens', 'queued', 'prequeue', 'active', 'per_minute', 'session', 'total'}
+
+local function write_gate(ctx, at)
+  local pairs_ = {}
+  for i, name in ipairs(GATE_FIELDS) do
+    pairs_[#pairs_ + 1] = name
+    pairs_[#pairs_ + 1] = ARGV[at + i - 1]
+  end
+  redis.call('HSET', ctx.gate, unpack(pairs_))
+end
+
+local function gate_of(ctx)
+  local g = redis.call('HMGET', ctx.gate, unpack(GATE_FIELDS))
+  return {opens = tonumber(g[1]), queued = g[2] == '1', prequeue = tonumber(g[3]) or 0, active = tonumber(g[4]) or 0,
+          per_minute = tonumber(g[5]) or 0, session = tonumber(g[6]) or 0, total = tonumber(g[7]) or 0}
+end
+
+-- The user's admission still runs: its time is not up, or they own seats (held or pending).
+local function admitted(ctx, user, now)
+  local until_ms = redis.call('ZSCORE', ctx.admitted, user)
+  if not until_ms then return false end
+  return tonumber(until_ms) > now or tonumber(redis.call('HGET', ctx.owned, user) or '0') > 0
+end
+
+-- 1 for the next to be admitted; nil before the opening, or for a user not waiting.
+local function position(ctx, g, user, now)
+  if g.opens and now < g.opens then return nil end
+  local place = redis.call('HGET', ctx.place, user)
+  if not place then return nil end
+  local rank = redis.call('ZRANK', ctx.order, place)
+  local head = tonumber(redis.call('GET', ctx.head) or '0')
+  if rank < head then return nil end
+  return rank - head + 1
+end
+
+-- Why this user may not hold now (nil: they may): the sale has not opened, or there is a waiting
+-- room and their admission does not run.
+local function gate_refusal(ctx, user, now)
+  local g = gate_of(ctx)
+  if g.opens and now < g.opens then return {'not_open', string.format('%d', g.opens)} end
+  if g.queued and not admitted(ctx, user, now) then return {'not_admitted', position(ctx, g, user, now) or ''} end
+  return nil
+end
+
+-- No seat of the round is available or held: every seat is pending, sold or blocked (a held seat
+-- has a deadline; every seat the hash names but those is pending, sold or blocked).
+local function sold_out(ctx, g)
+  return g.total > 0 and redis.call('HLEN', ctx.seats) - redis.call('ZCARD', ctx.deadlines) >= g.total
 end
 
 local ctx = round_ctx()

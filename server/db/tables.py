@@ -133,6 +133,8 @@ rounds = sa.Table(
     # Set in the transaction that blocks or unblocks seats of the round: the seat-map repair compares
     # such rounds with the engine, in case the process died before telling the engine.
     sa.Column("blocks_changed_at", UtcDateTime, index=True),
+    # NULL: on sale. Before it, holds are refused (the seat engine keeps it with the round's seats).
+    sa.Column("sale_opens_at", UtcDateTime),
     **NEVER_REUSE_IDS,
 )
 
@@ -254,6 +256,22 @@ round_blocks = sa.Table(
     _fk("round_id", "rounds.id", ondelete="CASCADE", primary_key=True),
     _fk("seat_id", "seats.id", primary_key=True),
     _created(),
+)
+
+# A round's waiting room (server/waiting_room.py), as its admin set it. The seat engine keeps a copy
+# with the round's seats, so that its hold can check admission atomically; this is the copy a lost
+# Redis is rebuilt from.
+waiting_rooms = sa.Table(
+    "waiting_rooms", metadata,
+    _fk("round_id", "rounds.id", ondelete="CASCADE", primary_key=True),
+    sa.Column("enabled", sa.Boolean, nullable=False),
+    sa.Column("prequeue_minutes", sa.Integer, nullable=False),
+    sa.Column("max_active", sa.Integer, nullable=False),
+    sa.Column("admit_per_minute", sa.Integer, nullable=False),
+    sa.Column("session_seconds", sa.Integer, nullable=False),
+    sa.Column("updated_at", UtcDateTime, nullable=False),
+    sa.CheckConstraint("prequeue_minutes >= 0 AND max_active >= 1 AND admit_per_minute >= 1 "
+                       "AND session_seconds >= 1", name="figures"),
 )
 
 # The catalogue's version for search caches: a new random token in the same transaction as every
