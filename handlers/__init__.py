@@ -5,11 +5,12 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from handlers import (accounts, config, coupons, docs, events, halls, health, jobs, pages, payments, performances,
-                      performers, reservations, reviews, rounds, sandbox, search, seatmap_ws, seats, socket_transport)
+from handlers import (accounts, clock, config, coupons, docs, events, halls, health, jobs, pages, payments, performances,
+                      performers, reservations, reviews, rounds, sandbox, search, seatmap_ws, seats, socket_transport,
+                      waiting_room)
 
-RESOURCES = [health, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
-             reviews, search, events, sandbox, config, jobs]
+RESOURCES = [health, clock, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
+             waiting_room, reviews, search, events, sandbox, config, jobs]
 
 
 def setup(app: web.Application) -> None:

@@ -23,8 +23,9 @@ async def availability(request: web.Request, round_id: int) -> AvailabilityOut:
     return await request.app[SERVICES].seating.availability(round_id)
 
 
-# (429: the holds' rate limit, which the seat engine counts with the hold itself: server/ratelimit.py)
-@api.post("/api/rounds/{round_id}/holds", body=SeatIdsRequest, response=HoldOut, auth=USER, errors=(409, 429))
+# (429: the holds' rate limit, which the seat engine counts with the hold itself: server/ratelimit.py;
+# 403: not admitted through the round's waiting room)
+@api.post("/api/rounds/{round_id}/holds", body=SeatIdsRequest, response=HoldOut, auth=USER, errors=(403, 409, 429))
 async def hold(request: web.Request, round_id: int, body: SeatIdsRequest, user: Principal) -> HoldOut:
     """Hold seats, all or nothing; holding a seat you hold extends it."""
     return await request.app[SERVICES].seating.hold(round_id, user.user_id, body.seat_ids)

@@ -161,8 +161,8 @@ class Checkout:
                 await self._reservations.announce(conn, reservation_id, "reservation.confirmed")
                 await self._announce_payment(conn, reservation_id, "payment.confirmed")
         if status == "pending":
-            round_id, seat_ids = await self._seats_of(reservation_id)
-            await self._seating.settle(round_id, seat_ids)
+            user_id, booked_out = await self._booking_of(reservation_id)
+            await self._seating.paid(booked_out.round_id, user_id, booked_out.seat_ids)
         elif not booked:
             log.warning("reservation %s is %s: refunding payment %s, which it does not need", reservation_id,
                         status, payment.id)
@@ -361,15 +361,12 @@ class Checkout:
         await enqueue(conn, event=event, user_id=r.user_id, payload={
             "reservation_id": reservation_id, "order_id": r.order_id, "amount": r.amount, **extra})
 
-    async def _seats_of(self, reservation_id: int) -> tuple[int, list[int]]:
-        out = await self._reservation_out(reservation_id)
-        return out.round_id, out.seat_ids
-
-    async def _reservation_out(self, reservation_id: int) -> ReservationOut:
+    async def _booking_of(self, reservation_id: int) -> tuple[int, ReservationOut]:
+        """Whose reservation it is, and the reservation."""
         async with self._db.read_own_writes() as conn:
             user_id = (await conn.execute(sa.select(reservations.c.user_id)
                                           .where(reservations.c.id == reservation_id))).scalar_one()
-        return await self._reservations.get(user_id, reservation_id)
+        return user_id, await self._reservations.get(user_id, reservation_id)
 
     async def _out(self, reservation_id: int) -> PaymentOut:
         async with self._db.read_own_writes() as conn:

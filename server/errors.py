@@ -19,6 +19,8 @@ class Code(StrEnum):
     UNAUTHORIZED = "unauthorized"
     PAYMENT_DECLINED = "payment_declined"
     FORBIDDEN = "forbidden"
+    NOT_ADMITTED = "not_admitted"
+    ADDRESS_LIMIT = "address_limit"
     # 404, 405
     NOT_FOUND = "not_found"
     PAYMENT_NOT_FOUND = "payment_not_found"
@@ -36,6 +38,8 @@ class Code(StrEnum):
     ALREADY_EXISTS = "already_exists"
     JOB_RUNNING = "job_running"
     TOO_LATE = "too_late"
+    SALE_NOT_OPEN = "sale_not_open"
+    QUEUE_NOT_OPEN = "queue_not_open"
     PAYMENT_ALREADY_PROCESSED = "payment_already_processed"
     PAYMENT_NOT_CANCELABLE = "payment_not_cancelable"
     # 413, 415, 429

@@ -52,9 +52,11 @@ HOLDS_PER_ACCOUNT = Limit("holds_per_account", ACCOUNT, "holds and releases")   
 COUPON_ISSUE_PER_ACCOUNT = Limit("coupon_issue_per_account", ACCOUNT, "coupon requests")
 WS_CONNECTS_PER_ACCOUNT = Limit("ws_connects_per_account", ACCOUNT, "seat-map connections for this account")
 WS_CONNECTS_PER_ADDRESS = Limit("ws_connects_per_address", ADDRESS, "seat-map connections from your address")
+QUEUE_JOINS_PER_ACCOUNT = Limit("queue_joins_per_account", ACCOUNT, "waiting room joins")
+QUEUE_JOINS_PER_ADDRESS = Limit("queue_joins_per_address", ADDRESS, "waiting room joins from your address")
 LIMITS = (LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL, PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS,
           ADMIN_SIGNUP_PER_ADDRESS, HOLDS_PER_ACCOUNT, COUPON_ISSUE_PER_ACCOUNT, WS_CONNECTS_PER_ACCOUNT,
-          WS_CONNECTS_PER_ADDRESS)
+          WS_CONNECTS_PER_ADDRESS, QUEUE_JOINS_PER_ACCOUNT, QUEUE_JOINS_PER_ADDRESS)
 
 
 def email_key(email: str) -> str:

@@ -16,13 +16,16 @@ import msgspec
 import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth, SeatEngine
-from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
+from seatmap.line import FINISHED, NotAdmitted, SaleNotOpen
+from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldGranted, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
                            Rates, SeatUnavailable, TooManyRequests)
+from server.admission_pace import AdmissionPace
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
-from server.errors import Code, Conflict, InvalidRequest, InvalidState, NotFound
+from server.errors import Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound
+from server.gates import read_gate
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
 from server.schemas.catalogue import SeatOut
@@ -32,6 +35,8 @@ log = logging.getLogger(__name__)
 LAYOUT_TTL_SECONDS = 60       # halls' seats never change; a round's time rarely does
 SOLD_STATUSES = ("confirmed", "attended")
 REPAIR_TRIES = 3
+HOLD_REFUSALS = (SaleNotOpen, NotAdmitted, TooManyRequests, SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded,
+                 NoSuchRound)
 
 
 @dataclass(frozen=True)
@@ -55,7 +60,8 @@ async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
             .where(reservation_seats.c.round_id == round_id, reservation_seats.c.live.is_(True)))).all()
         blocked = (await conn.execute(sa.select(round_blocks.c.seat_id)
                                       .where(round_blocks.c.round_id == round_id))).scalars().all()
-    truth = RoundTruth(blocked=list(blocked))
+        gate = await read_gate(conn, round_id)
+    truth = RoundTruth(blocked=list(blocked), gate=gate)
     for row in live:
         if row.status in SOLD_STATUSES:
             truth.sold.append(row.seat_id)
@@ -67,7 +73,7 @@ async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
 class Seating:
     def __init__(self, db: Database, engine: SeatEngine, *, hold_seconds: int, max_seats_per_user: int,
                  zone: ZoneInfo, max_hold_seconds: int = 0, hold_cooldown_seconds: int = 0,
-                 hold_rates: Rates = ()):
+                 hold_rates: Rates = (), pace: AdmissionPace | None = None):
         """`max_hold_seconds` 0: twice the hold; `hold_cooldown_seconds` 0: one hold (the settings' defaults).
         `hold_rates`: how often one user may hold or release in a round (requests, window ms), counted
         by the engine in the same step as the hold."""
@@ -79,6 +85,7 @@ class Seating:
         self._cooldown_ms = (hold_cooldown_seconds or hold_seconds) * 1000
         self._limit = max_seats_per_user
         self._rates = hold_rates
+        self._pace = pace or AdmissionPace(slow_hold_ms=1000, error_share=1)
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
 
@@ -98,6 +105,13 @@ class Seating:
         for round_id in round_ids:
             self._layouts.pop(round_id, None)
             await self._engine.drop(round_id)
+
+    async def gate_changed(self, conn, round_id: int) -> None:
+        """Inside the transaction that changed the round's sale opening or waiting room (its row
+        locked, so that such changes reach the engine in the order they commit): every hold checks
+        the new gate at once, on every instance."""
+        with self._existing(round_id):
+            await self._engine.set_gate(round_id, await read_gate(conn, round_id))
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
@@ -178,9 +192,11 @@ class Seating:
         """The seats became a pending reservation of this user."""
         await self._engine.sell(round_id, user_id, seat_ids)
 
-    async def settle(self, round_id: int, seat_ids: list[int]) -> None:
-        """Their reservation was paid."""
+    async def paid(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:
+        """Their reservation was paid: the seats are sold, and the user's admission through the
+        round's waiting room (if any) ends, freeing its place for the next in line."""
         await self._engine.settle(round_id, seat_ids)
+        await self._engine.line.end(round_id, user_id, FINISHED)
 
     async def free(self, round_id: int, seat_ids: list[int]) -> None:
         """Their reservation ended (canceled, expired): they are available again."""
@@ -191,9 +207,14 @@ class Seating:
         seat_ids = await self.checked_seats(round_id, seat_ids)
         try:
             with self._existing(round_id):
-                granted = await self._engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
-                                                 max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms,
-                                                 rates=self._rates)
+                granted = await self._timed_hold(round_id, user_id, seat_ids)
+        except SaleNotOpen as exc:
+            opens_at = datetime.fromtimestamp(exc.opens_ms / 1000, self._zone)
+            raise Conflict("The sale of this show has not opened yet.", code=Code.SALE_NOT_OPEN,
+                           details={"opens_at": opens_at.isoformat()}) from None
+        except NotAdmitted as exc:
+            raise Forbidden("This show has a waiting room: join it, and hold seats once you are let in.",
+                            code=Code.NOT_ADMITTED, details={"position": exc.position}) from None
         except TooManyRequests as exc:
             raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
         except SeatUnavailable as exc:
@@ -211,6 +232,23 @@ class Seating:
                            details={"limit": exc.limit, "current": exc.current}) from None
         return HoldOut(seat_ids=list(granted.seat_ids),
                        expires_at=datetime.fromtimestamp(granted.expires_ms / 1000, self._zone))
+
+    async def _timed_hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldGranted:
+        """The engine's hold, timed for the waiting rooms' admission pace: a refusal is an answer, any
+        other exception a failure of the engine."""
+        started = time.perf_counter()
+        failed = True
+        try:
+            granted = await self._engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
+                                              max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms,
+                                              rates=self._rates)
+            failed = False
+            return granted
+        except HOLD_REFUSALS:
+            failed = False
+            raise
+        finally:
+            self._pace.record(time.perf_counter() - started, failed=failed)
 
     async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)

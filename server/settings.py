@@ -139,6 +139,10 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "New seat-map WebSocket connections with one account's token.")] = "30/minute"
     rate_limit_ws_connects_per_address: Annotated[str, _doc(
         "New seat-map WebSocket connections from one client address (signed in or not).")] = "120/minute"
+    rate_limit_queue_joins_per_account: Annotated[str, _doc(
+        "Joins of waiting rooms (POST /api/rounds/{id}/queue) by one account.")] = "30/minute"
+    rate_limit_queue_joins_per_address: Annotated[str, _doc(
+        "Joins of waiting rooms from one client address.")] = "600/minute"
     trusted_proxies: Annotated[str, _doc(
         "Addresses or networks (CIDR) of the reverse proxies in front of this server, comma separated. A "
         "request from one of them is counted against the rightmost X-Forwarded-For address that is not "
@@ -155,6 +159,20 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "After a user's hold on a seat ends, how long holding it again carries on the same hold (releasing and "
         "holding again does not restart the clock), and how long a user who reached the longest hold must "
         "wait to hold that seat again. 0: TICKETBLUE_HOLD_SECONDS.", ge=0)] = 0
+    waiting_room_grace_seconds: Annotated[int, _doc(
+        "A user in a waiting room whose queue sockets are all gone keeps their place this long after their last "
+        "sign of life (a socket, a look at their place); then the admission passes them over.", ge=1)] = 120
+    waiting_room_accounts_per_address: Annotated[int, _doc(
+        "Places one client address may have in one round's waiting room at once (behind a trusted proxy, the "
+        "forwarded address). 0: any number.", ge=0)] = 8
+    waiting_room_step_seconds: Annotated[float, _doc(
+        "How often each instance runs an admission step for every open waiting room.", gt=0, le=10)] = 0.5
+    waiting_room_slow_hold_ms: Annotated[float, _doc(
+        "Admission slows down (halves, down to a tenth) while this instance's holds take longer than this at the "
+        "90th percentile, and recovers when they do not.", gt=0)] = 250
+    waiting_room_hold_error_share: Annotated[float, _doc(
+        "Admission slows down too while more than this share of this instance's holds fail with a backend "
+        "error.", gt=0, le=1)] = 0.05
     seat_repair_seconds: Annotated[float, _doc("How often each instance compares the seat maps of rounds with "
                                                "recent reservations against the database (repairs what a "
                                                "crashed instance left half done).", gt=0)] = 10

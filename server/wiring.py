@@ -24,6 +24,7 @@ from seatmap.engine import SeatEngine
 from seatmap.hub import Hub
 from seatmap.memory import MemoryEngine
 from server.accounts import Accounts
+from server.admission_pace import AdmissionPace
 from server.background import Background
 from server.catalogue.cast import Cast
 from server.catalogue.halls import Halls
@@ -58,6 +59,7 @@ from server.seating import Seating, load_truth
 from server.settings import Settings
 from server.storage import Storage, open_storage
 from server.tokens import Tokens
+from server.waiting_room import WaitingRoom
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +102,7 @@ class Services:
     reviews: Reviews
     events: EventStreams
     search: Search
+    waiting_room: WaitingRoom
 
 
 SERVICES = web.AppKey("services", Services)
@@ -108,11 +111,13 @@ SERVICES = web.AppKey("services", Services)
 def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSession, storage: Storage,
                    engine: SeatEngine, tokens: Tokens, toss: TossPayments, bus: LocalBus, search: Search) -> Services:
     zone = ZoneInfo(settings.timezone)
+    pace = AdmissionPace(slow_hold_ms=settings.waiting_room_slow_hold_ms,
+                         error_share=settings.waiting_room_hold_error_share)
     seating = Seating(db, engine, hold_seconds=settings.hold_seconds,
                       max_seats_per_user=settings.max_seats_per_user, zone=zone,
                       max_hold_seconds=settings.max_hold_seconds, hold_cooldown_seconds=settings.hold_cooldown_seconds,
                       hold_rates=tuple((rate.amount, rate.get_expiry() * 1000)
-                                       for rate in settings.rate_limit("holds_per_account")))
+                                       for rate in settings.rate_limit("holds_per_account")), pace=pace)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib,
                           concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
@@ -137,6 +142,9 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         reviews=Reviews(db, zone),
         events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds),
         search=search,
+        waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
+                                 grace_seconds=settings.waiting_room_grace_seconds,
+                                 accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace),
     )
 
 
@@ -256,6 +264,7 @@ async def background(app: web.Application) -> AsyncIterator[None]:
     settings, built, tasks = app[SETTINGS], app[SERVICES], Background()
     tasks.start(0.25, "expire-holds", built.seating.expire_holds)
     tasks.start(5, "expire-reservations", built.checkout.expire_due)
+    tasks.start(settings.waiting_room_step_seconds, "admit-waiting-rooms", built.waiting_room.step)
     repair_window = 60 + 3 * settings.seat_repair_seconds    # several chances for every recent change
     tasks.start(settings.seat_repair_seconds, "repair-seat-maps", partial(built.seating.repair_recent, repair_window))
     app[BACKGROUND] = tasks

@@ -24,7 +24,8 @@ async def test_create_and_get_in_the_configured_time_zone(client):
     performance = await make_performance(client, admin, duration_minutes=150)
     created = await add_round(client, admin, performance["id"], "2026-12-10T10:30:00Z")
     assert created == {"id": created["id"], "performance_id": performance["id"],
-                       "starts_at": "2026-12-10T19:30:00+09:00", "ends_at": "2026-12-10T22:00:00+09:00"}
+                       "starts_at": "2026-12-10T19:30:00+09:00", "ends_at": "2026-12-10T22:00:00+09:00",
+                       "sale_opens_at": None}
     assert (await client.get(f"/api/rounds/{created['id']}")).json == created
     # ends_at follows the performance's duration.
     await client.patch(f"/api/performances/{performance['id']}", token=admin, json={"duration_minutes": 60})

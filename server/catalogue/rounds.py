@@ -8,11 +8,11 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.catalogue.common import fetch_page, lock_or_404, make_page, one_or_404
+from server.catalogue.common import fetch_page, given_fields, lock_or_404, make_page, one_or_404
 from server.db.database import Database
 from server.db.tables import performances, reservations, rounds
 from server.db.types import utcnow
-from server.errors import InvalidRequest, InvalidState
+from server.errors import InvalidRequest, InvalidState, require
 from server.schemas.catalogue import RoundCreate, RoundOut, RoundUpdate
 from server.schemas.common import Page, PageQuery
 from server.seating import Seating
@@ -61,13 +61,19 @@ class Rounds:
     def _out(self, row) -> RoundOut:
         starts_at = row.starts_at.astimezone(self._zone)
         return RoundOut(id=row.id, performance_id=row.performance_id, starts_at=starts_at,
-                        ends_at=starts_at + timedelta(minutes=row.duration_minutes))
+                        ends_at=starts_at + timedelta(minutes=row.duration_minutes),
+                        sale_opens_at=row.sale_opens_at and row.sale_opens_at.astimezone(self._zone))
 
     @staticmethod
     def _query() -> sa.Select:
-        return (sa.select(rounds.c.id, rounds.c.performance_id, rounds.c.starts_at,
+        return (sa.select(rounds.c.id, rounds.c.performance_id, rounds.c.starts_at, rounds.c.sale_opens_at,
                           performances.c.duration_minutes)
                 .join(performances, performances.c.id == rounds.c.performance_id))
+
+    @staticmethod
+    def _check_sale(starts_at: datetime, sale_opens_at: datetime | None) -> None:
+        require(sale_opens_at is None or sale_opens_at < starts_at, "The sale must open before the show starts.",
+                "sale_opens_at")
 
     async def _check_date(self, conn: AsyncConnection, performance_id: int, starts_at: datetime) -> None:
         run = (await conn.execute(sa.select(performances.c.starts_on, performances.c.ends_on)
@@ -85,8 +91,10 @@ class Rounds:
         async with self._db.begin() as conn:
             await lock_or_404(conn, performances, performance_id, "performance")
             await self._check_date(conn, performance_id, request.starts_at)
+            self._check_sale(request.starts_at, request.sale_opens_at)
             result = await conn.execute(rounds.insert().values(
-                performance_id=performance_id, starts_at=request.starts_at, created_at=utcnow()))
+                performance_id=performance_id, starts_at=request.starts_at, sale_opens_at=request.sale_opens_at,
+                created_at=utcnow()))
             return await self._get(conn, result.inserted_primary_key[0])
 
     async def list(self, performance_id: int, page: PageQuery) -> Page[RoundOut]:
@@ -103,14 +111,22 @@ class Rounds:
             return await self._get(conn, round_id)
 
     async def update(self, round_id: int, request: RoundUpdate) -> RoundOut:
-        """Moving a round that people have booked would move their tickets: 409 while any are live."""
+        """Moving a round that people have booked would move their tickets: 409 while any are live. Its
+        sale opening may change any time, and holds follow at once (Seating.gate_changed)."""
+        changes = given_fields(request)
+        require(bool(changes), "Give starts_at, sale_opens_at or both.", "starts_at", "sale_opens_at")
         async with self._db.begin() as conn:
             await lock_or_404(conn, rounds, round_id, "round")
-            await refuse_if_booked(conn, [round_id], what="this round", live_only=True)
-            performance_id = (await conn.execute(sa.select(rounds.c.performance_id)
-                                                 .where(rounds.c.id == round_id))).scalar_one()
-            await self._check_date(conn, performance_id, request.starts_at)
-            await conn.execute(rounds.update().where(rounds.c.id == round_id).values(starts_at=request.starts_at))
+            current = (await conn.execute(sa.select(rounds.c.performance_id, rounds.c.starts_at, rounds.c.sale_opens_at)
+                                          .where(rounds.c.id == round_id))).one()
+            if "starts_at" in changes:
+                await refuse_if_booked(conn, [round_id], what="this round", live_only=True)
+                await self._check_date(conn, current.performance_id, request.starts_at)
+            self._check_sale(changes.get("starts_at", current.starts_at),
+                             changes.get("sale_opens_at", current.sale_opens_at))
+            await conn.execute(rounds.update().where(rounds.c.id == round_id).values(**changes))
+            if "sale_opens_at" in changes and self._seating is not None:
+                await self._seating.gate_changed(conn, round_id)
             return await self._get(conn, round_id)
 
     async def delete(self, round_id: int) -> None:

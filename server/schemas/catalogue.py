@@ -164,10 +164,12 @@ class CastAdd(Request):
 # ---- rounds --------------------------------------------------------------------------------
 class RoundCreate(Request):
     starts_at: Instant
+    sale_opens_at: Instant | None = None      # None: on sale at once
 
 
 class RoundUpdate(Request):
-    starts_at: Instant
+    starts_at: Instant | UnsetType = UNSET
+    sale_opens_at: Instant | None | UnsetType = UNSET
 
 
 class RoundOut(msgspec.Struct):
@@ -175,6 +177,7 @@ class RoundOut(msgspec.Struct):
     performance_id: int
     starts_at: datetime
     ends_at: datetime
+    sale_opens_at: datetime | None
 
 
 # ---- posters -------------------------------------------------------------------------------
