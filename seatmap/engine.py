@@ -81,7 +81,9 @@ class SeatEngine(Protocol):
         """The reservation ended (canceled, expired): its seats are available again."""
 
     async def set_gate(self, round_id: int, gate: Gate) -> None:
-        """The round's sale opening or waiting room changed (the database has it): holds check it at once."""
+        """The round's sale opening or waiting room changed: holds check it at once, unless the engine
+        has a newer version. Never loads the round (the caller is inside the database transaction
+        that made the change); a round loaded later keeps the newer of this and what it read."""
 
     async def block(self, round_id: int, seat_ids: list[int]) -> None: ...
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None: ...

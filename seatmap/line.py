@@ -41,6 +41,9 @@ class Gate:
     opens_ms: int | None = None        # None: on sale
     line: LineRules | None = None      # None: no waiting room
     seats_total: int = 0               # the round's seats, for "sold out"
+    # Goes up with every change (rounds.gate_version): an engine keeps the newest gate it was given,
+    # whether by a change or by a load that read the database before the change committed.
+    version: int = 0
 
     def is_open(self, now_ms: int) -> bool:
         return self.opens_ms is None or now_ms >= self.opens_ms
@@ -50,6 +53,10 @@ class Gate:
         if self.opens_ms is None or self.line is None:
             return None
         return self.opens_ms - self.line.prequeue_ms
+
+
+def newer(gate: Gate, other: Gate | None) -> Gate:
+    return gate if other is None or gate.version >= other.version else other
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,7 @@ from collections import defaultdict, deque
 from typing import NamedTuple
 
 from seatmap.engine import ExpiredHold, HISTORY, Listener, Loader
-from seatmap.line import Gate
+from seatmap.line import Gate, newer
 from seatmap.memory_line import LineState, MemoryLine, gate_refusal
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
                            HoldLimitExceeded, HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState,
@@ -104,6 +104,7 @@ class MemoryEngine:
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._forgotten_seq: dict[int, int] = {}
         self.line = MemoryLine(self._round, clock_ms)
+        self._gates: dict[int, Gate] = {}          # set for rounds not loaded yet
 
     async def _round(self, round_id: int) -> _Round:
         r = self._rounds.get(round_id)
@@ -126,7 +127,7 @@ class MemoryEngine:
             raise NoSuchRound(round_id)
         # seq starts at the clock in microseconds, like in Redis, and never goes back.
         r = _Round(round_id, max(clock_us(), self._forgotten_seq.pop(round_id, 0)))
-        r.gate = truth.gate
+        r.gate = newer(truth.gate, self._gates.pop(round_id, None))
         for seat_id, state in truth.states().items():
             r.set(seat_id, state)
         self._rounds[round_id] = r
@@ -202,7 +203,11 @@ class MemoryEngine:
                        if (st := r.seats.get(s)) is not None and st.state in (PENDING, SOLD)])
 
     async def set_gate(self, round_id, gate) -> None:
-        (await self._round(round_id)).gate = gate
+        r = self._rounds.get(round_id)
+        if r is not None:
+            r.gate = newer(gate, r.gate)
+        else:
+            self._gates[round_id] = newer(gate, self._gates.get(round_id))
 
     async def block(self, round_id, seat_ids) -> None:
         r = await self._round(round_id)
@@ -276,6 +281,7 @@ class MemoryEngine:
         self._rounds.pop(round_id, None)
         self._forgotten_seq.pop(round_id, None)
         self._loading.pop(round_id, None)
+        self._gates.pop(round_id, None)
         for listener in list(self._listeners.get(round_id, ())):
             listener(RoundDeleted(round_id))
 

@@ -87,11 +87,12 @@ def parse_message(payload: str | bytes) -> Delta | RoundDeleted:
 
 
 def gate_args(gate: Gate) -> list[object]:
-    """A gate as write_gate (lua/prelude.lua) takes it: opens, queued, prequeue, active, per_minute, session, total."""
+    """A gate as write_gate (lua/prelude.lua) takes it: opens, queued, prequeue, active, per_minute, session, total,
+    version."""
     rules = gate.line
     return ["" if gate.opens_ms is None else gate.opens_ms, "1" if rules else "",
             *((rules.prequeue_ms, rules.max_active, rules.admit_per_minute, rules.session_ms) if rules else ("",) * 4),
-            gate.seats_total]
+            gate.seats_total, gate.version]
 
 
 def _encode_state(s: SeatState) -> str:

@@ -16,7 +16,7 @@ def epoch_ms(moment) -> int | None:
 
 async def read_gate(conn: AsyncConnection, round_id: int) -> Gate:
     row = (await conn.execute(
-        sa.select(rounds.c.sale_opens_at, performances.c.hall_id, waiting_rooms)
+        sa.select(rounds.c.sale_opens_at, rounds.c.gate_version, performances.c.hall_id, waiting_rooms)
         .join(performances, performances.c.id == rounds.c.performance_id)
         .outerjoin(waiting_rooms, waiting_rooms.c.round_id == rounds.c.id)
         .where(rounds.c.id == round_id))).one()
@@ -25,4 +25,4 @@ async def read_gate(conn: AsyncConnection, round_id: int) -> Gate:
     if row.enabled:
         line = LineRules(row.prequeue_minutes * 60_000, row.max_active, row.admit_per_minute,
                          row.session_seconds * 1000)
-    return Gate(epoch_ms(row.sale_opens_at), line, seats_total)
+    return Gate(epoch_ms(row.sale_opens_at), line, seats_total, row.gate_version)

@@ -107,11 +107,13 @@ class Seating:
             await self._engine.drop(round_id)
 
     async def gate_changed(self, conn, round_id: int) -> None:
-        """Inside the transaction that changed the round's sale opening or waiting room (its row
-        locked, so that such changes reach the engine in the order they commit): every hold checks
-        the new gate at once, on every instance."""
-        with self._existing(round_id):
-            await self._engine.set_gate(round_id, await read_gate(conn, round_id))
+        """Inside the transaction that changed the round's sale opening or waiting room, its row
+        locked: the gate's version goes up, and every hold checks the new gate at once, on every
+        instance (the engine keeps the newest version it was given, so neither changes that race
+        nor a load that read the database before this one commits can bring an older one back)."""
+        await conn.execute(rounds.update().where(rounds.c.id == round_id)
+                           .values(gate_version=rounds.c.gate_version + 1))
+        await self._engine.set_gate(round_id, await read_gate(conn, round_id))
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:

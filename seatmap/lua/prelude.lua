@@ -10,7 +10,8 @@
 --   deadlines  zset  seat -> the ms its hold expires, for the sweeper (expire.lua)
 --   gate       hash  what a hold checks first (write_gate): opens (ms; '' = on sale), queued ('1': a
 --                    waiting room), its rules (prequeue, active, per_minute, session: ms and counts),
---                    total (the round's seats, for "sold out")
+--                    total (the round's seats, for "sold out"), version. Unlike the others it may
+--                    exist before the round is loaded (gate.lua does not load it).
 -- The waiting room's line (line_*.lua; server/waiting_room.py says what it does):
 --   order      zset  place -> order key. A place is "<user>|<serial>|<address>"; joining before the
 --                    opening draws a key in [0, 1) (the pre-queue: a random order), later 1 + serial
@@ -165,10 +166,13 @@ local function emit(ctx)
 end
 
 -- The gate, as gate.lua and load.lua write it from ARGV[at] on: opens, queued, prequeue, active,
--- per_minute, session, total.
-local GATE_FIELDS = {'opens', 'queued', 'prequeue', 'active', 'per_minute', 'session', 'total'}
+-- per_minute, session, total, version. Only a newer version than the one kept is written: changes
+-- that race, or a load that read the database before a change committed, cannot bring an older back.
+local GATE_FIELDS = {'opens', 'queued', 'prequeue', 'active', 'per_minute', 'session', 'total', 'version'}
 
 local function write_gate(ctx, at)
+  local kept = redis.call('HGET', ctx.gate, 'version')
+  if (tonumber(kept) or -1) > tonumber(ARGV[at + #GATE_FIELDS - 1]) then return end
   local pairs_ = {}
   for i, name in ipairs(GATE_FIELDS) do
     pairs_[#pairs_ + 1] = name

@@ -135,6 +135,8 @@ rounds = sa.Table(
     sa.Column("blocks_changed_at", UtcDateTime, index=True),
     # NULL: on sale. Before it, holds are refused (the seat engine keeps it with the round's seats).
     sa.Column("sale_opens_at", UtcDateTime),
+    # One more with each change of the sale opening or the waiting room (server/gates.py).
+    sa.Column("gate_version", sa.Integer, nullable=False, server_default="0"),
     **NEVER_REUSE_IDS,
 )
 

@@ -33,10 +33,12 @@ async def eventually(probe, *, timeout: float = 15.0, every: float = 0.02):
 PASSWORD = "correct horse battery"
 ADMIN_KEY = "test-admin-key"
 JWT_SECRET = "test-jwt-secret-that-is-long-enough-for-hs256"      # what the tests' settings sign tokens with
-# Tests sign up and log in hundreds of accounts from one address (127.0.0.1), far more than the
-# per-address limits let one person do; the rate-limit tests (tests/test_rate_limits.py) set their own.
+# Tests sign up and log in hundreds of accounts from one address (127.0.0.1), and put them in waiting
+# rooms, far more than the per-address limits let one person do; the rate-limit and waiting-room tests
+# set their own where they test them.
 MANY_ACCOUNTS = {"rate_limit_signup_per_address": "100000/minute", "rate_limit_login_per_address": "100000/minute",
-                 "rate_limit_admin_signup_per_address": "100000/minute"}
+                 "rate_limit_admin_signup_per_address": "100000/minute",
+                 "rate_limit_queue_joins_per_address": "100000/minute", "waiting_room_accounts_per_address": 0}
 _numbers = itertools.count(1)
 
 

@@ -22,6 +22,7 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('rounds', schema=None) as batch_op:
         batch_op.add_column(sa.Column('sale_opens_at', UtcDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('gate_version', sa.Integer(), server_default='0', nullable=False))
     op.create_table(
         'waiting_rooms',
         sa.Column('round_id', sa.Integer(), nullable=False),
@@ -42,4 +43,5 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table('waiting_rooms')
     with op.batch_alter_table('rounds', schema=None) as batch_op:
+        batch_op.drop_column('gate_version')
         batch_op.drop_column('sale_opens_at')
