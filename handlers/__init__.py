@@ -5,9 +5,9 @@ from importlib.metadata import PackageNotFoundError, version
 
 from aiohttp import web
 
-from handlers import (accounts, clock, config, coupons, docs, events, halls, health, jobs, pages, payments, performances,
-                      performers, reservations, reviews, rounds, sandbox, search, seatmap_ws, seats, socket_transport,
-                      waiting_room)
+from handlers import (accounts, clock, config, coupons, docs, events, halls, health, jobs, pages, payments,
+                      performances, performers, queue_ws, reservations, reviews, rounds, sandbox, search, seatmap_ws,
+                      seats, socket_transport, waiting_room)
 
 RESOURCES = [health, clock, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
              waiting_room, reviews, search, events, sandbox, config, jobs]
@@ -25,6 +25,7 @@ def setup(app: web.Application) -> None:
     docs.setup(app, endpoints, app_version)
     socket_transport.setup(app)
     seatmap_ws.setup(app)
+    queue_ws.setup(app)
     events.setup(app)
     sandbox.setup(app)
     pages.setup(app)

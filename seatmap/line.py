@@ -86,6 +86,7 @@ class LineFigures:
     admitted_last_minute: int
     head: int
     sold_out: bool
+    opens_ms: int | None          # the gate's, now
 
 
 class SaleNotOpen(Exception):
@@ -124,6 +125,9 @@ class WaitingLine(Protocol):
 
     async def place(self, round_id: int, user_id: int, now_ms: int | None = None) -> Place:
         """The user's place; a sign of life, like `touch`."""
+
+    async def places(self, round_id: int, user_ids: list[int], now_ms: int | None = None) -> list[Place]:
+        """Many users' places at once (the queue sockets'); not a sign of life."""
 
     async def end(self, round_id: int, user_id: int, reason: str | None = None) -> None:
         """The user's place or admission ends: they left (None) or paid (FINISHED)."""

@@ -143,9 +143,9 @@ class LineState:
             room -= 1
         return admitted
 
-    def figures(self, now: int, sold_out: bool) -> LineFigures:
+    def figures(self, gate: Gate, now: int, sold_out: bool) -> LineFigures:
         return LineFigures(len(self.place) - len(self.admitted), len(self.admitted), self.admitted_total,
-                           self.last_minute(now), self.head, sold_out)
+                           self.last_minute(now), self.head, sold_out, gate.opens_ms)
 
 
 def gate_refusal(r: "_Round", user: int, now: int) -> Exception | None:
@@ -182,6 +182,10 @@ class MemoryLine:
             r.line.seen[user_id] = now
         return self._answer(r, user_id, now)
 
+    async def places(self, round_id, user_ids, now_ms=None) -> list[Place]:
+        r, now = await self._round(round_id), self._now(now_ms)
+        return [self._answer(r, user_id, now) for user_id in user_ids]
+
     async def end(self, round_id, user_id, reason=None) -> None:
         (await self._round(round_id)).line.end(user_id, reason)
 
@@ -198,4 +202,4 @@ class MemoryLine:
 
     async def figures(self, round_id, now_ms=None) -> LineFigures:
         r = await self._round(round_id)
-        return r.line.figures(self._now(now_ms), r.sold_out())
+        return r.line.figures(r.gate, self._now(now_ms), r.sold_out())

@@ -33,8 +33,9 @@ from server.redis_client import Client, database, is_cluster, listen, listen_sha
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
 _SCRIPTS = ("hold", "release", "sell", "settle", "free", "block", "unblock", "snapshot", "history", "load", "expire",
-            "repair", "drop", "gate", "line_join", "line_place", "line_end", "line_touch", "line_admit", "line_figures")
-_READ_ONLY = ("snapshot", "history", "line_figures")
+            "repair", "drop", "gate", "line_join", "line_place", "line_places", "line_end", "line_touch", "line_admit",
+            "line_figures")
+_READ_ONLY = ("snapshot", "history", "line_figures", "line_places")
 EXPIRE_BATCH = 1000
 # The sweeper's look at rounds no live instance knows (see expire_due): keys read per node per sweep.
 SCAN_COUNT = 250

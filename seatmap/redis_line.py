@@ -8,6 +8,7 @@ from typing import Awaitable, Callable
 from seatmap.line import AddressFull, LineFigures, Place, QueueNotOpen
 
 Run = Callable[..., Awaitable[list]]       # RedisEngine._run: a script of a round, loading it first
+PLACES_PER_CALL = 500                      # users per script when many places are read: Redis stays responsive
 
 
 def clock_arg(now_ms: int | None) -> int | str:
@@ -39,6 +40,13 @@ class RedisLine:
     async def place(self, round_id, user_id, now_ms=None) -> Place:
         return _place(await self._run("line_place", round_id, user_id, clock_arg(now_ms)))
 
+    async def places(self, round_id, user_ids, now_ms=None) -> list[Place]:
+        places: list[Place] = []
+        for start in range(0, len(user_ids), PLACES_PER_CALL):
+            flat = await self._run("line_places", round_id, clock_arg(now_ms), *user_ids[start:start + PLACES_PER_CALL])
+            places += [_place(flat[i:i + 7]) for i in range(1, len(flat), 7)]
+        return places
+
     async def end(self, round_id, user_id, reason=None) -> None:
         await self._run("line_end", round_id, user_id, reason or "")
 
@@ -52,6 +60,7 @@ class RedisLine:
         return int(admitted)
 
     async def figures(self, round_id, now_ms=None) -> LineFigures:
-        _, waiting, active, total, last_minute, head, sold_out = await self._run("line_figures", round_id,
-                                                                                   clock_arg(now_ms))
-        return LineFigures(int(waiting), int(active), int(total), int(last_minute), int(head), bool(sold_out))
+        _, waiting, active, total, last_minute, head, sold_out, opens = await self._run("line_figures", round_id,
+                                                                                          clock_arg(now_ms))
+        return LineFigures(int(waiting), int(active), int(total), int(last_minute), int(head), bool(sold_out),
+                           _number(opens))

@@ -42,6 +42,7 @@ class Background:
         self._tasks: list[asyncio.Task] = []
 
     def spawn(self, name: str, loop: Callable[[asyncio.Event], Coroutine[object, object, object]]) -> None:
+        self._tasks = [task for task in self._tasks if not task.done()]       # (loops that ended by themselves)
         self._tasks.append(asyncio.create_task(loop(self.stopping), name=name))
 
     def start(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:

@@ -23,7 +23,7 @@ from zoneinfo import ZoneInfo
 import sqlalchemy as sa
 
 from seatmap.engine import SeatEngine
-from seatmap.line import AddressFull, Place, QueueNotOpen
+from seatmap.line import WAITING, AddressFull, Place, QueueNotOpen
 from seatmap.model import NoSuchRound
 from server.admission_pace import AdmissionPace
 from server.catalogue.common import lock_or_404
@@ -36,6 +36,15 @@ from server.seating import Seating
 
 log = logging.getLogger(__name__)
 OPEN_ROOMS_TTL_SECONDS = 2       # how long an instance's list of rooms to step may be stale
+
+
+def admission_rate(place: Place, now_ms: float) -> float:
+    """Admissions per second, measured over the last minute (in the first minute after the opening,
+    over the time since it)."""
+    window = 60.0
+    if place.opens_ms is not None:
+        window = min(60.0, max(1.0, (now_ms - place.opens_ms) / 1000))
+    return place.admitted_last_minute / window
 
 
 class WaitingRoom:
@@ -96,9 +105,8 @@ class WaitingRoom:
                 round_id, user_id, draw=self.draw(round_id, user_id), address=address,
                 address_cap=self._per_address))
         except QueueNotOpen as exc:
-            opens = datetime.fromtimestamp(exc.opens_ms / 1000, self._zone)
             raise Conflict("The waiting room of this show is not open yet.", code=Code.QUEUE_NOT_OPEN,
-                           details={"opens_at": opens.isoformat()}) from None
+                           details={"opens_at": self.local_ms(exc.opens_ms).isoformat()}) from None
         except AddressFull as exc:
             raise Forbidden(f"Your network already has {exc.cap} places in this waiting room.",
                             code=Code.ADDRESS_LIMIT, details={"limit": exc.cap}) from None
@@ -118,22 +126,21 @@ class WaitingRoom:
         digest = hmac.digest(self._draw_key, f"{round_id}:{user_id}".encode(), "sha256")
         return (int.from_bytes(digest[:8], "big") >> 11) / (1 << 53)
 
-    async def told(self, round_id: int, place: Place, now_ms: int | None = None) -> QueueOut:
-        """A place as its user is told it, with the ETA from the admissions of the last minute (or,
-        in the first minute after the opening, since it)."""
+    async def told(self, round_id: int, place: Place, now_ms: float | None = None) -> QueueOut:
+        """A place as its user is told it."""
         now_ms = time.time() * 1000 if now_ms is None else now_ms
+        per_second = admission_rate(place, now_ms) or await self.allowed_rate(round_id) / 60
         position = place.position
-        eta = None
-        if position is not None and place.status == "waiting":
-            window = 60.0
-            if place.opens_ms is not None:
-                window = min(60.0, max(1.0, (now_ms - place.opens_ms) / 1000))
-            per_second = place.admitted_last_minute / window or (await self._rate(round_id)) / 60
-            eta = math.ceil(position / per_second) if per_second else None
+        eta = math.ceil(position / per_second) if position and place.status == WAITING and per_second else None
         return QueueOut(status=place.status, position=position, ahead=None if position is None else position - 1,
-                        eta_seconds=eta, opens_at=self._from_ms(place.opens_ms),
-                        admitted_until=self._from_ms(place.admitted_until_ms), reason=place.reason,
-                        server_time=datetime.fromtimestamp(now_ms / 1000, self._zone))
+                        eta_seconds=eta, opens_at=self.local_ms(place.opens_ms),
+                        admitted_until=self.local_ms(place.admitted_until_ms), reason=place.reason,
+                        server_time=self.local_ms(now_ms))
+
+    async def allowed_rate(self, round_id: int) -> float:
+        """The admissions per minute the room's rules and this instance's pace allow."""
+        await self._rooms_to_step()
+        return self._open_rooms.get(round_id, 0) * self._pace.factor
 
     # ---- admission ---------------------------------------------------------------------------
     async def step(self) -> int:
@@ -163,11 +170,6 @@ class WaitingRoom:
             self._open_rooms_read = time.monotonic()
         return list(self._open_rooms)
 
-    async def _rate(self, round_id: int) -> float:
-        """The admissions per minute the room's rules and this instance's pace allow."""
-        await self._rooms_to_step()
-        return self._open_rooms.get(round_id, 0) * self._pace.factor
-
     # ---- helpers -----------------------------------------------------------------------------
     async def _not_started(self, round_id: int) -> None:
         layout = await self._seating.layout(round_id)             # 404 for no such round
@@ -180,7 +182,7 @@ class WaitingRoom:
         except NoSuchRound:
             raise NotFound("No such round.") from None
 
-    def _from_ms(self, value: int | None) -> datetime | None:
+    def local_ms(self, value: float | None) -> datetime | None:
         return None if value is None else datetime.fromtimestamp(value / 1000, self._zone)
 
     def _local(self, moment: datetime | None) -> datetime | None:

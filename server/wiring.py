@@ -49,6 +49,7 @@ from server.payments import open_toss
 from server.payments.sandbox_http import SANDBOX
 from server.payments.toss import TossPayments
 from server.posters import Posters
+from server.queue_watch import QueueWatch
 from server.ratelimit import RateLimits, open_rate_limits
 from server.redis_client import open_redis
 from server.reservations import Reservations
@@ -106,6 +107,7 @@ class Services:
 
 
 SERVICES = web.AppKey("services", Services)
+QUEUE_WATCH = web.AppKey("queue_watch", QueueWatch)
 
 
 def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSession, storage: Storage,
@@ -255,7 +257,9 @@ async def services(app: web.Application) -> AsyncIterator[None]:
                            search=app[SEARCH])
     app[SERVICES] = built
     app[HUB] = Hub(app[SEAT_ENGINE], built.seating.seat_ids)
+    app[QUEUE_WATCH] = QueueWatch(built.waiting_room, app[SEAT_ENGINE].line)
     yield
+    await app[QUEUE_WATCH].close()
     await app[HUB].close()
 
 

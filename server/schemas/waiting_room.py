@@ -46,3 +46,8 @@ class QueueOut(msgspec.Struct):
     admitted_until: datetime | None
     reason: Literal["sold_out", "expired", "finished"] | None
     server_time: datetime
+
+
+class QueueFrame(QueueOut, tag="queue", tag_field="type"):
+    """`/ws/rounds/{id}/queue`'s frame (docs/websocket.md): a place, and the admission's head."""
+    serving: int = 0
