@@ -81,3 +81,32 @@ async def test_other_changes_that_would_fail_half_way_change_nothing(engine, cha
         else:
             await engine.sell(ROUND, 1, [1, 2])
     assert await state(engine) == before
+
+
+async def every_key(engine) -> dict:
+    """Every key of the round, exactly as Redis holds it."""
+    return {key: await engine._redis.dump(key) for key in round_keys("tb", ROUND)[:-1]}
+
+
+@pytest.mark.parametrize("planted, step", [("seen", "join"), ("recent", "admit")])
+async def test_a_waiting_line_step_that_would_fail_half_way_changes_nothing(engine, planted, step):
+    """join writes the user's place, then when they were seen; an admission writes the admission,
+    then the last minute's count: a wrong-typed key for the later write refuses the whole step."""
+    gated = RedisEngine(engine._redis, lambda round_id: _gated())
+    for user in (1, 2):
+        await gated.line.join(ROUND, user, draw=user / 10, address="", address_cap=0)
+    key = round_keys("tb", ROUND)[8 + ("order", "place", "head", "admitted", "recent", "seen").index(planted)]
+    await engine._redis.delete(key)
+    await engine._redis.set(key, "not a " + planted)
+    before = await every_key(gated)
+    with pytest.raises(ResponseError, match="nothing was changed"):
+        if step == "join":
+            await gated.line.join(ROUND, 3, draw=0.5, address="", address_cap=0)
+        else:
+            await gated.line.admit(ROUND, grace_ms=HOUR, now_ms=FUTURE)
+    assert await every_key(gated) == before
+
+
+async def _gated():
+    from seatmap.line import Gate, LineRules
+    return RoundTruth(gate=Gate(None, LineRules(0, 10, 100, HOUR), 10))

@@ -2,6 +2,8 @@
 Redis Cluster): the gate on holds, joining, admission, leaving, paying, sold out, bots."""
 from __future__ import annotations
 
+import asyncio
+
 import pytest
 
 from tests.support.api import eventually
@@ -199,3 +201,37 @@ async def test_one_address_has_a_few_places_and_joins_are_rate_limited(client, s
 async def test_the_server_clock(client):
     reply = await client.get("/api/time")
     assert reply.status == 200 and reply.json["epoch_ms"] > 1_700_000_000_000 and "+09:00" in reply.json["server_time"]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"waiting_room_slow_hold_ms": 0.001,
+                                                 "rate_limit_holds_per_account": ""}], indirect=True)
+async def test_admission_slows_down_while_holds_are_slow_and_recovers(client, show):
+    """With "slow" set below any real hold, holds on this instance halve the admission rate at each
+    step; once they stop, it grows back to the room's own."""
+    admin, round_id = show["admin"], show["round_id"]
+    other = await client.post(f"/api/performances/{show['performance_id']}/rounds", token=admin,
+                              json={"starts_at": moment(3 * 86400)})
+    assert other.status == 201
+    await set_room(client, admin, other.json["id"], admit_per_minute=1000)
+    user = await client.token()
+    holding = True
+
+    async def hold_and_release():
+        while holding:
+            for method in ("POST", "DELETE"):
+                await client.call(method, path(show, "/holds"), token=user, json={"seat_ids": show["seat_ids"][:1]})
+
+    async def effective():
+        return (await client.get(f"/api/rounds/{other.json['id']}/waiting-room", token=admin)).json[
+            "effective_admit_per_minute"]
+    holder = asyncio.create_task(hold_and_release())
+    try:
+        assert await eventually(lambda: _below(effective(), 1000))
+    finally:
+        holding = False
+        await holder
+    assert await eventually(lambda: _below(effective(), 1001, at_least=1000))
+
+
+async def _below(value, limit, at_least=0):
+    return at_least <= await value < limit
