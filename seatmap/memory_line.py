@@ -3,15 +3,21 @@ that the in-process engine keeps beside its seats. Each step runs without awaiti
 from __future__ import annotations
 
 from collections import Counter, deque
-from typing import TYPE_CHECKING, Awaitable, Callable
+from typing import Awaitable, Callable, Protocol
 
 from seatmap.line import (ADMITTED, CLOSED, EXPIRED, MINUTE_MS, NONE, OWNER_RECHECK_MS, SOLD_OUT, WAITING, AddressFull,
                           Gate, LineFigures, NotAdmitted, Place, QueueNotOpen, SaleNotOpen)
 
-if TYPE_CHECKING:
-    from seatmap.memory import _Round
-
 Place_ = tuple[int, int]          # (user, serial): one place in line
+
+
+class LineRound(Protocol):
+    """What the line needs of the in-process engine's round (seatmap/memory.py)."""
+    gate: Gate
+    line: "LineState"
+    owned: dict[int, set[int]]
+
+    def sold_out(self) -> bool: ...
 
 
 class LineState:
@@ -148,7 +154,7 @@ class LineState:
                            self.last_minute(now), self.head, sold_out, gate.opens_ms)
 
 
-def gate_refusal(r: "_Round", user: int, now: int) -> Exception | None:
+def gate_refusal(r: LineRound, user: int, now: int) -> Exception | None:
     """Why this user may not hold now, as lua/prelude.lua gate_refusal (None: they may)."""
     gate = r.gate
     if not gate.is_open(now):
@@ -159,7 +165,7 @@ def gate_refusal(r: "_Round", user: int, now: int) -> Exception | None:
 
 
 class MemoryLine:
-    def __init__(self, round_of: Callable[[int], Awaitable["_Round"]], clock: Callable[[], int]):
+    def __init__(self, round_of: Callable[[int], Awaitable[LineRound]], clock: Callable[[], int]):
         self._round = round_of
         self._clock = clock
 
@@ -167,7 +173,7 @@ class MemoryLine:
         return self._clock() if now_ms is None else now_ms
 
     @staticmethod
-    def _answer(r: "_Round", user_id: int, now: int) -> Place:
+    def _answer(r: LineRound, user_id: int, now: int) -> Place:
         return r.line.answer(r.gate, user_id, len(r.owned.get(user_id, ())), r.sold_out(), now)
 
     async def join(self, round_id, user_id, *, draw, address, address_cap, now_ms=None) -> Place:
