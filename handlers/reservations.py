@@ -13,7 +13,7 @@ api = Api("reservations")
 
 
 @api.post("/api/reservations", body=ReservationCreate, response=ReservationOut, status=201, auth=USER,
-          errors=(404, 409))
+          errors=(404, 409, 503))        # 503: the seat engine cannot be reached to see the holds
 async def create(request: web.Request, body: ReservationCreate, user: Principal) -> ReservationOut:
     """Turn seats you hold into a pending reservation, to be paid before `expires_at`."""
     return await request.app[SERVICES].reservations.create(user.user_id, body)

@@ -30,7 +30,7 @@ async def get_round(request: web.Request, round_id: int) -> RoundOut:
     return await request.app[SERVICES].rounds.get(round_id)
 
 
-@api.patch("/api/rounds/{round_id}", body=RoundUpdate, response=RoundOut, auth=ADMIN, errors=(409,))
+@api.patch("/api/rounds/{round_id}", body=RoundUpdate, response=RoundOut, auth=ADMIN, errors=(409, 503))
 async def update_round(request: web.Request, round_id: int, body: RoundUpdate) -> RoundOut:
     """Move a round; 409 invalid_state while it has live reservations."""
     return await request.app[SERVICES].rounds.update(round_id, body)

@@ -9,7 +9,8 @@ at the new seq, so they know to take a fresh snapshot.
 
 A round the database does not have (the loader answers None) is refused with NoSuchRound. A deleted
 round is dropped: the engine forgets it at once, its subscribers are told (RoundDeleted), and a load
-that read the database before the deletion cannot bring it back.
+that read the database before the deletion cannot bring it back. An engine whose store is away (a
+Redis that does not answer) raises EngineUnavailable; whether that step was applied is not known.
 
 Holds are capped: re-holding a seat extends it by the TTL, but never past `max_hold_ms` after the
 user's continuous hold on it began. When a hold ends (released or expired) the seat remembers its

@@ -122,6 +122,11 @@ class NoSuchRound(Exception):
         self.round_id = round_id
 
 
+class EngineUnavailable(Exception):
+    """The engine's store did not answer (a Redis that is down, a cluster master that hung before
+    its replica took over): the step may or may not have been applied. Try again shortly."""
+
+
 class HoldLimitExceeded(Exception):
     def __init__(self, limit: int, current: int):
         super().__init__(f"limit {limit}, already {current}")

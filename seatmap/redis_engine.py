@@ -9,6 +9,9 @@ classic pub/sub on a single Redis, sharded pub/sub on a cluster (each round's ch
 slot, so a delta goes only to the node that owns the round and its replicas). If the connection
 drops, listeners are told they may have missed deltas (`None`). When a round is deleted, its
 channel carries the notice (RoundDeleted) to every instance's listeners.
+
+A script Redis does not answer in time (it is down, or a cluster master hung and its replica has not
+taken over yet) raises EngineUnavailable instead of keeping its caller waiting.
 """
 from __future__ import annotations
 
@@ -23,12 +26,13 @@ import msgspec
 
 from seatmap.engine import HISTORY, ExpiredHold, Listener, Loader, RoundTruth
 from seatmap.line import Gate, NotAdmitted, SaleNotOpen
-from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted, HoldLimitExceeded,
-                           HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState, SeatUnavailable, Snapshot,
-                           TooManyRequests)
+from seatmap.model import (BLOCKED, HELD, PENDING, SOLD, Change, Delta, EngineUnavailable, HoldGranted,
+                           HoldLimitExceeded, HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState,
+                           SeatUnavailable, Snapshot, TooManyRequests)
 from seatmap.redis_line import RedisLine, clock_arg
 from server.background import Background
-from server.redis_client import Client, database, is_cluster, listen, listen_sharded, subscribe, unsubscribe
+from server.redis_client import (ANSWER_WITHIN_SECONDS, UNREACHABLE, Client, database, is_cluster, listen,
+                                 listen_sharded, subscribe, unsubscribe)
 
 log = logging.getLogger(__name__)
 _LUA = Path(__file__).parent / "lua"
@@ -152,10 +156,18 @@ class RedisEngine:
         self._deadlines[round_id] = deadline_ms if known is None else min(known, deadline_ms)
 
     # ---- changes ---------------------------------------------------------------------------
+    async def _call(self, name: str, keys: list[str], args: list) -> list:
+        """One script, or EngineUnavailable if Redis does not answer it in time (see ANSWER_WITHIN_SECONDS)."""
+        try:
+            async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
+                return await self._scripts[name](keys=keys, args=args)
+        except UNREACHABLE as exc:
+            raise EngineUnavailable(f"Redis did not answer {name} for round {args[0]}: {exc!r}") from exc
+
     async def _run(self, name: str, round_id: int, *args, extra_keys: tuple[str, ...] = ()) -> list:
         keys = self._keys(round_id) + list(extra_keys)
         for _ in range(3):
-            result = await self._scripts[name](keys=keys, args=[round_id, *args])
+            result = await self._call(name, keys, [round_id, *args])
             if result[0] == "gone":
                 raise NoSuchRound(round_id)
             if result[0] != "not_loaded":
@@ -165,9 +177,8 @@ class RedisEngine:
 
     async def _load(self, round_id: int) -> None:
         truth = await self._loader(round_id)
-        if truth is None or await self._scripts["load"](keys=self._keys(round_id),
-                                                       args=[round_id, *gate_args(truth.gate),
-                                                             *_truth_pairs(truth)]) == -1:
+        if truth is None or await self._call("load", self._keys(round_id),
+                                             [round_id, *gate_args(truth.gate), *_truth_pairs(truth)]) == -1:
             raise NoSuchRound(round_id)
 
     async def set_gate(self, round_id, gate) -> None:
@@ -248,8 +259,8 @@ class RedisEngine:
         return expired
 
     async def _expire_round(self, round_id: int, now_ms: int | None) -> list[ExpiredHold]:
-        flat, next_deadline = await self._scripts["expire"](keys=self._keys(round_id),
-                                                            args=[round_id, clock_arg(now_ms), EXPIRE_BATCH])
+        flat, next_deadline = await self._call("expire", self._keys(round_id),
+                                               [round_id, clock_arg(now_ms), EXPIRE_BATCH])
         if next_deadline:
             self._deadlines[round_id] = int(next_deadline)
         else:
@@ -279,7 +290,7 @@ class RedisEngine:
         return Snapshot(round_id, int(seq), seats)
 
     async def deltas_after(self, round_id, seq) -> list[Delta] | None:
-        current, entries = await self._scripts["history"](keys=self._keys(round_id), args=[round_id, seq, HISTORY])
+        current, entries = await self._call("history", self._keys(round_id), [round_id, seq, HISTORY])
         if current is None or seq > int(current):
             return None
         if seq == int(current):
@@ -324,7 +335,7 @@ class RedisEngine:
 
     async def drop(self, round_id) -> None:
         self._deadlines.pop(round_id, None)
-        await self._scripts["drop"](keys=self._keys(round_id), args=[round_id, TOMBSTONE_SECONDS])
+        await self._call("drop", self._keys(round_id), [round_id, TOMBSTONE_SECONDS])
 
     async def close(self) -> None:
         if self._reader is not None:

@@ -18,8 +18,9 @@ from urllib.parse import unquote, urlsplit
 
 import redis.asyncio as redis
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
+from redis.exceptions import ClusterDownError, RedisClusterException, RedisError
 from redis.exceptions import ConnectionError as RedisConnectionError
-from redis.exceptions import RedisError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 
 from server.background import nap
 
@@ -35,6 +36,16 @@ CLUSTER_CONNECTIONS_PER_NODE = 4096
 # scripts take well under a millisecond; a retried one is harmless (they are idempotent but for the
 # holds' rate count, which a retry may count twice).
 CLUSTER_SOCKET_TIMEOUT_SECONDS = 2
+# Redis answers a script in well under a millisecond; a call not answered in this long is given up
+# (the seat engine's: seatmap/redis_engine.py), rather than retried for as long as the client would
+# (5 s on a single Redis, 14 s and more on a cluster with every node stopped, before a failure that
+# looked like a bug). Longer than the socket timeout: the cluster client must have seen the node
+# time out, for it to refresh its map of slots and find the replica that takes over.
+ANSWER_WITHIN_SECONDS = CLUSTER_SOCKET_TIMEOUT_SECONDS + 1
+# What says that Redis did not answer, as against a command that failed (a bug): a connection lost,
+# refused or timed out (OSError takes in the builtin TimeoutError), a cluster with no master for a
+# slot, or none of its nodes reachable.
+UNREACHABLE = (RedisConnectionError, RedisTimeoutError, ClusterDownError, RedisClusterException, OSError)
 # How often the cluster listener looks for nodes that got subscriptions since (new rounds, a slot
 # that moved): a new subscription's first messages can wait that long to be read.
 NODE_WATCH_SECONDS = 0.05

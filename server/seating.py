@@ -10,6 +10,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Awaitable
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -17,14 +18,14 @@ import sqlalchemy as sa
 
 from seatmap.engine import RoundTruth, SeatEngine
 from seatmap.line import FINISHED, NotAdmitted, SaleNotOpen
-from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, HoldGranted, HoldLimitExceeded, HoldTimeExceeded, NoSuchRound,
-                           Rates, SeatUnavailable, TooManyRequests)
+from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, EngineUnavailable, HoldGranted, HoldLimitExceeded,
+                           HoldTimeExceeded, NoSuchRound, Rates, SeatUnavailable, TooManyRequests)
 from server.admission_pace import AdmissionPace
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
-from server.errors import Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound
+from server.errors import Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, ServiceUnavailable
 from server.gates import read_gate
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
@@ -90,14 +91,29 @@ class Seating:
         self._loading: dict[int, asyncio.Future] = {}
 
     @contextmanager
-    def _existing(self, round_id: int):
-        """Around engine calls: a round the engine refuses was deleted (maybe by another instance,
-        while this one still had its layout): 404, and the layout is forgotten."""
+    def _asking_engine(self, round_id: int):
+        """Around engine calls for a request: a round the engine refuses was deleted (maybe by another
+        instance, while this one still had its layout): 404, and the layout is forgotten. An engine
+        that does not answer (Redis down, or failing over): 503, at once."""
         try:
             yield
         except NoSuchRound:
             self._layouts.pop(round_id, None)
             raise NotFound("No such round.") from None
+        except EngineUnavailable as exc:
+            log.warning("round %s: %s", round_id, exc)
+            raise ServiceUnavailable("The seat map cannot be reached right now; try again shortly.") from None
+
+    async def _following_database(self, round_id: int, what: str, call: Awaitable[None]) -> None:
+        """An engine call after the database has decided: an engine that does not answer must not
+        undo what the database committed (a sale is a sale). The repair pass (repair_recent) puts the
+        engine right once it answers again; until then nothing is sold twice, the database's unique
+        key sees to that."""
+        try:
+            await call
+        except EngineUnavailable as exc:
+            log.warning("round %s: the seat engine missed that seats were %s (%s); the repair pass will "
+                        "tell it", round_id, what, exc)
 
     async def rounds_deleted(self, round_ids: list[int]) -> None:
         """After the commit that deleted these rounds: every instance's engine forgets them and
@@ -113,7 +129,8 @@ class Seating:
         nor a load that read the database before this one commits can bring an older one back)."""
         await conn.execute(rounds.update().where(rounds.c.id == round_id)
                            .values(gate_version=rounds.c.gate_version + 1))
-        await self._engine.set_gate(round_id, await read_gate(conn, round_id))
+        with self._asking_engine(round_id):         # (503: the change is rolled back, to be made again)
+            await self._engine.set_gate(round_id, await read_gate(conn, round_id))
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
@@ -164,7 +181,7 @@ class Seating:
         async with self._db.read() as conn:
             price_of = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price)
                                                 .where(prices.c.performance_id == layout.performance_id))).all())
-        with self._existing(round_id):
+        with self._asking_engine(round_id):
             snapshot = await self._engine.snapshot(round_id)
         out = []
         for s in layout.seats.values():
@@ -175,7 +192,7 @@ class Seating:
 
     async def availability(self, round_id: int) -> AvailabilityOut:
         layout = await self.layout(round_id)
-        with self._existing(round_id):
+        with self._asking_engine(round_id):
             snapshot = await self._engine.snapshot(round_id)
         counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
         by_grade: dict[str, GradeAvailability] = {}
@@ -192,23 +209,24 @@ class Seating:
     # ---- what reservations do to seats (the database has decided; the engine follows) ----------
     async def sell(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:
         """The seats became a pending reservation of this user."""
-        await self._engine.sell(round_id, user_id, seat_ids)
+        await self._following_database(round_id, "sold", self._engine.sell(round_id, user_id, seat_ids))
 
     async def paid(self, round_id: int, user_id: int, seat_ids: list[int]) -> None:
         """Their reservation was paid: the seats are sold, and the user's admission through the
         round's waiting room (if any) ends, freeing its place for the next in line."""
-        await self._engine.settle(round_id, seat_ids)
-        await self._engine.line.end(round_id, user_id, FINISHED)
+        await self._following_database(round_id, "paid", self._engine.settle(round_id, seat_ids))
+        await self._following_database(round_id, "paid (the admission's end)",
+                                       self._engine.line.end(round_id, user_id, FINISHED))
 
     async def free(self, round_id: int, seat_ids: list[int]) -> None:
         """Their reservation ended (canceled, expired): they are available again."""
-        await self._engine.free(round_id, seat_ids)
+        await self._following_database(round_id, "freed", self._engine.free(round_id, seat_ids))
 
     # ---- holds -------------------------------------------------------------------------------
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
         seat_ids = await self.checked_seats(round_id, seat_ids)
         try:
-            with self._existing(round_id):
+            with self._asking_engine(round_id):
                 granted = await self._timed_hold(round_id, user_id, seat_ids)
         except SaleNotOpen as exc:
             opens_at = datetime.fromtimestamp(exc.opens_ms / 1000, self._zone)
@@ -255,14 +273,14 @@ class Seating:
     async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         try:
-            with self._existing(round_id):
+            with self._asking_engine(round_id):
                 return await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
         except TooManyRequests as exc:
             raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
-        with self._existing(round_id):
+        with self._asking_engine(round_id):
             snapshot = await self._engine.snapshot(round_id)
         now_ms = time.time() * 1000
         return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
@@ -338,7 +356,7 @@ class Seating:
             if new:
                 await conn.execute(round_blocks.insert(), new)
                 await self._blocks_changed(conn, round_id)
-        with self._existing(round_id):
+        with self._asking_engine(round_id):
             await self._engine.block(round_id, seat_ids)
         return seat_ids
 
@@ -350,7 +368,7 @@ class Seating:
                                                                      round_blocks.c.seat_id.in_(seat_ids)))
             if removed.rowcount:
                 await self._blocks_changed(conn, round_id)
-        with self._existing(round_id):
+        with self._asking_engine(round_id):
             await self._engine.unblock(round_id, seat_ids)
 
     async def _lock_round(self, conn, round_id: int) -> None:

@@ -24,13 +24,13 @@ import sqlalchemy as sa
 
 from seatmap.engine import SeatEngine
 from seatmap.line import WAITING, AddressFull, Place, QueueNotOpen
-from seatmap.model import NoSuchRound
+from seatmap.model import EngineUnavailable, NoSuchRound
 from server.admission_pace import AdmissionPace
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import rounds, waiting_rooms
 from server.db.types import utcnow
-from server.errors import Code, Conflict, Forbidden, InvalidState, NotFound
+from server.errors import Code, Conflict, Forbidden, InvalidState, NotFound, ServiceUnavailable
 from server.schemas.waiting_room import PREQUEUE_MINUTES, SESSION_SECONDS, QueueOut, WaitingRoomIn, WaitingRoomOut
 from server.seating import Seating
 
@@ -181,6 +181,8 @@ class WaitingRoom:
             return await call
         except NoSuchRound:
             raise NotFound("No such round.") from None
+        except EngineUnavailable:
+            raise ServiceUnavailable("The waiting room cannot be reached right now; try again shortly.") from None
 
     def local_ms(self, value: float | None) -> datetime | None:
         return None if value is None else datetime.fromtimestamp(value / 1000, self._zone)

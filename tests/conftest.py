@@ -28,7 +28,8 @@ from tests.support.peers.slack import SlackPeer
 from tests.support.peers.smtp import SmtpServer
 from tests.support.search import Catalogue, elasticsearch_settings, sample_catalogue
 
-pytest_plugins = ["tests.support.browser"]          # the browser tests' fixtures: server, api, browser
+# The browser tests' fixtures (server, api, browser); the failover tests' (master_stop).
+pytest_plugins = ["tests.support.browser", "tests.support.cluster"]
 
 
 # ---- databases ---------------------------------------------------------------------------------------

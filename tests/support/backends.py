@@ -105,6 +105,8 @@ REDIS_URL_NAMES = {"redis": "REDIS_URL", "cluster": "REDIS_CLUSTER_URL"}
 # For a test that must hold on the single Redis and on the cluster: it runs once on each, through the
 # `redis_url` fixture (which is the single Redis for a test without this mark).
 ON_REDIS_AND_CLUSTER = pytest.mark.parametrize("redis_url", ["redis", "cluster"], indirect=True)
+# For a test of the cluster alone (a failover): `redis_url` is the emptied cluster.
+ON_CLUSTER = pytest.mark.parametrize("redis_url", ["cluster"], indirect=True)
 
 
 async def flush_redis(url: str) -> None:
