@@ -5,8 +5,7 @@ from __future__ import annotations
 import aiohttp
 import pytest
 
-from tests.support.api import eventually
-from tests.support.waiting import set_room, set_sale
+from tests.support.waiting import queued, set_sale
 
 
 @pytest.fixture
@@ -26,11 +25,7 @@ async def frames_until(ws, condition, timeout=10):
 
 async def test_a_waiting_user_hears_their_place_move_and_their_admission(client, show):
     admin, round_id = show["admin"], show["round_id"]
-    await set_room(client, admin, round_id, max_active=1)
-    await set_sale(client, admin, round_id, 3600)
-    first, second = await client.token(), await client.token()
-    for token in (first, second):
-        assert (await client.post(f"/api/rounds/{round_id}/queue", token=token)).status == 200
+    first, second = await queued(client, admin, round_id, 2, opens_in=3600, max_active=1)
     sockets = {token: await client.http.ws_connect(f"/ws/rounds/{round_id}/queue?token={token}")
                for token in (first, second)}
     for ws in sockets.values():
@@ -72,11 +67,7 @@ async def test_the_queue_socket_is_for_signed_in_users_of_a_round_that_exists(cl
 
 async def test_an_open_socket_keeps_the_place_of_a_user_who_never_looks_again(client, show):
     admin, round_id = show["admin"], show["round_id"]
-    await set_room(client, admin, round_id, max_active=1)
-    await set_sale(client, admin, round_id, 3600)
-    tokens = [await client.token() for _ in range(2)]
-    for token in tokens:
-        await client.post(f"/api/rounds/{round_id}/queue", token=token)
+    tokens = await queued(client, admin, round_id, 2, opens_in=3600, max_active=1)
     ws = await client.http.ws_connect(f"/ws/rounds/{round_id}/queue?token={tokens[1]}")
     await ws.receive_json(timeout=10)
     room = await client.get(f"/api/rounds/{round_id}/waiting-room", token=admin)

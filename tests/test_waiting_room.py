@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.api import eventually
 from tests.support.factories import pay
-from tests.support.waiting import admitted, moment, place_of, set_room, set_sale
+from tests.support.waiting import admitted, moment, place_of, queued, set_room, set_sale
 from tests.support.ws import LiveViewer
 
 
@@ -108,11 +108,8 @@ async def test_without_a_waiting_room_everyone_goes_ahead(client, show):
 
 async def test_admission_lets_people_in_by_their_place_and_paying_frees_the_slot(client, show):
     admin, round_id = show["admin"], show["round_id"]
-    await set_room(client, admin, round_id, max_active=2)
-    await set_sale(client, admin, round_id, 3600)
-    tokens = [await client.token() for _ in range(5)]
-    for token in tokens:
-        assert (await client.post(path(show, "/queue"), token=token)).json["position"] is None
+    tokens = await queued(client, admin, round_id, 5, opens_in=3600, max_active=2)
+    assert {(await place_of(client, round_id, t))["position"] for t in tokens} == {None}
     await set_sale(client, admin, round_id, 0.5)
     # (the order is drawn: find who is in)
     async def two_in():
@@ -157,10 +154,7 @@ async def test_admission_lets_people_in_by_their_place_and_paying_frees_the_slot
 
 async def test_a_rejoin_keeps_the_place(client, show):
     admin, round_id = show["admin"], show["round_id"]
-    await set_room(client, admin, round_id, max_active=1)
-    tokens = [await client.token() for _ in range(4)]
-    for token in tokens:
-        await client.post(path(show, "/queue"), token=token)
+    tokens = await queued(client, admin, round_id, 4, max_active=1)
     await one_admitted(client, round_id, tokens)
     before = [(await place_of(client, round_id, t))["position"] for t in tokens]
     again = [(await client.post(path(show, "/queue"), token=t)).json["position"] for t in tokens]
@@ -169,10 +163,7 @@ async def test_a_rejoin_keeps_the_place(client, show):
 
 async def test_nobody_waits_for_a_sold_out_show(client, show):
     admin, round_id = show["admin"], show["round_id"]
-    await set_room(client, admin, round_id, max_active=1)
-    tokens = [await client.token() for _ in range(2)]
-    for token in tokens:
-        await client.post(path(show, "/queue"), token=token)
+    tokens = await queued(client, admin, round_id, 2, max_active=1)
     inside = await one_admitted(client, round_id, tokens)
     outside = next(t for t in tokens if t != inside)
     assert (await client.post(path(show, "/blocks"), token=admin, json={"seat_ids": show["seat_ids"]})).status == 200
@@ -208,7 +199,7 @@ async def test_the_server_clock(client):
 async def test_admission_slows_down_while_holds_are_slow_and_recovers(client, show):
     """With "slow" set below any real hold, holds on this instance halve the admission rate at each
     step; once they stop, it grows back to the room's own."""
-    admin, round_id = show["admin"], show["round_id"]
+    admin = show["admin"]
     other = await client.post(f"/api/performances/{show['performance_id']}/rounds", token=admin,
                               json={"starts_at": moment(3 * 86400)})
     assert other.status == 201

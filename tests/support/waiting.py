@@ -38,3 +38,17 @@ async def admitted(client, round_id: int, token: str, timeout: float = 15) -> di
         place = await place_of(client, round_id, token)
         return place if place["status"] == "admitted" else None
     return await eventually(probe, timeout=timeout, every=0.05)
+
+
+async def queued(client, admin: str, round_id: int, count: int, *, opens_in: float | None = None,
+                 **rules) -> list[str]:
+    """A waiting room (`rules`; the sale opening `opens_in` seconds from now, or as it is) and
+    `count` new users who joined it; their tokens."""
+    await set_room(client, admin, round_id, **rules)
+    if opens_in is not None:
+        await set_sale(client, admin, round_id, opens_in)
+    tokens = [await client.token() for _ in range(count)]
+    for token in tokens:
+        reply = await client.post(f"/api/rounds/{round_id}/queue", token=token)
+        assert reply.status == 200, reply.json
+    return tokens
