@@ -39,6 +39,8 @@ class Code(StrEnum):
     JOB_RUNNING = "job_running"
     TOO_LATE = "too_late"
     SALE_NOT_OPEN = "sale_not_open"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    TICKET_CANCELED = "ticket_canceled"
     QUEUE_NOT_OPEN = "queue_not_open"
     PAYMENT_ALREADY_PROCESSED = "payment_already_processed"
     PAYMENT_NOT_CANCELABLE = "payment_not_cancelable"

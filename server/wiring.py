@@ -59,6 +59,7 @@ from server.search.service import Search, open_search
 from server.seating import Seating, load_truth
 from server.settings import Settings
 from server.storage import Storage, open_storage
+from server.tickets import Tickets
 from server.tokens import Tokens
 from server.waiting_room import WaitingRoom
 
@@ -104,6 +105,7 @@ class Services:
     events: EventStreams
     search: Search
     waiting_room: WaitingRoom
+    tickets: Tickets
 
 
 SERVICES = web.AppKey("services", Services)
@@ -124,7 +126,8 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
                           concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
     coupons = Coupons(db, zone)
-    reservations = Reservations(db, seating, coupons, payment_window_seconds=settings.payment_window_seconds,
+    tickets = Tickets(db, zone, secret=settings.jwt_secret)
+    reservations = Reservations(db, seating, coupons, tickets, payment_window_seconds=settings.payment_window_seconds,
                                 zone=zone)
     return Services(
         accounts=Accounts(db, passwords, tokens, revocation, settings.admin_signup_key),
@@ -144,6 +147,7 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         reviews=Reviews(db, zone),
         events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds),
         search=search,
+        tickets=tickets,
         waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
                                  grace_seconds=settings.waiting_room_grace_seconds,
                                  accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace),
