@@ -30,6 +30,7 @@ class Code(StrEnum):
     SEAT_UNAVAILABLE = "seat_unavailable"
     HOLD_LIMIT_EXCEEDED = "hold_limit_exceeded"
     HOLD_TIME_EXCEEDED = "hold_time_exceeded"
+    WATCH_LIMIT_EXCEEDED = "watch_limit_exceeded"
     SOLD_OUT = "sold_out"
     ALREADY_ISSUED = "already_issued"
     COUPON_UNUSABLE = "coupon_unusable"

@@ -10,7 +10,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Awaitable
+from typing import Awaitable, Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -38,6 +38,19 @@ SOLD_STATUSES = ("confirmed", "attended")
 REPAIR_TRIES = 3
 HOLD_REFUSALS = (SaleNotOpen, NotAdmitted, TooManyRequests, SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded,
                  NoSuchRound)
+
+
+class SeatEvents(Protocol):
+    async def available(self, round_id: int, seat_ids: list[int]) -> None: ...
+    async def held(self, round_id: int, user_id: int, seat_ids: list[int]) -> None: ...
+
+
+class _NoEvents:
+    async def available(self, round_id, seat_ids) -> None: ...
+    async def held(self, round_id, user_id, seat_ids) -> None: ...
+
+
+NO_EVENTS = _NoEvents()
 
 
 @dataclass(frozen=True)
@@ -87,6 +100,7 @@ class Seating:
         self._limit = max_seats_per_user
         self._rates = hold_rates
         self._pace = pace or AdmissionPace(slow_hold_ms=1000, error_share=1)
+        self.events: SeatEvents = NO_EVENTS          # who else hears of freed and held seats (seat watch)
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
 
@@ -221,6 +235,7 @@ class Seating:
     async def free(self, round_id: int, seat_ids: list[int]) -> None:
         """Their reservation ended (canceled, expired): they are available again."""
         await self._following_database(round_id, "freed", self._engine.free(round_id, seat_ids))
+        await self.events.available(round_id, seat_ids)
 
     # ---- holds -------------------------------------------------------------------------------
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
@@ -250,6 +265,7 @@ class Seating:
             raise Conflict(f"You can hold or reserve at most {exc.limit} seats of a show.",
                            code=Code.HOLD_LIMIT_EXCEEDED,
                            details={"limit": exc.limit, "current": exc.current}) from None
+        await self.events.held(round_id, user_id, list(granted.seat_ids))
         return HoldOut(seat_ids=list(granted.seat_ids),
                        expires_at=datetime.fromtimestamp(granted.expires_ms / 1000, self._zone))
 
@@ -274,9 +290,11 @@ class Seating:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         try:
             with self._asking_engine(round_id):
-                return await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
+                released = await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
         except TooManyRequests as exc:
             raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
+        await self.events.available(round_id, released)
+        return released
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
@@ -302,6 +320,11 @@ class Seating:
         except Exception:
             # The seats are free either way (the engine decides holds); only the notices are lost.
             log.exception("hold.expired notices for %d holds could not be queued", len(expired))
+        freed: dict[int, list[int]] = defaultdict(list)
+        for hold in expired:
+            freed[hold.round_id].append(hold.seat_id)
+        for round_id, seat_ids in freed.items():
+            await self.events.available(round_id, sorted(seat_ids))
         return len(expired)
 
     # ---- repair -------------------------------------------------------------------------------
@@ -342,7 +365,7 @@ class Seating:
     async def block(self, round_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
-            await self._lock_round(conn, round_id)
+            await self.lock_round(conn, round_id)
             sold = (await conn.execute(sa.select(reservation_seats.c.seat_id).where(
                 reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
                 reservation_seats.c.live.is_(True)))).scalars().all()
@@ -363,15 +386,16 @@ class Seating:
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
-            await self._lock_round(conn, round_id)
+            await self.lock_round(conn, round_id)
             removed = await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
                                                                      round_blocks.c.seat_id.in_(seat_ids)))
             if removed.rowcount:
                 await self._blocks_changed(conn, round_id)
         with self._asking_engine(round_id):
             await self._engine.unblock(round_id, seat_ids)
+        await self.events.available(round_id, seat_ids)
 
-    async def _lock_round(self, conn, round_id: int) -> None:
+    async def lock_round(self, conn, round_id: int) -> None:
         """The round, from the database rather than the cached layout, locked so that it cannot be
         deleted before the blocks are committed (a deleted round's blocks: 404, not a foreign key error)."""
         try:

@@ -56,6 +56,7 @@ from server.reservations import Reservations
 from server.reviews import Reviews
 from server.revocation import Revocation
 from server.search.service import Search, open_search
+from server.seat_watch import SeatWatch
 from server.seating import Seating, load_truth
 from server.settings import Settings
 from server.storage import Storage, open_storage
@@ -106,6 +107,7 @@ class Services:
     search: Search
     waiting_room: WaitingRoom
     tickets: Tickets
+    seat_watch: SeatWatch
 
 
 SERVICES = web.AppKey("services", Services)
@@ -127,6 +129,8 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
     coupons = Coupons(db, zone)
     tickets = Tickets(db, zone, secret=settings.jwt_secret)
+    seat_watch = SeatWatch(db, seating, per_user=settings.seat_watches_per_user)
+    seating.events = seat_watch
     reservations = Reservations(db, seating, coupons, tickets, payment_window_seconds=settings.payment_window_seconds,
                                 zone=zone)
     return Services(
@@ -148,6 +152,7 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds),
         search=search,
         tickets=tickets,
+        seat_watch=seat_watch,
         waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
                                  grace_seconds=settings.waiting_room_grace_seconds,
                                  accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace),

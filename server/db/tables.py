@@ -273,6 +273,17 @@ tickets = sa.Table(
     sa.UniqueConstraint("reservation_id", "seat_id"),
 )
 
+# Seats (or a grade) of a round a user wants to hear of when they are available again (server/seat_watch.py).
+seat_watches = sa.Table(
+    "seat_watches", metadata, _id(),
+    _fk("user_id", "users.id", ondelete="CASCADE", index=True),
+    _fk("round_id", "rounds.id", ondelete="CASCADE", index=True),
+    _fk("seat_id", "seats.id", nullable=True),
+    sa.Column("grade", sa.String(20)),
+    _created(),
+    sa.CheckConstraint("(seat_id IS NULL) <> (grade IS NULL)", name="seat_or_grade"),
+)
+
 # A round's waiting room (server/waiting_room.py), as its admin set it. The seat engine keeps a copy
 # with the round's seats, so that its hold can check admission atomically; this is the copy a lost
 # Redis is rebuilt from.

@@ -1,7 +1,8 @@
-"""tickets, and the staff role
+"""tickets, the staff role, and seat watches
 
 A paid reservation has one ticket per seat with a signed code that the door checks in once
-(server/tickets.py); staff accounts may check tickets in.
+(server/tickets.py); staff accounts may check tickets in. Users may watch seats or a grade of a
+round (server/seat_watch.py).
 
 Revision ID: 0011
 Revises: 0010
@@ -40,9 +41,27 @@ def upgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_role'), type_='check')
         batch_op.create_check_constraint(op.f('ck_users_role'), "role IN ('user', 'admin', 'staff')")
+    op.create_table(
+        'seat_watches',
+        sa.Column('id', sa.Integer(), autoincrement=True, nullable=False),
+        sa.Column('user_id', sa.Integer(), nullable=False),
+        sa.Column('round_id', sa.Integer(), nullable=False),
+        sa.Column('seat_id', sa.Integer(), nullable=True),
+        sa.Column('grade', sa.String(length=20), nullable=True),
+        sa.Column('created_at', UtcDateTime(), nullable=False),
+        sa.CheckConstraint('(seat_id IS NULL) <> (grade IS NULL)', name=op.f('ck_seat_watches_seat_or_grade')),
+        sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_seat_watches_user_id_users'), ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['round_id'], ['rounds.id'], name=op.f('fk_seat_watches_round_id_rounds'),
+                                ondelete='CASCADE'),
+        sa.ForeignKeyConstraint(['seat_id'], ['seats.id'], name=op.f('fk_seat_watches_seat_id_seats')),
+        sa.PrimaryKeyConstraint('id', name=op.f('pk_seat_watches')),
+    )
+    op.create_index(op.f('ix_seat_watches_user_id'), 'seat_watches', ['user_id'], unique=False)
+    op.create_index(op.f('ix_seat_watches_round_id'), 'seat_watches', ['round_id'], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_table('seat_watches')
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_role'), type_='check')
         batch_op.create_check_constraint(op.f('ck_users_role'), "role IN ('user', 'admin')")
