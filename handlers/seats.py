@@ -4,8 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, OPTIONAL, USER, Api
-from server.schemas.seating import (AvailabilityOut, BlocksOut, HoldOut, RoundSeatsOut, SeatIdsRequest, WatchCreate,
-                                    WatchOut)
+from server.schemas.seating import (AvailabilityOut, BestSeatsRequest, BlocksOut, HoldOut, RoundSeatsOut,
+                                    SeatIdsRequest, WatchCreate, WatchOut)
 from server.tokens import Principal
 from server.wiring import SERVICES
 
@@ -32,6 +32,13 @@ async def availability(request: web.Request, round_id: int) -> AvailabilityOut:
 async def hold(request: web.Request, round_id: int, body: SeatIdsRequest, user: Principal) -> HoldOut:
     """Hold seats, all or nothing; holding a seat you hold extends it."""
     return await request.app[SERVICES].seating.hold(round_id, user.user_id, body.seat_ids)
+
+
+@api.post("/api/rounds/{round_id}/holds/best", body=BestSeatsRequest, response=HoldOut, auth=USER,
+          errors=(403, 409, 429, 503))
+async def hold_best(request: web.Request, round_id: int, body: BestSeatsRequest, user: Principal) -> HoldOut:
+    """Hold the best `count` seats for you: together in a row nearest the stage if possible."""
+    return await request.app[SERVICES].seating.hold_best(round_id, user.user_id, body)
 
 
 @api.delete("/api/rounds/{round_id}/holds", body=SeatIdsRequest, status=204, auth=USER, errors=(429, 503))

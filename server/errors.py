@@ -31,6 +31,7 @@ class Code(StrEnum):
     HOLD_LIMIT_EXCEEDED = "hold_limit_exceeded"
     HOLD_TIME_EXCEEDED = "hold_time_exceeded"
     WATCH_LIMIT_EXCEEDED = "watch_limit_exceeded"
+    NOT_ENOUGH_SEATS = "not_enough_seats"
     SOLD_OUT = "sold_out"
     ALREADY_ISSUED = "already_issued"
     COUPON_UNUSABLE = "coupon_unusable"

@@ -21,21 +21,25 @@ from seatmap.line import FINISHED, NotAdmitted, SaleNotOpen
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, EngineUnavailable, HoldGranted, HoldLimitExceeded,
                            HoldTimeExceeded, NoSuchRound, Rates, SeatUnavailable, TooManyRequests)
 from server.admission_pace import AdmissionPace
+from server.best_seats import choose
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
-from server.errors import Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, ServiceUnavailable
+from server.errors import (Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, ServiceUnavailable,
+                           require)
 from server.gates import read_gate
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
 from server.schemas.catalogue import SeatOut
-from server.schemas.seating import AvailabilityOut, GradeAvailability, HoldOut, RoundSeatOut, RoundSeatsOut
+from server.schemas.seating import (AvailabilityOut, BestSeatsRequest, GradeAvailability, HoldOut, RoundSeatOut,
+                                    RoundSeatsOut)
 
 log = logging.getLogger(__name__)
 LAYOUT_TTL_SECONDS = 60       # halls' seats never change; a round's time rarely does
 SOLD_STATUSES = ("confirmed", "attended")
 REPAIR_TRIES = 3
+BEST_TRIES = 5                # looks for the best seats when others keep taking them first
 HOLD_REFUSALS = (SaleNotOpen, NotAdmitted, TooManyRequests, SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded,
                  NoSuchRound)
 
@@ -101,6 +105,7 @@ class Seating:
         self._rates = hold_rates
         self._pace = pace or AdmissionPace(slow_hold_ms=1000, error_share=1)
         self.events: SeatEvents = NO_EVENTS          # who else hears of freed and held seats (seat watch)
+        self._choosing: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)     # round -> best seats
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
 
@@ -268,6 +273,33 @@ class Seating:
         await self.events.held(round_id, user_id, list(granted.seat_ids))
         return HoldOut(seat_ids=list(granted.seat_ids),
                        expires_at=datetime.fromtimestamp(granted.expires_ms / 1000, self._zone))
+
+    async def hold_best(self, round_id: int, user_id: int, request: BestSeatsRequest) -> HoldOut:
+        """Hold the best `count` seats for this user (server/best_seats.py), all or nothing like any hold.
+        On this instance one look-and-hold runs at a time per round: people asking at once would all
+        pick the same best seats and all but one lose. Another instance's user may still take one of
+        them between the look and the hold: then look again, a few times."""
+        require(request.count <= self._limit, f"At most {self._limit} seats per person.", "count")
+        layout = await self.layout(round_id)
+        async with self._choosing[round_id]:
+            return await self._hold_best(layout, round_id, user_id, request)
+
+    async def _hold_best(self, layout: RoundLayout, round_id: int, user_id: int, request: BestSeatsRequest) -> HoldOut:
+        for attempt in range(BEST_TRIES):
+            with self._asking_engine(round_id):
+                snapshot = await self._engine.snapshot(round_id)
+            free = {seat_id for seat_id in layout.seat_ids if seat_id not in snapshot.seats}
+            chosen = choose(list(layout.seats.values()), free, request.count, grade=request.grade,
+                            section=request.section)
+            if chosen is None:
+                raise Conflict(f"There are not {request.count} seats left here.", code=Code.NOT_ENOUGH_SEATS,
+                               details={"count": request.count})
+            try:
+                return await self.hold(round_id, user_id, chosen)
+            except Conflict as exc:
+                if exc.code != Code.SEAT_UNAVAILABLE or attempt == BEST_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _timed_hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldGranted:
         """The engine's hold, timed for the waiting rooms' admission pace: a refusal is an answer, any

@@ -58,3 +58,9 @@ class WatchOut(msgspec.Struct):
     round_id: int
     seat_id: int | None
     grade: str | None
+
+
+class BestSeatsRequest(Request):
+    count: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    grade: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | None = None
+    section: Annotated[str, msgspec.Meta(min_length=1, max_length=50)] | None = None
