@@ -7,10 +7,10 @@ from aiohttp import web
 
 from handlers import (accounts, clock, config, coupons, docs, events, halls, health, jobs, pages, payments,
                       performances, performers, queue_ws, reservations, reviews, rounds, sandbox, search, seatmap_ws,
-                      seats, socket_transport, waiting_room)
+                      seats, socket_transport, tickets, waiting_room)
 
 RESOURCES = [health, clock, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
-             waiting_room, reviews, search, events, sandbox, config, jobs]
+             waiting_room, tickets, reviews, search, events, sandbox, config, jobs]
 
 
 def setup(app: web.Application) -> None:

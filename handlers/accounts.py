@@ -3,11 +3,11 @@ from __future__ import annotations
 
 from aiohttp import web
 
-from handlers.routing import USER, Api
+from handlers.routing import ADMIN, USER, Api
 from server.ratelimit import (ADMIN_SIGNUP_PER_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL,
                               PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS)
-from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
-                                     TokenOut, UserOut)
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, RoleChange,
+                                     SignupRequest, TokenOut, UserOut)
 from server.schemas.common import Query
 from server.tokens import Principal
 from server.wiring import SERVICES, SETTINGS, TOKENS
@@ -88,3 +88,9 @@ async def kakao_callback(request: web.Request, query: KakaoCallbackQuery) -> Tok
     profile = await services.kakao.profile_for_code(code=query.code, redirect_uri=_kakao_redirect_uri(request))
     return await services.accounts.login_external(kakao_id=profile.id, email=profile.email,
                                                   email_verified=profile.email_verified, name=profile.nickname)
+
+
+@api.put("/api/admin/users/{user_id}/role", body=RoleChange, response=ProfileOut, auth=ADMIN, errors=(409,))
+async def set_role(request: web.Request, user_id: int, body: RoleChange) -> ProfileOut:
+    """Make an account staff (they may check tickets in) or a plain user again; its tokens end."""
+    return await request.app[SERVICES].accounts.set_role(user_id, body.role)

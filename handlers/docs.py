@@ -9,7 +9,7 @@ import msgspec
 import swagger_ui
 from aiohttp import web
 
-from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, Endpoint
+from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, STAFF, Endpoint
 from server.middleware import json_response
 from server.schemas.common import ErrorBody
 
@@ -94,7 +94,7 @@ def error_statuses(e: Endpoint) -> list[int]:
     statuses = set(e.errors) | {400}                       # the query, the body or a rule
     if e.auth != PUBLIC:
         statuses.add(401)                                   # no token where one is needed, or a bad one
-    if e.auth == ADMIN:
+    if e.auth in (ADMIN, STAFF):
         statuses.add(403)
     if e.path_params:
         statuses.add(404)

@@ -28,7 +28,7 @@ from server.schemas.common import PATTERN_MEANINGS
 from server.tokens import Principal
 from server.wiring import RATE_LIMITS, SERVICES, TOKENS
 
-PUBLIC, OPTIONAL, USER, ADMIN = "public", "optional", "user", "admin"
+PUBLIC, OPTIONAL, USER, ADMIN, STAFF = "public", "optional", "user", "admin", "staff"     # STAFF: staff or admin
 MULTIPART = "multipart/form-data"
 MAX_ID = 2**31 - 1
 _PATH_PARAM = re.compile(r"\{(\w+)(?::[^}]*)?\}")
@@ -123,6 +123,8 @@ async def authenticate(request: web.Request, auth: str, *, token_in_query: bool 
     await still_valid(request, principal)
     if auth == ADMIN and principal.role != "admin":
         raise Forbidden("This needs an admin account.")
+    if auth == STAFF and principal.role not in ("admin", "staff"):
+        raise Forbidden("This needs a staff or admin account.")
     return principal
 
 

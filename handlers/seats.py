@@ -4,7 +4,8 @@ from __future__ import annotations
 from aiohttp import web
 
 from handlers.routing import ADMIN, OPTIONAL, USER, Api
-from server.schemas.seating import AvailabilityOut, BlocksOut, HoldOut, RoundSeatsOut, SeatIdsRequest
+from server.schemas.seating import (AvailabilityOut, BestSeatsRequest, BlocksOut, HoldOut, RoundSeatsOut,
+                                    SeatIdsRequest, WatchCreate, WatchOut)
 from server.tokens import Principal
 from server.wiring import SERVICES
 
@@ -33,6 +34,13 @@ async def hold(request: web.Request, round_id: int, body: SeatIdsRequest, user: 
     return await request.app[SERVICES].seating.hold(round_id, user.user_id, body.seat_ids)
 
 
+@api.post("/api/rounds/{round_id}/holds/best", body=BestSeatsRequest, response=HoldOut, auth=USER,
+          errors=(403, 409, 429, 503))
+async def hold_best(request: web.Request, round_id: int, body: BestSeatsRequest, user: Principal) -> HoldOut:
+    """Hold the best `count` seats for you: together in a row nearest the stage if possible."""
+    return await request.app[SERVICES].seating.hold_best(round_id, user.user_id, body)
+
+
 @api.delete("/api/rounds/{round_id}/holds", body=SeatIdsRequest, status=204, auth=USER, errors=(429, 503))
 async def release(request: web.Request, round_id: int, body: SeatIdsRequest, user: Principal) -> None:
     """Release held seats; seats you do not hold are ignored."""
@@ -49,3 +57,22 @@ async def block(request: web.Request, round_id: int, body: SeatIdsRequest) -> Bl
 async def unblock(request: web.Request, round_id: int, body: SeatIdsRequest) -> None:
     """Put blocked seats back on sale."""
     await request.app[SERVICES].seating.unblock(round_id, body.seat_ids)
+
+
+@api.post("/api/rounds/{round_id}/watches", body=WatchCreate, response=list[WatchOut], status=201, auth=USER,
+          errors=(409,))
+async def watch(request: web.Request, round_id: int, body: WatchCreate, user: Principal) -> list[WatchOut]:
+    """Be told (SSE `seat.available`) when these seats, or any seat of a grade, are available again."""
+    return await request.app[SERVICES].seat_watch.watch(user.user_id, round_id, body)
+
+
+@api.get("/api/rounds/{round_id}/watches", response=list[WatchOut], auth=USER)
+async def my_watches(request: web.Request, round_id: int, user: Principal) -> list[WatchOut]:
+    """Your watches in this round."""
+    return await request.app[SERVICES].seat_watch.mine(user.user_id, round_id)
+
+
+@api.delete("/api/rounds/{round_id}/watches", status=204, auth=USER)
+async def stop_watching(request: web.Request, round_id: int, user: Principal) -> None:
+    """End your watches in this round."""
+    await request.app[SERVICES].seat_watch.stop(user.user_id, round_id)

@@ -9,7 +9,7 @@ from sqlalchemy.exc import IntegrityError
 from server.db.database import Database
 from server.db.tables import users
 from server.db.types import utcnow
-from server.errors import Code, Conflict, Forbidden, InvalidState, Unauthorized
+from server.errors import Code, Conflict, Forbidden, InvalidState, NotFound, Unauthorized
 from server.passwords import Passwords
 from server.revocation import Revocation
 from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
@@ -94,6 +94,23 @@ class Accounts:
     def _token_for(self, user_id: int, role: str, token_version: int) -> TokenOut:
         return TokenOut(access_token=self._tokens.issue(user_id, role, token_version),
                         expires_in=self._tokens.ttl_seconds)
+
+    async def set_role(self, user_id: int, role: str) -> ProfileOut:
+        """An admin makes an account staff (door check-in) or a plain user again. Its tokens issued
+        before end (their role is in them): the account signs in again. Admins are made only with the
+        admin sign-up key, and stay admins."""
+        async with self._db.begin() as conn:
+            current = (await conn.execute(sa.select(users.c.role).where(users.c.id == user_id, users.c.status != "deleted")
+                                          .with_for_update())).scalar()
+            if current is None:
+                raise NotFound("No such user.")
+            if current == "admin":
+                raise InvalidState("An admin's role is not changed here.", details={"role": current})
+            if current != role:
+                await conn.execute(users.update().where(users.c.id == user_id)
+                                   .values(role=role, token_version=users.c.token_version + 1))
+        self._revocation.forget(user_id)      # (other instances: within TICKETBLUE_TOKEN_CHECK_SECONDS)
+        return await self.profile(user_id)
 
     async def profile(self, user_id: int) -> ProfileOut:
         async with self._db.read_own_writes() as conn:

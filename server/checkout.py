@@ -158,6 +158,7 @@ class Checkout:
                 if payment is not None:
                     await conn.execute(payments.update().where(payments.c.id == payment.id).values(
                         status="approved", method=paid.method, approved_at=paid.approved_at or utcnow()))
+                await self._reservations.tickets.issue(conn, reservation_id)
                 await self._reservations.announce(conn, reservation_id, "reservation.confirmed")
                 await self._announce_payment(conn, reservation_id, "payment.confirmed")
         if status == "pending":

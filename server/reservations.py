@@ -24,6 +24,7 @@ from server.outbox import enqueue
 from server.schemas.common import Page, PageQuery
 from server.schemas.reservations import ReservationCreate, ReservationOut
 from server.seating import Seating
+from server.tickets import Tickets, booking_number
 
 log = logging.getLogger(__name__)
 LIVE_STATUSES = ("pending", "confirmed", "attended")
@@ -31,9 +32,10 @@ EXPIRE_BATCH = 500
 
 
 class Reservations:
-    def __init__(self, db: Database, seating: Seating, coupons: Coupons, *, payment_window_seconds: int,
-                 zone: ZoneInfo):
+    def __init__(self, db: Database, seating: Seating, coupons: Coupons, tickets: Tickets, *,
+                 payment_window_seconds: int, zone: ZoneInfo):
         self._db = db
+        self.tickets = tickets
         self._zone = zone
         self._seating = seating
         self._coupons = coupons
@@ -113,13 +115,15 @@ class Reservations:
                 sa.select(reservation_seats.c.reservation_id, reservation_seats.c.seat_id)
                 .where(reservation_seats.c.reservation_id.in_(ids))
                 .order_by(reservation_seats.c.seat_id))).all() if ids else []
+            tickets_of = await self.tickets.of(conn, ids)
         seats_of: dict[int, list[int]] = {}
         for reservation_id, seat_id in seat_rows:
             seats_of.setdefault(reservation_id, []).append(seat_id)
         return [ReservationOut(id=r.id, status=r.status, round_id=r.round_id, seat_ids=seats_of.get(r.id, []),
                                amount=r.amount, discount=r.discount, order_id=r.order_id,
                                expires_at=r.expires_at.astimezone(self._zone),
-                               created_at=r.created_at.astimezone(self._zone)) for r in rows]
+                               created_at=r.created_at.astimezone(self._zone), booking_number=booking_number(r.id),
+                               tickets=tickets_of.get(r.id, [])) for r in rows]
 
     # ---- endings -------------------------------------------------------------------------------
     async def due_for_expiry(self) -> list[int]:

@@ -10,7 +10,7 @@ from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Awaitable
+from typing import Awaitable, Protocol
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -21,23 +21,40 @@ from seatmap.line import FINISHED, NotAdmitted, SaleNotOpen
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, EngineUnavailable, HoldGranted, HoldLimitExceeded,
                            HoldTimeExceeded, NoSuchRound, Rates, SeatUnavailable, TooManyRequests)
 from server.admission_pace import AdmissionPace
+from server.best_seats import choose
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
-from server.errors import Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, ServiceUnavailable
+from server.errors import (Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, ServiceUnavailable,
+                           require)
 from server.gates import read_gate
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
 from server.schemas.catalogue import SeatOut
-from server.schemas.seating import AvailabilityOut, GradeAvailability, HoldOut, RoundSeatOut, RoundSeatsOut
+from server.schemas.seating import (AvailabilityOut, BestSeatsRequest, GradeAvailability, HoldOut, RoundSeatOut,
+                                    RoundSeatsOut)
 
 log = logging.getLogger(__name__)
 LAYOUT_TTL_SECONDS = 60       # halls' seats never change; a round's time rarely does
 SOLD_STATUSES = ("confirmed", "attended")
 REPAIR_TRIES = 3
+BEST_TRIES = 5                # looks for the best seats when others keep taking them first
 HOLD_REFUSALS = (SaleNotOpen, NotAdmitted, TooManyRequests, SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded,
                  NoSuchRound)
+
+
+class SeatEvents(Protocol):
+    async def available(self, round_id: int, seat_ids: list[int]) -> None: ...
+    async def held(self, round_id: int, user_id: int, seat_ids: list[int]) -> None: ...
+
+
+class _NoEvents:
+    async def available(self, round_id, seat_ids) -> None: ...
+    async def held(self, round_id, user_id, seat_ids) -> None: ...
+
+
+NO_EVENTS = _NoEvents()
 
 
 @dataclass(frozen=True)
@@ -87,6 +104,8 @@ class Seating:
         self._limit = max_seats_per_user
         self._rates = hold_rates
         self._pace = pace or AdmissionPace(slow_hold_ms=1000, error_share=1)
+        self.events: SeatEvents = NO_EVENTS          # who else hears of freed and held seats (seat watch)
+        self._choosing: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)     # round -> best seats
         self._layouts: dict[int, RoundLayout] = {}
         self._loading: dict[int, asyncio.Future] = {}
 
@@ -221,6 +240,7 @@ class Seating:
     async def free(self, round_id: int, seat_ids: list[int]) -> None:
         """Their reservation ended (canceled, expired): they are available again."""
         await self._following_database(round_id, "freed", self._engine.free(round_id, seat_ids))
+        await self.events.available(round_id, seat_ids)
 
     # ---- holds -------------------------------------------------------------------------------
     async def hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldOut:
@@ -250,8 +270,36 @@ class Seating:
             raise Conflict(f"You can hold or reserve at most {exc.limit} seats of a show.",
                            code=Code.HOLD_LIMIT_EXCEEDED,
                            details={"limit": exc.limit, "current": exc.current}) from None
+        await self.events.held(round_id, user_id, list(granted.seat_ids))
         return HoldOut(seat_ids=list(granted.seat_ids),
                        expires_at=datetime.fromtimestamp(granted.expires_ms / 1000, self._zone))
+
+    async def hold_best(self, round_id: int, user_id: int, request: BestSeatsRequest) -> HoldOut:
+        """Hold the best `count` seats for this user (server/best_seats.py), all or nothing like any hold.
+        On this instance one look-and-hold runs at a time per round: people asking at once would all
+        pick the same best seats and all but one lose. Another instance's user may still take one of
+        them between the look and the hold: then look again, a few times."""
+        require(request.count <= self._limit, f"At most {self._limit} seats per person.", "count")
+        layout = await self.layout(round_id)
+        async with self._choosing[round_id]:
+            return await self._hold_best(layout, round_id, user_id, request)
+
+    async def _hold_best(self, layout: RoundLayout, round_id: int, user_id: int, request: BestSeatsRequest) -> HoldOut:
+        for attempt in range(BEST_TRIES):
+            with self._asking_engine(round_id):
+                snapshot = await self._engine.snapshot(round_id)
+            free = {seat_id for seat_id in layout.seat_ids if seat_id not in snapshot.seats}
+            chosen = choose(list(layout.seats.values()), free, request.count, grade=request.grade,
+                            section=request.section)
+            if chosen is None:
+                raise Conflict(f"There are not {request.count} seats left here.", code=Code.NOT_ENOUGH_SEATS,
+                               details={"count": request.count})
+            try:
+                return await self.hold(round_id, user_id, chosen)
+            except Conflict as exc:
+                if exc.code != Code.SEAT_UNAVAILABLE or attempt == BEST_TRIES - 1:
+                    raise
+        raise AssertionError("unreachable")
 
     async def _timed_hold(self, round_id: int, user_id: int, seat_ids: list[int]) -> HoldGranted:
         """The engine's hold, timed for the waiting rooms' admission pace: a refusal is an answer, any
@@ -274,9 +322,11 @@ class Seating:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         try:
             with self._asking_engine(round_id):
-                return await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
+                released = await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
         except TooManyRequests as exc:
             raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
+        await self.events.available(round_id, released)
+        return released
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
@@ -302,6 +352,11 @@ class Seating:
         except Exception:
             # The seats are free either way (the engine decides holds); only the notices are lost.
             log.exception("hold.expired notices for %d holds could not be queued", len(expired))
+        freed: dict[int, list[int]] = defaultdict(list)
+        for hold in expired:
+            freed[hold.round_id].append(hold.seat_id)
+        for round_id, seat_ids in freed.items():
+            await self.events.available(round_id, sorted(seat_ids))
         return len(expired)
 
     # ---- repair -------------------------------------------------------------------------------
@@ -342,7 +397,7 @@ class Seating:
     async def block(self, round_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
-            await self._lock_round(conn, round_id)
+            await self.lock_round(conn, round_id)
             sold = (await conn.execute(sa.select(reservation_seats.c.seat_id).where(
                 reservation_seats.c.round_id == round_id, reservation_seats.c.seat_id.in_(seat_ids),
                 reservation_seats.c.live.is_(True)))).scalars().all()
@@ -363,15 +418,16 @@ class Seating:
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
         async with self._db.begin() as conn:
-            await self._lock_round(conn, round_id)
+            await self.lock_round(conn, round_id)
             removed = await conn.execute(round_blocks.delete().where(round_blocks.c.round_id == round_id,
                                                                      round_blocks.c.seat_id.in_(seat_ids)))
             if removed.rowcount:
                 await self._blocks_changed(conn, round_id)
         with self._asking_engine(round_id):
             await self._engine.unblock(round_id, seat_ids)
+        await self.events.available(round_id, seat_ids)
 
-    async def _lock_round(self, conn, round_id: int) -> None:
+    async def lock_round(self, conn, round_id: int) -> None:
         """The round, from the database rather than the cached layout, locked so that it cannot be
         deleted before the blocks are committed (a deleted round's blocks: 404, not a foreign key error)."""
         try:

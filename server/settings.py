@@ -159,6 +159,8 @@ class Settings(msgspec.Struct, frozen=True, kw_only=True, forbid_unknown_fields=
         "After a user's hold on a seat ends, how long holding it again carries on the same hold (releasing and "
         "holding again does not restart the clock), and how long a user who reached the longest hold must "
         "wait to hold that seat again. 0: TICKETBLUE_HOLD_SECONDS.", ge=0)] = 0
+    seat_watches_per_user: Annotated[int, _doc("Seats or grades one user may watch per round (seat watch).",
+                                               ge=1, le=1000)] = 20
     waiting_room_grace_seconds: Annotated[int, _doc(
         "A user in a waiting room whose queue sockets are all gone keeps their place this long after their last "
         "sign of life (a socket, a look at their place); then the admission passes them over.", ge=1)] = 120

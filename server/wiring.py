@@ -56,9 +56,11 @@ from server.reservations import Reservations
 from server.reviews import Reviews
 from server.revocation import Revocation
 from server.search.service import Search, open_search
+from server.seat_watch import SeatWatch
 from server.seating import Seating, load_truth
 from server.settings import Settings
 from server.storage import Storage, open_storage
+from server.tickets import Tickets
 from server.tokens import Tokens
 from server.waiting_room import WaitingRoom
 
@@ -104,6 +106,8 @@ class Services:
     events: EventStreams
     search: Search
     waiting_room: WaitingRoom
+    tickets: Tickets
+    seat_watch: SeatWatch
 
 
 SERVICES = web.AppKey("services", Services)
@@ -124,7 +128,10 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
                           concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
     coupons = Coupons(db, zone)
-    reservations = Reservations(db, seating, coupons, payment_window_seconds=settings.payment_window_seconds,
+    tickets = Tickets(db, zone, secret=settings.jwt_secret)
+    seat_watch = SeatWatch(db, seating, per_user=settings.seat_watches_per_user)
+    seating.events = seat_watch
+    reservations = Reservations(db, seating, coupons, tickets, payment_window_seconds=settings.payment_window_seconds,
                                 zone=zone)
     return Services(
         accounts=Accounts(db, passwords, tokens, revocation, settings.admin_signup_key),
@@ -144,6 +151,8 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         reviews=Reviews(db, zone),
         events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds),
         search=search,
+        tickets=tickets,
+        seat_watch=seat_watch,
         waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
                                  grace_seconds=settings.waiting_room_grace_seconds,
                                  accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace),

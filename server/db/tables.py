@@ -52,7 +52,7 @@ users = sa.Table(
     sa.Column("last_login_at", UtcDateTime),
     sa.Column("dormant_at", UtcDateTime),
     sa.Column("deleted_at", UtcDateTime),
-    sa.CheckConstraint("role IN ('user', 'admin')", name="role"),
+    sa.CheckConstraint("role IN ('user', 'admin', 'staff')", name="role"),
     sa.CheckConstraint("status IN ('active', 'dormant', 'deleted')", name="status"),
 )
 
@@ -258,6 +258,30 @@ round_blocks = sa.Table(
     _fk("round_id", "rounds.id", ondelete="CASCADE", primary_key=True),
     _fk("seat_id", "seats.id", primary_key=True),
     _created(),
+)
+
+# One per seat of a paid reservation (server/tickets.py): what the door checks. The code is random
+# and signed; it is kept whole, so a ticket can be shown again.
+tickets = sa.Table(
+    "tickets", metadata, _id(),
+    _fk("reservation_id", "reservations.id", index=True),
+    _fk("seat_id", "seats.id"),
+    sa.Column("code", sa.String(80), nullable=False, unique=True),
+    _created(),
+    sa.Column("checked_in_at", UtcDateTime),
+    _fk("checked_in_by", "users.id", nullable=True),
+    sa.UniqueConstraint("reservation_id", "seat_id"),
+)
+
+# Seats (or a grade) of a round a user wants to hear of when they are available again (server/seat_watch.py).
+seat_watches = sa.Table(
+    "seat_watches", metadata, _id(),
+    _fk("user_id", "users.id", ondelete="CASCADE", index=True),
+    _fk("round_id", "rounds.id", ondelete="CASCADE", index=True),
+    _fk("seat_id", "seats.id", nullable=True),
+    sa.Column("grade", sa.String(20)),
+    _created(),
+    sa.CheckConstraint("(seat_id IS NULL) <> (grade IS NULL)", name="seat_or_grade"),
 )
 
 # A round's waiting room (server/waiting_room.py), as its admin set it. The seat engine keeps a copy

@@ -17,6 +17,7 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "payment.confirmed":     (SSE,),
     "payment.canceled":      (SSE,),
     "hold.expired":          (SSE,),
+    "seat.available":        (SSE,),
     "coupon.issued":         (SSE,),
     "reminder.upcoming":     (SSE, MAIL),
     "reminder.review":       (SSE, MAIL),

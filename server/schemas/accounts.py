@@ -41,10 +41,14 @@ class UserOut(msgspec.Struct):
     id: int
     email: str | None
     name: str
-    role: Literal["user", "admin"]
+    role: Literal["user", "admin", "staff"]
 
 
 class ProfileOut(UserOut):
     status: str
     created_at: datetime
     last_login_at: datetime | None
+
+
+class RoleChange(Request):
+    role: Literal["user", "staff"]

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -17,6 +17,14 @@ class ReservationCreate(Request):
     coupon_id: Id | None = None
 
 
+class TicketOut(msgspec.Struct):
+    id: int
+    seat_id: int
+    code: str                      # what the door scans; the QR code carries it
+    qr_url: str                    # the QR code as SVG (the ticket's holder only)
+    checked_in_at: datetime | None
+
+
 class ReservationOut(msgspec.Struct):
     id: int
     status: ReservationStatus
@@ -27,3 +35,22 @@ class ReservationOut(msgspec.Struct):
     order_id: str
     expires_at: datetime
     created_at: datetime
+    booking_number: str            # short, for people: "TB-000123"
+    tickets: list[TicketOut]       # one per seat once paid; empty before
+
+
+class CheckInRequest(Request):
+    code: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+
+
+class CheckInOut(msgspec.Struct):
+    ticket_id: int
+    booking_number: str
+    performance_title: str
+    starts_at: datetime
+    section: str
+    row: int
+    number: int
+    grade: str
+    holder_name: str
+    checked_in_at: datetime

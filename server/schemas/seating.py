@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Annotated
 
 import msgspec
 
@@ -45,3 +46,21 @@ class HoldOut(msgspec.Struct):
 
 class BlocksOut(msgspec.Struct):
     seat_ids: list[int]
+
+
+class WatchCreate(Request):
+    seat_ids: SeatIds | None = None
+    grade: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | None = None
+
+
+class WatchOut(msgspec.Struct):
+    id: int
+    round_id: int
+    seat_id: int | None
+    grade: str | None
+
+
+class BestSeatsRequest(Request):
+    count: Annotated[int, msgspec.Meta(ge=1, le=100)]
+    grade: Annotated[str, msgspec.Meta(min_length=1, max_length=20)] | None = None
+    section: Annotated[str, msgspec.Meta(min_length=1, max_length=50)] | None = None

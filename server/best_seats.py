@@ -1,0 +1,84 @@
+"""Best seats for me: which `count` available seats to offer, in the order seats.io documents —
+together in one row, nearest the stage's centre, never leaving a single empty seat between taken
+ones (or a row's end) when another choice exists; then together across the fewest (adjacent) rows;
+then simply the nearest seats.
+
+A pure function of the layout and what is taken: the hold that follows is the atomic part (and a
+lost race is chosen again, server/seating.py). The stage is taken to be in front of the hall's
+first row, at its horizontal centre (layouts have y growing away from the stage).
+"""
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from typing import Iterable, Protocol
+
+
+class Seat(Protocol):
+    id: int
+    section: str
+    row: int
+    number: int
+    x: float
+    y: float
+    grade: str
+
+
+def stage_of(seats: Iterable[Seat]) -> tuple[float, float]:
+    seats = list(seats)
+    xs = [s.x for s in seats]
+    return (min(xs) + max(xs)) / 2, min(s.y for s in seats) - 1
+
+
+def choose(seats: list[Seat], free: set[int], count: int, *, grade: str | None = None,
+           section: str | None = None) -> list[int] | None:
+    """The best `count` seats among `free` (None: not that many)."""
+    stage = stage_of(seats)
+    rows: dict[tuple[str, int], list[Seat]] = defaultdict(list)
+    for seat in seats:
+        rows[(seat.section, seat.row)].append(seat)
+    for row in rows.values():
+        row.sort(key=lambda s: s.number)
+    wanted = [s for s in seats if s.id in free and (grade is None or s.grade == grade)
+              and (section is None or s.section == section)]
+    if len(wanted) < count:
+        return None
+    wanted_ids = {s.id for s in wanted}
+
+    def distance(group: list[Seat]) -> float:
+        return math.dist((sum(s.x for s in group) / len(group), sum(s.y for s in group) / len(group)), stage)
+
+    def runs(row: list[Seat], size: int) -> list[list[Seat]]:
+        """Windows of `size` wanted seats side by side (consecutive numbers) in a row."""
+        out = []
+        for i in range(len(row) - size + 1):
+            window = row[i:i + size]
+            if all(s.id in wanted_ids for s in window) and \
+                    all(b.number - a.number == 1 for a, b in zip(window, window[1:])):
+                out.append(window)
+        return out
+
+    def leaves_a_single(row: list[Seat], window: list[Seat]) -> bool:
+        """Taking `window` leaves a free seat with no free neighbour (a row's end counts as taken)."""
+        taken = {s.id for s in window}
+        by_number = {s.number: s for s in row}
+
+        def is_free(number: int) -> bool:
+            seat = by_number.get(number)
+            return seat is not None and seat.id in free and seat.id not in taken
+        for edge in (window[0].number - 1, window[-1].number + 1):
+            if is_free(edge) and not is_free(edge - 1) and not is_free(edge + 1):
+                return True
+        return False
+
+    one_row = [(leaves_a_single(rows[(w[0].section, w[0].row)], w), distance(w), [s.id for s in w])
+               for row in rows.values() for w in runs(row, count)]
+    if one_row:
+        return min(one_row)[2]
+    two_rows = [(distance(front + back), [s.id for s in front + back])
+                for (sec, number), row in rows.items() if (sec, number + 1) in rows
+                for split in range(1, count)
+                for front in runs(row, split) for back in runs(rows[(sec, number + 1)], count - split)]
+    if two_rows:
+        return min(two_rows)[1]
+    return [s.id for s in sorted(wanted, key=lambda s: distance([s]))[:count]]
