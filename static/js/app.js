@@ -1,5 +1,6 @@
 // The seat-picking page: wires the routes, the account area, notifications and the Toss return.
 import { renderAccount, setUpAuthDialog } from "./auth.js";
+import { showServerClock } from "./clock.js";
 import { config } from "./config.js";
 import { setTimeZone } from "./format.js";
 import { startNotifications } from "./notifications.js";
@@ -23,6 +24,7 @@ route("/me", bookingsView);
 
 async function main() {
   setTimeZone((await config()).timezone);
+  await showServerClock();
   setUpAuthDialog();
   renderAccount();
   session.addEventListener("change", renderAccount);
