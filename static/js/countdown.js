@@ -20,6 +20,7 @@ export class Countdown {
     this.onExpire = onExpire;
     this.say = say;
     this.deadline = null;
+    this.timer = null;
     this.value = h("span", { class: "countdown-value" });
     this.element = h("p", { class: "countdown", role: "timer", "aria-live": "off", hidden: true },
       `${prefix} `, this.value);
@@ -27,13 +28,15 @@ export class Countdown {
 
   /** deadline: ms since the epoch (server clock), or null to hide. */
   set(deadline) {
+    if (deadline && deadline === this.deadline && this.timer !== null) return;     // the same: it runs on
     clearInterval(this.timer);
+    this.timer = null;
     this.deadline = deadline;
     this.announced = new Set(ANNOUNCE_AT.filter((s) => deadline && deadline - serverNow() < s * 1000));
     this.element.hidden = !deadline;
     if (!deadline) return;
-    this.#tick();
     this.timer = setInterval(() => this.#tick(), 1000);
+    this.#tick();                  // (after: a deadline already past ends the interval, and expires once)
   }
 
   stop() { this.set(null); }
@@ -50,6 +53,7 @@ export class Countdown {
     }
     if (left <= 0) {
       clearInterval(this.timer);
+      this.timer = null;
       this.onExpire();
     }
   }
