@@ -12,6 +12,7 @@ import { bookingsView } from "./views/bookings.js";
 import { catalogueView } from "./views/catalogue.js";
 import { checkoutView } from "./views/checkout.js";
 import { performanceView } from "./views/performance.js";
+import { queueView } from "./views/queue.js";
 import { reservationView } from "./views/reservation.js";
 import { roundView } from "./views/round.js";
 
@@ -19,6 +20,7 @@ route("/", catalogueView);
 route("/performances/:id", performanceView);
 route("/rounds/:id", roundView);
 route("/rounds/:id/checkout", checkoutView);
+route("/rounds/:id/queue", queueView);
 route("/reservations/:id", reservationView);
 route("/me", bookingsView);
 
