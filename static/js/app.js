@@ -1,5 +1,6 @@
 // The seat-picking page: wires the routes, the account area, notifications and the Toss return.
 import { renderAccount, setUpAuthDialog } from "./auth.js";
+import { showServerClock } from "./clock.js";
 import { config } from "./config.js";
 import { setTimeZone } from "./format.js";
 import { startNotifications } from "./notifications.js";
@@ -11,6 +12,7 @@ import { bookingsView } from "./views/bookings.js";
 import { catalogueView } from "./views/catalogue.js";
 import { checkoutView } from "./views/checkout.js";
 import { performanceView } from "./views/performance.js";
+import { queueView } from "./views/queue.js";
 import { reservationView } from "./views/reservation.js";
 import { roundView } from "./views/round.js";
 
@@ -18,11 +20,13 @@ route("/", catalogueView);
 route("/performances/:id", performanceView);
 route("/rounds/:id", roundView);
 route("/rounds/:id/checkout", checkoutView);
+route("/rounds/:id/queue", queueView);
 route("/reservations/:id", reservationView);
 route("/me", bookingsView);
 
 async function main() {
   setTimeZone((await config()).timezone);
+  await showServerClock();
   setUpAuthDialog();
   renderAccount();
   session.addEventListener("change", renderAccount);

@@ -4,6 +4,9 @@ const number = new Intl.NumberFormat("en-US");
 /** 120000 → "120,000 won" (also how screen readers hear it). */
 export const won = (amount) => `${number.format(amount)} won`;
 
+/** 1841 → "1,841" */
+export const count = (n) => number.format(n);
+
 let zone = "Asia/Seoul";
 export function setTimeZone(name) { zone = name; }
 
@@ -24,10 +27,26 @@ export const day = (isoDate) => new Intl.DateTimeFormat("en-GB", { day: "numeric
 
 export const time = (iso) => formatter({ hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
-/** 272 → "4:32" */
+/** ms since the epoch → "19:58:07", a clock's face in the venue's time zone. */
+export const clockTime = (ms) => formatter({ hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" })
+  .format(new Date(ms));
+
+/** 272 → "4:32"; 4000 → "1:06:40" */
 export function minutesSeconds(totalSeconds) {
   const s = Math.max(0, Math.ceil(totalSeconds));
-  return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  const two = (n) => String(n).padStart(2, "0");
+  if (s >= 3600) return `${Math.floor(s / 3600)}:${two(Math.floor(s / 60) % 60)}:${two(s % 60)}`;
+  return `${Math.floor(s / 60)}:${two(s % 60)}`;
+}
+
+/** A wait in words: 40 → "under a minute", 150 → "about 3 minutes", 5400 → "about 1 hour 30 minutes". */
+export function waitInWords(seconds) {
+  if (seconds < 60) return "under a minute";
+  const minutes = Math.round(seconds / 60);
+  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
+  if (minutes < 60) return `about ${plural(minutes, "minute")}`;
+  const rest = minutes % 60;
+  return `about ${plural(Math.floor(minutes / 60), "hour")}${rest ? ` ${plural(rest, "minute")}` : ""}`;
 }
 
 /** The wall time "2026-12-24T19:30" in `zoneName`, as RFC 3339 with that zone's offset then. */

@@ -18,6 +18,11 @@ export function go(path) {
   else location.hash = path;
 }
 
+/** Show `path` in place of the current one: Back does not return to a page that sends you on again. */
+export function redirect(path) {
+  location.replace(`#${path}`);
+}
+
 export function start() {
   window.addEventListener("hashchange", render);
   render();

@@ -96,18 +96,19 @@ def seat(page: Page, section: str, row: int, number: int):
     return page.get_by_role("button", name=re.compile(rf"^Section {section}, row {row}, seat {number},"))
 
 
-async def screenshot(page: Page, name: str) -> Path:
+async def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"
-    await page.screenshot(path=str(path))
+    await page.screenshot(path=str(path), full_page=full_page)
     return path
 
 
 # ---- fixtures of the test_browser* modules ------------------------------------------------------------
 @pytest.fixture
-async def server(tmp_path, sqlite_template):
-    """The real app on SQLite with the in-process seat engine, on a real port."""
-    live = LiveServer(settings_for(tmp_path, sqlite_copy(sqlite_template, tmp_path)))
+async def server(tmp_path, sqlite_template, settings_overrides):
+    """The real app on SQLite with the in-process seat engine, on a real port (a test module changes its
+    settings by overriding `settings_overrides`, as for the other tests)."""
+    live = LiveServer(settings_for(tmp_path, sqlite_copy(sqlite_template, tmp_path), **settings_overrides))
     await live.start()
     yield live
     await live.stop()

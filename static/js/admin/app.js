@@ -1,6 +1,7 @@
 // The admin page: an admin signs in, then manages halls, performers, performances, rounds and
 // their seats, coupons, and searches bookings. Everything goes through the public API.
 import { askToSignIn, renderAccount, setUpAuthDialog } from "../auth.js";
+import { showServerClock } from "../clock.js";
 import { config } from "../config.js";
 import { $, $$, h, replace } from "../dom.js";
 import { setTimeZone } from "../format.js";
@@ -47,6 +48,7 @@ function showNav() {
 
 async function main() {
   setTimeZone((await config()).timezone);
+  await showServerClock();
   setUpAuthDialog({ adminKey: true });
   renderAccount();
   showNav();

@@ -4,9 +4,8 @@
 // A deleted round says so (`round_deleted`, then close 4404): the page stops for good.
 //
 // Events: "status" (detail: "connecting" | "live" | "reconnecting" | "gone"), "snapshot", "delta".
+import { retryDelay, socketUrl } from "../sockets.js";
 
-const FIRST_RETRY_MS = 500;
-const MAX_RETRY_MS = 10000;
 const COMMAND_WAIT_MS = 5000;     // a hold asked for while (re)connecting waits this long for the socket
 
 export class LiveRound extends EventTarget {
@@ -27,9 +26,7 @@ export class LiveRound extends EventTarget {
   }
 
   connect() {
-    const scheme = location.protocol === "https:" ? "wss" : "ws";
-    const query = this.token ? `?token=${encodeURIComponent(this.token)}` : "";
-    const socket = new WebSocket(`${scheme}://${location.host}/ws/rounds/${this.roundId}${query}`);
+    const socket = new WebSocket(socketUrl(`/ws/rounds/${this.roundId}`, this.token));
     this.socket = socket;
     socket.onopen = () => {
       this.retries = 0;
@@ -133,12 +130,8 @@ export class LiveRound extends EventTarget {
 
   #scheduleReconnect() {
     this.#setStatus("reconnecting");
-    const ceiling = Math.min(MAX_RETRY_MS, FIRST_RETRY_MS * 2 ** this.retries);
-    this.retries += 1;
-    // Jitter: after a server restart, thousands of viewers must not all come back at once.
-    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
     clearTimeout(this.retryTimer);
-    this.retryTimer = setTimeout(() => this.connect(), delay);
+    this.retryTimer = setTimeout(() => this.connect(), retryDelay(this.retries++));
   }
 
   #reconnectNow() {

@@ -1,10 +1,14 @@
 // The seat-picking screen of one round: live map or list, legend, your seats, the way to payment.
+// A round with a waiting room sends those it has not let in to the waiting room (views/queue.js), and
+// tells those it has how long their turn lasts; before the sale opens, the map can be watched.
 import { get } from "../api.js";
 import { askToSignIn } from "../auth.js";
 import { config } from "../config.js";
 import { h, replace } from "../dom.js";
 import { dateTime } from "../format.js";
-import { go } from "../router.js";
+import { SaleBanner } from "../onsale/sale-banner.js";
+import { Turn } from "../onsale/turn.js";
+import { go, redirect } from "../router.js";
 import { session } from "../session.js";
 import { announce } from "../toast.js";
 import { ChangeAnnouncer } from "../seats/announcer.js";
@@ -16,14 +20,19 @@ import { SeatMap } from "../seats/map.js";
 import { seatPlace } from "../seats/names.js";
 import { gradeColours } from "../seats/palette.js";
 import { SeatStore } from "../seats/store.js";
+import { showHead } from "./show-head.js";
 
 const STATUS_TEXT = { connecting: "Connecting…", live: "Live", reconnecting: "Connection lost — reconnecting…",
   gone: "This show time has been removed: its seats are no longer on sale." };
 
 export async function roundView(main, { id }) {
   const roundId = Number(id);
-  const [settings, round, seatData] = await Promise.all([
-    config(), get(`/api/rounds/${roundId}`), get(`/api/rounds/${roundId}/seats`)]);
+  const [settings, round, seatData, place] = await Promise.all([
+    config(), get(`/api/rounds/${roundId}`), get(`/api/rounds/${roundId}/seats`), placeOf(roundId)]);
+  if (place && place.status !== "admitted") {
+    redirect(`/rounds/${roundId}/queue`);
+    return undefined;
+  }
   const performance = await get(`/api/performances/${round.performance_id}`);
   const store = new SeatStore(seatData.seats);
   const grades = store.grades();
@@ -31,6 +40,8 @@ export async function roundView(main, { id }) {
   const releasing = new Set();          // seats we asked to release: their turning available is no surprise
   const message = h("div", { class: "seat-message", role: "alert" });
   const status = h("p", { class: "live-status", role: "status", "data-status": "connecting" }, STATUS_TEXT.connecting);
+  const sale = new SaleBanner();
+  const turn = place?.admitted_until ? new Turn(roundId, () => store.inState("mine").length > 0) : null;
 
   const choose = async (seat) => {
     message.replaceChildren();
@@ -49,6 +60,12 @@ export async function roundView(main, { id }) {
       say(`Sorry — ${seatPlace(seat)} was just taken by someone else. Please choose another seat.`);
     } else if (result.error.code === "hold_limit_exceeded") {
       say(`You can hold at most ${settings.max_seats_per_user} seats for one show.`);
+    } else if (result.error.code === "sale_not_open") {
+      sale.opensAt(result.error.details.opens_at);
+      say(`The sale opens at ${dateTime(result.error.details.opens_at)}: you can hold seats from then.`);
+    } else if (result.error.code === "not_admitted") {
+      say("Seats of this show are sold through a waiting room: you can hold them when it is your turn. ",
+        h("a", { href: `#/rounds/${roundId}/queue` }, "Go to the waiting room"));
     } else {
       say(result.error.message || "That did not work; please try again.");
     }
@@ -62,7 +79,7 @@ export async function roundView(main, { id }) {
     else { releasing.delete(seat.id); say(result.error.message); }
   };
 
-  const say = (text) => replace(message, h("p", { class: "alert" }, text));
+  const say = (...parts) => replace(message, h("p", { class: "alert" }, ...parts));
 
   const map = new SeatMap(store, { colours, onActivate: choose,
     label: `Seat map of ${performance.title}, ${store.list.length} seats`, help: "seatmap-help" });
@@ -94,13 +111,7 @@ export async function roundView(main, { id }) {
   session.addEventListener("change", onSession);
 
   const views = viewSwitch(map.element, list.element);
-  replace(main,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" },
-      h("a", { href: "#/" }, "Performances"), " › ",
-      h("a", { href: `#/performances/${performance.id}` }, performance.title)),
-    h("div", { class: "round-head" },
-      h("h1", {}, performance.title),
-      h("p", { class: "round-time" }, dateTime(round.starts_at)), status),
+  replace(main, showHead(performance, round, status), sale.element, turn?.element,
     h("div", { class: "picker" },
       h("section", { class: "panel picker-main", "aria-labelledby": "pick-title" },
         h("h2", { id: "pick-title" }, "Choose your seats"),
@@ -114,15 +125,30 @@ export async function roundView(main, { id }) {
       basket.element));
   basket.show(store.inState("mine"));
   live.connect();
+  sale.opensAt(round.sale_opens_at);
+  turn?.start(place.admitted_until);
 
   return {
     leave() {
       live.close();
+      sale.stop();
+      turn?.stop();
       basket.stop();
       announcer.stop();
       session.removeEventListener("change", onSession);
     },
   };
+}
+
+/** Your place in the round's waiting room (GET /api/rounds/{id}/queue); null when signed out. A round
+ * without a waiting room answers `admitted`. */
+async function placeOf(roundId) {
+  if (!session.signedIn) return null;
+  try {
+    return await get(`/api/rounds/${roundId}/queue`);
+  } catch {
+    return null;           // the holds are refused in words if it matters
+  }
 }
 
 /** The "Map | List" switch; both views stay mounted, one is hidden. */
