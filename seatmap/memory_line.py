@@ -90,7 +90,17 @@ class LineState:
             return told(CLOSED, reason=EXPIRED)              # ran out, not yet swept
         return told(CLOSED, rank, reason=SOLD_OUT) if sold_out else told(WAITING, rank)
 
-    def join(self, gate: Gate, user: int, draw: float, address: str, address_cap: int, now: int) -> None:
+    def over(self, gate: Gate, user: int, owned: int, now: int) -> bool:
+        """The user's place is over, though not yet swept (lua/line_prelude.lua over)."""
+        if user in self.admitted:
+            return not self.running(user, owned, now)
+        self._settle(gate, now)
+        return gate.is_open(now) and self.rank[self.place[user]] < self.head
+
+    def join(self, gate: Gate, user: int, draw: float, address: str, address_cap: int, owned: int,
+             now: int) -> None:
+        if gate.line is not None and user in self.place and self.over(gate, user, owned, now):
+            self.end(user, EXPIRED)
         if gate.line is None or user in self.place:
             return
         joins_from = gate.joins_from_ms()
@@ -178,7 +188,7 @@ class MemoryLine:
 
     async def join(self, round_id, user_id, *, draw, address, address_cap, now_ms=None) -> Place:
         r, now = await self._round(round_id), self._now(now_ms)
-        r.line.join(r.gate, user_id, draw, address, address_cap, now)
+        r.line.join(r.gate, user_id, draw, address, address_cap, len(r.owned.get(user_id, ())), now)
         r.line.seen[user_id] = now
         return self._answer(r, user_id, now)
 

@@ -20,7 +20,7 @@ from typing import Protocol
 
 import msgspec
 
-from seatmap.line import ADMITTED, CLOSED, SOLD_OUT, WAITING, LineFigures, Place, WaitingLine
+from seatmap.line import CLOSED, SOLD_OUT, WAITING, LineFigures, Place, WaitingLine
 from server.background import Background, nap
 from server.schemas.waiting_room import QueueFrame
 from server.waiting_room import WaitingRoom, admission_rate
@@ -141,11 +141,14 @@ class QueueWatch:
 
 
 def _may_have_changed(place: Place, figures: LineFigures, now: float) -> bool:
-    """Whether a place can have changed in a way its rank and the head do not tell."""
+    """Whether a place can have changed in a way its rank and the head do not tell. Waiting places
+    are many and need no look until the head reaches them; the others are few (admissions are
+    capped), and may change any time (a leave or a new join in another tab, the admission's end).
+    When sold out, everyone waiting is closed: they are many again, and wait for seats to return."""
     if place.status == WAITING:
         if place.rank is None:
             return figures.opens_ms is None or now >= figures.opens_ms    # the opening gives it a rank
         return place.rank < figures.head or figures.sold_out
-    if place.status == ADMITTED:
-        return place.admitted_until_ms is not None and place.admitted_until_ms <= now
-    return place.status == CLOSED and place.reason == SOLD_OUT and not figures.sold_out
+    if place.status == CLOSED and place.reason == SOLD_OUT:
+        return not figures.sold_out
+    return True

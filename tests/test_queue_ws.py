@@ -73,3 +73,15 @@ async def test_an_open_socket_keeps_the_place_of_a_user_who_never_looks_again(cl
     room = await client.get(f"/api/rounds/{round_id}/waiting-room", token=admin)
     assert room.json["waiting"] == 2
     await ws.close()
+
+
+async def test_a_socket_hears_what_another_tab_did_to_the_place(client, show):
+    admin, round_id = show["admin"], show["round_id"]
+    user, = await queued(client, admin, round_id, 1, max_active=1)
+    ws = await client.http.ws_connect(f"/ws/rounds/{round_id}/queue?token={user}")
+    await frames_until(ws, lambda f: f["status"] == "admitted")
+    assert (await client.delete(f"/api/rounds/{round_id}/queue", token=user)).status == 204     # another tab
+    await frames_until(ws, lambda f: f["status"] == "none")
+    assert (await client.post(f"/api/rounds/{round_id}/queue", token=user)).status == 200      # and back
+    await frames_until(ws, lambda f: f["status"] == "admitted")
+    await ws.close()

@@ -201,3 +201,13 @@ async def test_a_join_race_gives_each_user_one_place(make_engine, gated):
     positions = [(await engines[0].line.place(ROUND, u, now_ms=OPENS + 10)).position for u in range(1, 101)]
     assert sorted(positions) == list(range(1, 101))
     assert (await engines[0].line.figures(ROUND, now_ms=OPENS + 10)).waiting == 100
+
+
+async def test_joining_again_once_the_place_is_over_but_not_yet_swept_takes_a_new_place(engine, gated):
+    gated(rules(max_active=1, session_ms=MINUTE))
+    for user in (1, 2):
+        await join(engine, user, draw=user / 10)
+    assert await admit(engine, OPENS) == 1
+    later = OPENS + MINUTE + 1                                   # 1's admission ran out; no step since
+    again = await join(engine, 1, now=later)
+    assert (again.status, again.position) == (WAITING, 2)        # behind 2, as after the sweep

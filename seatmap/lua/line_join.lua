@@ -1,9 +1,12 @@
 -- ARGV: round, user, now ms ('' = Redis clock), the user's draw in [0, 1) (the pre-queue's order),
--- client address ('' unknown), places one address may have (0: any). A user with a place keeps it.
+-- client address ('' unknown), places one address may have (0: any). A user with a place keeps it;
+-- one whose place is over (not yet swept) gets a new one, as after the sweep.
 if not loaded(ctx) then return missing(ctx) end
 check(ctx)
 local user, now = ARGV[2], tonumber(ARGV[3]) or clock_ms()
 local g = gate_of(ctx)
+local had = redis.call('HGET', ctx.place, user)
+if g.queued and had and over(ctx, g, user, had, now) then end_place(ctx, user, 'expired') end
 if g.queued and redis.call('HEXISTS', ctx.place, user) == 0 then
   if g.opens and now < g.opens - g.prequeue then return {'not_open', ms(g.opens - g.prequeue)} end
   local address, cap = ARGV[5], tonumber(ARGV[6])

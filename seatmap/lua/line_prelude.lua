@@ -28,6 +28,14 @@ local function end_place(ctx, user, reason)
   if reason then redis.call('HSET', ctx.done, user, reason) else redis.call('HDEL', ctx.done, user) end
 end
 
+-- The user's place is over, though not yet swept by an admission step: their admission ran out
+-- (and they own no seats), or the head passed it without admitting them.
+local function over(ctx, g, user, place, now)
+  if redis.call('ZSCORE', ctx.admitted, user) then return not admitted(ctx, user, now) end
+  if g.opens and now < g.opens then return false end
+  return redis.call('ZRANK', ctx.order, place) < head_of(ctx)
+end
+
 -- What a user is told of their place (seatmap/line.py Place): status, rank ('' unknown), head,
 -- admitted until ('' none), reason (''), opens ('' on sale), admissions in the last minute.
 local function answer(ctx, user, now)
