@@ -14,12 +14,15 @@ from sqlalchemy.engine import make_url
 
 from server.db.database import Database
 from server.db.migrate import upgrade
+from server.db.tables import users
+from server.db.types import utcnow
 from server.ratelimit import LIMITS
 from server.redis_client import open_redis
+from server.tokens import Tokens
 from tests.support.api import ADMIN_KEY, ApiClient
 from tests.support.backends import backend_url
 from tests.support.factories import make_round
-from tests.support.instances import ServerProcess, start_instances
+from tests.support.instances import JWT_SECRET, ServerProcess, start_instances
 
 WORK = Path(__file__).resolve().parent.parent / ".benchmarks"
 
@@ -69,6 +72,26 @@ async def fresh_backends(database: str = "ticketblue_bench", *, redis_kind: str 
             "password_hash_time_cost": 1, "password_hash_memory_kib": 1024}
 
 
+async def accounts(database_url: str, count: int) -> list[str]:
+    """`count` new user accounts, an access token each. Made straight in the benchmark's own database and
+    signed with the servers' JWT secret, as the server issues them (server/tokens.py): tens of thousands
+    of sign-ups and logins through the API take minutes, and are not what the benchmarks measure."""
+    db = Database(database_url)
+    try:
+        now = utcnow()
+        async with db.begin() as conn:
+            for start in range(0, count, 1000):
+                await conn.execute(users.insert(), [
+                    {"email": f"bench{i}@example.com", "name": f"Bench {i}", "role": "user", "status": "active",
+                     "created_at": now} for i in range(start, min(count, start + 1000))])
+            ids = (await conn.execute(sa.select(users.c.id).where(users.c.email.like("bench%@example.com"))
+                                      .order_by(users.c.id))).scalars().all()
+    finally:
+        await db.close()
+    tokens = Tokens(JWT_SECRET, ttl_seconds=3 * 3600)
+    return [tokens.issue(user_id, "user") for user_id in ids]
+
+
 def rate_limits_off() -> dict[str, str]:
     """Settings with every rate limit empty (off): the server as it was before it had them."""
     return {f"rate_limit_{limit.setting}": "" for limit in LIMITS}
@@ -92,7 +115,9 @@ async def api(server: ServerProcess) -> AsyncIterator[ApiClient]:
 
 
 async def big_show(client: ApiClient, *, sections: int = 4, rows: int = 20, seats_per_row: int = 25) -> dict:
-    """A hall of sections × rows × seats (2,000 by default), a performance and a round."""
+    """A hall of sections × rows × seats (2,000 by default), a performance and a round; with the token of
+    the admin who made them ("admin")."""
     layout = [{"name": chr(ord("A") + i), "rows": rows, "seats_per_row": seats_per_row, "grade": "R"}
               for i in range(sections)]
-    return await make_round(client, await client.token(admin=True), sections=layout, prices={"R": 100000})
+    admin = await client.token(admin=True)
+    return {**await make_round(client, admin, sections=layout, prices={"R": 100000}), "admin": admin}

@@ -18,6 +18,7 @@ import asyncio
 import json
 import sys
 from collections import Counter
+from typing import Awaitable, Callable
 
 from benchmarks.common import api, big_show, fresh_backends, go_loadgen, rate_limits_off, redis_kinds, servers
 from benchmarks.results import cpu_seconds, percentile, record, table
@@ -33,13 +34,25 @@ def load_command(mode: str) -> list[str]:
     return [str(binary), "ws-holds"] if binary else [sys.executable, "-m", "benchmarks.loadgen"]
 
 
-async def run_load(specs: list[dict]) -> list[dict]:
-    async def one(spec: dict) -> dict:
+async def run_load(specs: list[dict], *, ready: Callable[[], Awaitable[None]] | None = None) -> list[dict]:
+    """One load-generator process per spec; their results. With `ready`, the processes print `ready`
+    first (as "queue-rush" does): once every one has, `ready()` runs (the race's start), then they go on."""
+    procs = []
+    for spec in specs:
         proc = await asyncio.create_subprocess_exec(*load_command(spec["mode"]),
                                                     stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE)
-        out, _ = await proc.communicate(json.dumps(spec).encode())
-        return json.loads(out)
-    return await asyncio.gather(*(one(s) for s in specs))
+        proc.stdin.write(json.dumps(spec).encode())
+        await proc.stdin.drain()
+        proc.stdin.close()
+        procs.append(proc)
+    if ready is not None:
+        for proc in procs:
+            line = await proc.stdout.readline()
+            assert line.strip() == b"ready", line
+        await ready()
+    outputs = await asyncio.gather(*(proc.stdout.read() for proc in procs))
+    await asyncio.gather(*(proc.wait() for proc in procs))
+    return [json.loads(out) for out in outputs]
 
 
 def merge(results: list[dict]) -> dict:

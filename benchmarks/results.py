@@ -31,6 +31,11 @@ def record(name: str, body: str) -> None:
     print(section)
 
 
+def load_note(load_before: float) -> str:
+    """How busy the machine was: its 1-minute load average when the run began (`load_before`) and now."""
+    return f"Load average {load_before:.1f} when the run began, {os.getloadavg()[0]:.1f} when it ended."
+
+
 def percentile(values: list[float], p: float) -> float:
     if not values:
         return float("nan")
@@ -52,3 +57,7 @@ def table(columns: list[str], align: str, rows: list[list[str]]) -> str:
     rule = {"l": "---", "r": "---:"}
     lines = ["| " + " | ".join(columns) + " |", "|" + "|".join(rule[a] for a in align) + "|"]
     return "\n".join(lines + ["| " + " | ".join(row) + " |" for row in rows])
+
+
+def verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
