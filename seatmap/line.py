@@ -11,8 +11,8 @@ follow in the order they came. `head` counts the places the admission has passed
 user's position is their rank minus the head, plus one. Each admission step (any instance, at
 any time) ends the admissions that ran out, then admits from the head while the admissions
 running stay within `max_active` and those of the last minute within `admit_per_minute`
-(scaled by the caller's rate factor), skipping places whose user left or was not seen for the
-grace period. Nobody is admitted while no seat is available or held.
+(scaled by the caller's rate factor), paced over the minute, skipping places whose user left or
+was not seen for the grace period. Nobody is admitted while no seat is available or held.
 """
 from __future__ import annotations
 
@@ -136,7 +136,9 @@ class WaitingLine(Protocol):
         """These users are still there (their queue sockets are open)."""
 
     async def admit(self, round_id: int, *, grace_ms: int, rate_factor: float = 1.0, budget: int = 1000,
-                    now_ms: int | None = None) -> int:
-        """One admission step (see the module); how many it admitted."""
+                    step_ms: int = 0, now_ms: int | None = None) -> int:
+        """One admission step (see the module); how many it admitted. With `step_ms` (how often steps
+        come) admissions are paced: a step admits what the rate allows for the time since the last
+        step, so a minute's allowance comes in a steady stream rather than all at once."""
 
     async def figures(self, round_id: int, now_ms: int | None = None) -> LineFigures: ...

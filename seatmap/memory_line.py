@@ -38,6 +38,8 @@ class LineState:
         self.done: dict[int, str] = {}
         self.serial = 0
         self.admitted_total = 0
+        self.stepped_at: int | None = None      # the pace (lua/line_admit.lua)
+        self.credit = 0.0
 
     def _settle(self, gate: Gate, now: int) -> None:
         """At the opening, the pre-queue takes its order."""
@@ -123,7 +125,7 @@ class LineState:
             self.addresses[address] += 1
 
     def admit(self, gate: Gate, owned: Callable[[int], int], sold_out: bool, grace_ms: int, factor: float,
-              budget: int, now: int) -> int:
+              budget: int, step_ms: int, now: int) -> int:
         rules = gate.line
         if rules is None or not gate.is_open(now):
             return 0
@@ -141,6 +143,11 @@ class LineState:
             return 0
         rate = max(1, int(rules.admit_per_minute * factor))
         room = min(rules.max_active - len(self.admitted), rate - len(self.recent))
+        if step_ms:
+            since = step_ms if self.stepped_at is None else max(0, now - self.stepped_at)
+            most = max(1.0, rate * step_ms / MINUTE_MS) * 2             # a pause does not save up a burst
+            self.credit = min(self.credit + rate * since / MINUTE_MS, most)
+            room = min(room, int(self.credit))
         admitted = looked = 0
         while room > 0 and self.head < len(self.order) and looked < budget:
             place = self.order[self.head]
@@ -157,6 +164,8 @@ class LineState:
             self.admitted_total += 1
             admitted += 1
             room -= 1
+        if step_ms:
+            self.stepped_at, self.credit = now, self.credit - admitted
         return admitted
 
     def figures(self, gate: Gate, now: int, sold_out: bool) -> LineFigures:
@@ -211,10 +220,10 @@ class MemoryLine:
             if user_id in r.line.place:
                 r.line.seen[user_id] = now
 
-    async def admit(self, round_id, *, grace_ms, rate_factor=1.0, budget=1000, now_ms=None) -> int:
+    async def admit(self, round_id, *, grace_ms, rate_factor=1.0, budget=1000, step_ms=0, now_ms=None) -> int:
         r, now = await self._round(round_id), self._now(now_ms)
         return r.line.admit(r.gate, lambda user: len(r.owned.get(user, ())), r.sold_out(), grace_ms, rate_factor,
-                            budget, now)
+                            budget, step_ms, now)
 
     async def figures(self, round_id, now_ms=None) -> LineFigures:
         r = await self._round(round_id)

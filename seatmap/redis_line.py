@@ -54,9 +54,9 @@ class RedisLine:
         if user_ids:
             await self._run("line_touch", round_id, clock_arg(now_ms), *user_ids)
 
-    async def admit(self, round_id, *, grace_ms, rate_factor=1.0, budget=1000, now_ms=None) -> int:
+    async def admit(self, round_id, *, grace_ms, rate_factor=1.0, budget=1000, step_ms=0, now_ms=None) -> int:
         admitted, _head = await self._run("line_admit", round_id, clock_arg(now_ms), grace_ms, repr(rate_factor),
-                                          budget)
+                                          budget, step_ms)
         return int(admitted)
 
     async def figures(self, round_id, now_ms=None) -> LineFigures:

@@ -38,24 +38,25 @@ log = logging.getLogger(__name__)
 OPEN_ROOMS_TTL_SECONDS = 2       # how long an instance's list of rooms to step may be stale
 
 
-def admission_rate(place: Place, now_ms: float) -> float:
+def admission_rate(admitted_last_minute: int, opens_ms: int | None, now_ms: float) -> float:
     """Admissions per second, measured over the last minute (in the first minute after the opening,
     over the time since it)."""
     window = 60.0
-    if place.opens_ms is not None:
-        window = min(60.0, max(1.0, (now_ms - place.opens_ms) / 1000))
-    return place.admitted_last_minute / window
+    if opens_ms is not None:
+        window = min(60.0, max(1.0, (now_ms - opens_ms) / 1000))
+    return admitted_last_minute / window
 
 
 class WaitingRoom:
     def __init__(self, db: Database, engine: SeatEngine, seating: Seating, zone: ZoneInfo, *, draw_key: str,
-                 grace_seconds: int, accounts_per_address: int, pace: AdmissionPace):
+                 grace_seconds: int, accounts_per_address: int, pace: AdmissionPace, step_seconds: float):
         self._db = db
         self._line = engine.line
         self._seating = seating
         self._zone = zone
         self._draw_key = hashlib.sha256(b"waiting-room-draw:" + draw_key.encode()).digest()
         self._grace_ms = grace_seconds * 1000
+        self._step_ms = int(step_seconds * 1000)
         self._per_address = accounts_per_address
         self._pace = pace
         self._open_rooms: dict[int, int] = {}      # round -> admit_per_minute, of rooms to step
@@ -129,7 +130,8 @@ class WaitingRoom:
     async def told(self, round_id: int, place: Place, now_ms: float | None = None) -> QueueOut:
         """A place as its user is told it."""
         now_ms = time.time() * 1000 if now_ms is None else now_ms
-        per_second = admission_rate(place, now_ms) or await self.allowed_rate(round_id) / 60
+        per_second = (admission_rate(place.admitted_last_minute, place.opens_ms, now_ms)
+                      or await self.allowed_rate(round_id) / 60)
         position = place.position
         eta = math.ceil(position / per_second) if position and place.status == WAITING and per_second else None
         return QueueOut(status=place.status, position=position, ahead=None if position is None else position - 1,
@@ -149,7 +151,8 @@ class WaitingRoom:
         admitted = 0
         for round_id in await self._rooms_to_step():
             try:
-                admitted += await self._line.admit(round_id, grace_ms=self._grace_ms, rate_factor=factor)
+                admitted += await self._line.admit(round_id, grace_ms=self._grace_ms, rate_factor=factor,
+                                                   step_ms=self._step_ms)
             except NoSuchRound:
                 self._open_rooms.pop(round_id, None)
             except Exception:

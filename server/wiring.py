@@ -155,7 +155,8 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         seat_watch=seat_watch,
         waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
                                  grace_seconds=settings.waiting_room_grace_seconds,
-                                 accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace),
+                                 accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace,
+                                 step_seconds=settings.waiting_room_step_seconds),
     )
 
 

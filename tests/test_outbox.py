@@ -39,7 +39,7 @@ async def doorbells_heard(listener, *, quiet_seconds: float) -> list[int]:
 def test_every_event_of_the_api_has_a_route_and_sse_gets_them_all():
     assert set(ROUTES) == {"reservation.created", "reservation.confirmed", "reservation.canceled",
                            "reservation.expired", "payment.confirmed", "payment.canceled", "hold.expired",
-                           "coupon.issued", "reminder.upcoming", "reminder.review"}
+                           "seat.available", "coupon.issued", "reminder.upcoming", "reminder.review"}
     assert all(SSE in channels for channels in ROUTES.values())
 
 

@@ -211,3 +211,15 @@ async def test_joining_again_once_the_place_is_over_but_not_yet_swept_takes_a_ne
     later = OPENS + MINUTE + 1                                   # 1's admission ran out; no step since
     again = await join(engine, 1, now=later)
     assert (again.status, again.position) == (WAITING, 2)        # behind 2, as after the sweep
+
+
+async def test_admissions_are_paced_over_the_minute_across_instances(make_engine, gated):
+    """600 a minute with a step every 100 ms: ten a second, whichever instance steps, never the
+    minute's allowance at once (a pause saves up at most two steps' worth)."""
+    gated(rules(max_active=1000, per_minute=600))
+    engines = [await make_engine(), await make_engine()]
+    for user in range(1, 101):
+        await join(engines[0], user)
+    admitted = [await admit(engines[step % 2], OPENS + step * 100, step_ms=100) for step in range(20)]
+    assert sum(admitted) == 20 and max(admitted) == 1             # 2 s: 20, one per step
+    assert await admit(engines[0], OPENS + 10_000, step_ms=100) == 2    # after a pause: two steps' worth

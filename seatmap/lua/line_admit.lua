@@ -1,9 +1,12 @@
--- ARGV: round, now ms ('' = Redis clock), grace ms, rate factor (0, 1], places to look at most.
--- One admission step (seatmap/line.py), safe on every instance at once: the caps are read and
--- kept in this one atomic step. Returns {admitted now, head}.
+-- ARGV: round, now ms ('' = Redis clock), grace ms, rate factor (0, 1], places to look at most,
+-- step ms (how often steps come; 0: no pacing). One admission step (seatmap/line.py), safe on every
+-- instance at once: the caps are read and kept in this one atomic step. Admissions are paced: a
+-- step may admit what the rate allows for the time since the last step (by any instance), so the
+-- minute's allowance comes in a steady stream instead of all at the opening. Returns
+-- {admitted now, head}.
 if not loaded(ctx) then return missing(ctx) end
 local now = tonumber(ARGV[2]) or clock_ms()
-local grace, factor, budget = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5])
+local grace, factor, budget, step = tonumber(ARGV[3]), tonumber(ARGV[4]), tonumber(ARGV[5]), tonumber(ARGV[6])
 local g = gate_of(ctx)
 if not g.queued or (g.opens and now < g.opens) then return {0, head_of(ctx)} end
 check(ctx)
@@ -19,6 +22,14 @@ local head = head_of(ctx)
 if sold_out(ctx, g) then return {0, head} end
 local rate = math.max(1, math.floor(g.per_minute * factor))
 local room = math.min(g.active - redis.call('ZCARD', ctx.admitted), rate - redis.call('ZCARD', ctx.recent))
+local credit = nil
+if step > 0 then
+  local last = tonumber(redis.call('HGET', ctx.stats, 'stepped_at') or '')
+  local since = last and math.max(0, now - last) or step
+  local most = math.max(1, rate * step / MINUTE_MS) * 2      -- a pause does not save up a burst
+  credit = math.min((tonumber(redis.call('HGET', ctx.stats, 'credit') or '0')) + rate * since / MINUTE_MS, most)
+  room = math.min(room, math.floor(credit))
+end
 local size, admitted_now, looked = redis.call('ZCARD', ctx.order), 0, 0
 while room > 0 and head < size and looked < budget do
   local place = redis.call('ZRANGE', ctx.order, head, head)[1]
@@ -36,4 +47,7 @@ while room > 0 and head < size and looked < budget do
   end
 end
 redis.call('SET', ctx.head, head)
+if credit then
+  redis.call('HSET', ctx.stats, 'stepped_at', ms(now), 'credit', string.format('%.6f', credit - admitted_now))
+end
 return {admitted_now, head}

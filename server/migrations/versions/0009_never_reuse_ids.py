@@ -9,9 +9,9 @@ Revision ID: 0009
 Revises: 0008
 Create Date: 2026-11-26 10:00:00
 """
-from contextlib import contextmanager
-
 from alembic import op
+
+from server.db.sqlite_recreate import foreign_keys_off
 
 
 revision = '0009'
@@ -22,33 +22,10 @@ depends_on = None
 TABLES = ('halls', 'seats', 'performers', 'performances', 'rounds', 'outbox')
 
 
-@contextmanager
-def _foreign_keys_off():
-    """Recreating a table drops the old one, which with foreign keys on would delete the rows that
-    refer to it (ON DELETE CASCADE) or be refused. SQLite ignores the pragma inside a transaction, so
-    the migration's transaction is committed first, and a new one opened for what follows."""
-    bind = op.get_bind()
-    bind.exec_driver_sql("COMMIT")
-    bind.exec_driver_sql("PRAGMA foreign_keys=OFF")
-    bind.exec_driver_sql("BEGIN IMMEDIATE")
-    try:
-        yield
-        broken = bind.exec_driver_sql("PRAGMA foreign_key_check").all()
-        if broken:
-            raise RuntimeError(f"foreign keys broken by recreating tables: {broken[:10]}")
-        bind.exec_driver_sql("COMMIT")
-    except BaseException:
-        bind.exec_driver_sql("ROLLBACK")
-        raise
-    finally:
-        bind.exec_driver_sql("PRAGMA foreign_keys=ON")
-        bind.exec_driver_sql("BEGIN IMMEDIATE")         # for Alembic's version update and commit
-
-
 def _recreate(autoincrement: bool) -> None:
     if op.get_bind().dialect.name != 'sqlite':
         return
-    with _foreign_keys_off():
+    with foreign_keys_off():
         for table in TABLES:
             with op.batch_alter_table(table, recreate='always',
                                       table_kwargs={'sqlite_autoincrement': autoincrement}):

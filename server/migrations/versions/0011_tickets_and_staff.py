@@ -11,6 +11,7 @@ Create Date: 2026-12-02 07:00:00
 from alembic import op
 import sqlalchemy as sa
 
+from server.db.sqlite_recreate import recreating
 from server.db.types import UtcDateTime
 
 
@@ -38,7 +39,7 @@ def upgrade() -> None:
         sa.UniqueConstraint('reservation_id', 'seat_id', name=op.f('uq_tickets_reservation_id_seat_id')),
     )
     op.create_index(op.f('ix_tickets_reservation_id'), 'tickets', ['reservation_id'], unique=False)
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    with recreating(), op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_role'), type_='check')
         batch_op.create_check_constraint(op.f('ck_users_role'), "role IN ('user', 'admin', 'staff')")
     op.create_table(
@@ -62,7 +63,7 @@ def upgrade() -> None:
 
 def downgrade() -> None:
     op.drop_table('seat_watches')
-    with op.batch_alter_table('users', schema=None) as batch_op:
+    with recreating(), op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(op.f('ck_users_role'), type_='check')
         batch_op.create_check_constraint(op.f('ck_users_role'), "role IN ('user', 'admin')")
     op.drop_index(op.f('ix_tickets_reservation_id'), table_name='tickets')
