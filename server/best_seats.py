@@ -11,17 +11,9 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from typing import Iterable, Protocol
+from typing import Iterable
 
-
-class Seat(Protocol):
-    id: int
-    section: str
-    row: int
-    number: int
-    x: float
-    y: float
-    grade: str
+from server.schemas.catalogue import SeatOut as Seat      # a hall's seat: id, section, row, number, x, y, grade
 
 
 def stage_of(seats: Iterable[Seat]) -> tuple[float, float]:

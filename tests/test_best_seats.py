@@ -25,12 +25,16 @@ def labels(hall, seat_ids):
     return sorted((by_id[s]["section"], by_id[s]["row"], by_id[s]["number"]) for s in seat_ids)
 
 
-async def test_the_best_seats_are_together_near_the_stage_and_leave_no_single_seat(client):
+async def one_section(client, rows: int, seats_per_row: int) -> tuple[list[dict], int, dict]:
+    """A round of a hall with one section of R seats: its seats, its id, and seat ids by (row, number)."""
     admin = await client.token(admin=True)
-    show = await make_round(client, admin, sections=[{"name": "A", "rows": 3, "seats_per_row": 6, "grade": "R"}],
-                            prices={"R": 100000})
-    seats, round_id = show["seats"], show["round_id"]
-    by_label = {(s["row"], s["number"]): s["id"] for s in seats}
+    show = await make_round(client, admin, sections=[{"name": "A", "rows": rows, "seats_per_row": seats_per_row,
+                                                      "grade": "R"}], prices={"R": 100000})
+    return show["seats"], show["round_id"], {(s["row"], s["number"]): s["id"] for s in show["seats"]}
+
+
+async def test_the_best_seats_are_together_near_the_stage_and_leave_no_single_seat(client):
+    seats, round_id, by_label = await one_section(client, 3, 6)
     someone = await client.token()
     # Row 1: 1 2 _ _ 5 6 taken → only 3-4 are free there; row 2 all free; row 3 all free.
     assert (await client.post(f"/api/rounds/{round_id}/holds", token=someone, json={"seat_ids": [
@@ -47,11 +51,7 @@ async def test_the_best_seats_are_together_near_the_stage_and_leave_no_single_se
 
 
 async def test_when_no_row_has_room_the_seats_span_the_fewest_rows_then_the_nearest(client):
-    admin = await client.token(admin=True)
-    show = await make_round(client, admin, sections=[{"name": "A", "rows": 2, "seats_per_row": 4, "grade": "R"}],
-                            prices={"R": 100000})
-    seats, round_id = show["seats"], show["round_id"]
-    by_label = {(s["row"], s["number"]): s["id"] for s in seats}
+    seats, round_id, by_label = await one_section(client, 2, 4)
     someone = await client.token()
     await client.post(f"/api/rounds/{round_id}/holds", token=someone,
                       json={"seat_ids": [by_label[(1, 1)], by_label[(2, 4)]]})
@@ -66,10 +66,7 @@ async def test_when_no_row_has_room_the_seats_span_the_fewest_rows_then_the_near
 
 
 async def test_two_hundred_people_asking_at_once_get_disjoint_seats(client):
-    admin = await client.token(admin=True)
-    show = await make_round(client, admin, sections=[{"name": "A", "rows": 10, "seats_per_row": 30, "grade": "R"}],
-                            prices={"R": 100000})
-    round_id = show["round_id"]
+    _, round_id, _ = await one_section(client, 10, 30)
     tokens = [await client.token() for _ in range(200)]
     replies = await asyncio.gather(*(best(client, round_id, t, count=2) for t in tokens))
     outcomes = Counter(r.status for r in replies)
