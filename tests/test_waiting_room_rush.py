@@ -115,9 +115,10 @@ async def the_opening_rush(apis: list[ApiClient]) -> None:
     await eventually(lambda: samples and samples[-1][1]["active"] == MAX_ACTIVE, every=0.05)
     first = await admitted_now()
     assert first == order[:MAX_ACTIVE]                               # exactly the head of the line
-    # Room for everyone, at 600 a minute: the admissions come paced, in line order.
-    await set_room(admin_api, admin, round_id, max_active=10_000, admit_per_minute=PER_MINUTE)
+    # Room for everyone, at 600 a minute: the admissions come paced, in line order. (The samples
+    # before this line were all taken under max_active 50: the sampler runs on during the PUT.)
     paced_from = len(samples)
+    await set_room(admin_api, admin, round_id, max_active=10_000, admit_per_minute=PER_MINUTE)
     await eventually(lambda: samples[-1][1]["admitted_total"] >= MAX_ACTIVE + 20, every=0.05)
     done.set()
     await sampler
