@@ -67,8 +67,7 @@ class QueueWatch:
 
     async def join(self, round_id: int, socket: Listener) -> None:
         """The socket hears the user's place at once, then as it changes."""
-        await self._room.place(round_id, socket.user_id)      # a sign of life (NotFound for a deleted round)
-        place = (await self._line.places(round_id, [socket.user_id]))[0]
+        place = await self._room.look(round_id, socket.user_id)      # a sign of life too
         room = self._rooms.get(round_id)
         if room is None:
             room = self._rooms[round_id] = _Room(round_id)

@@ -114,7 +114,11 @@ class WaitingRoom:
         return await self.told(round_id, place)
 
     async def place(self, round_id: int, user_id: int) -> QueueOut:
-        return await self.told(round_id, await self._call(round_id, self._line.place(round_id, user_id)))
+        return await self.told(round_id, await self.look(round_id, user_id))
+
+    async def look(self, round_id: int, user_id: int) -> Place:
+        """The user's place as the line keeps it; a sign of life (404 for a deleted round)."""
+        return await self._call(round_id, self._line.place(round_id, user_id))
 
     async def leave(self, round_id: int, user_id: int) -> None:
         await self._call(round_id, self._line.end(round_id, user_id))
