@@ -1,8 +1,10 @@
-// How money, dates and times read on the pages.
-const number = new Intl.NumberFormat("en-US");
+// How money, dates and times read on the pages, in the page's language (i18n.js).
+import { locale, t } from "./i18n.js";
 
-/** 120000 → "120,000 won" (also how screen readers hear it). */
-export const won = (amount) => `${number.format(amount)} won`;
+const number = new Intl.NumberFormat(locale);
+
+/** 120000 → "120,000원" ("120,000 won" in English; also how screen readers hear it). */
+export const won = (amount) => t("common.won", { amount: number.format(amount) });
 
 /** 1841 → "1,841" */
 export const count = (n) => number.format(n);
@@ -13,16 +15,18 @@ export function setTimeZone(name) { zone = name; }
 const formatters = new Map();
 function formatter(options) {
   const key = JSON.stringify(options) + zone;
-  if (!formatters.has(key)) formatters.set(key, new Intl.DateTimeFormat("en-GB", { ...options, timeZone: zone }));
+  if (!formatters.has(key)) {
+    formatters.set(key, new Intl.DateTimeFormat(locale, { hourCycle: "h23", ...options, timeZone: zone }));
+  }
   return formatters.get(key);
 }
 
-/** "Thu 24 Dec 2026, 19:30" in the venue's time zone. */
+/** "2026년 12월 24일 (목) 19:30" ("Thu 24 Dec 2026, 19:30") in the venue's time zone. */
 export const dateTime = (iso) => formatter({ weekday: "short", day: "numeric", month: "short", year: "numeric",
   hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
 
-/** "24 Dec 2026" for a date ("2026-12-24"). */
-export const day = (isoDate) => new Intl.DateTimeFormat("en-GB", { day: "numeric", month: "short", year: "numeric",
+/** "2026년 12월 24일" ("24 Dec 2026") for a date ("2026-12-24"). */
+export const day = (isoDate) => new Intl.DateTimeFormat(locale, { day: "numeric", month: "short", year: "numeric",
   timeZone: "UTC" }).format(new Date(`${isoDate}T00:00:00Z`));
 
 export const time = (iso) => formatter({ hour: "2-digit", minute: "2-digit" }).format(new Date(iso));
@@ -39,14 +43,14 @@ export function minutesSeconds(totalSeconds) {
   return `${Math.floor(s / 60)}:${two(s % 60)}`;
 }
 
-/** A wait in words: 40 → "under a minute", 150 → "about 3 minutes", 5400 → "about 1 hour 30 minutes". */
+/** A wait in words: 40 → "1분 이내", 150 → "약 3분", 5400 → "약 1시간 30분" (English: "about 3 minutes"). */
 export function waitInWords(seconds) {
-  if (seconds < 60) return "under a minute";
+  if (seconds < 60) return t("common.wait.underMinute");
   const minutes = Math.round(seconds / 60);
-  const plural = (n, word) => `${n} ${word}${n === 1 ? "" : "s"}`;
-  if (minutes < 60) return `about ${plural(minutes, "minute")}`;
+  if (minutes < 60) return t("common.wait.minutes", { minutes });
+  const hours = Math.floor(minutes / 60);
   const rest = minutes % 60;
-  return `about ${plural(Math.floor(minutes / 60), "hour")}${rest ? ` ${plural(rest, "minute")}` : ""}`;
+  return rest ? t("common.wait.hoursMinutes", { hours, minutes: rest }) : t("common.wait.hours", { hours });
 }
 
 /** The wall time "2026-12-24T19:30" in `zoneName`, as RFC 3339 with that zone's offset then. */

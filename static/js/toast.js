@@ -1,13 +1,19 @@
 // Toasts (visible, polite) and announcements (screen readers only, polite).
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 const TOAST_SECONDS = 8;
 
-export function toast(message, { kind = "", seconds = TOAST_SECONDS } = {}) {
+/** Show `message`. A toast with the same `key` as one still showing takes its place, so one event told
+ * by several paths (the page, the SSE stream, a second tab) is one toast, and a newer state of the same
+ * thing replaces the stale one. */
+export function toast(message, { kind = "", seconds = TOAST_SECONDS, key = null } = {}) {
   const box = document.getElementById("toasts");
-  const close = h("button", { type: "button", "aria-label": "Dismiss", onclick: () => item.remove() }, "×");
-  const item = h("div", { class: `toast ${kind}` }, h("span", {}, message), close);
-  box.append(item);
+  const close = h("button", { type: "button", "aria-label": t("common.dismiss"), onclick: () => item.remove() }, "×");
+  const item = h("div", { class: `toast ${kind}`, dataset: key ? { key } : undefined }, h("span", {}, message), close);
+  const same = key ? [...box.children].find((el) => el.dataset.key === key) : null;
+  if (same) same.replaceWith(item);
+  else box.append(item);
   setTimeout(() => item.remove(), seconds * 1000);
   return item;
 }

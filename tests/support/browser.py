@@ -70,9 +70,14 @@ class Api(ApiClient):
         return {"token": token, "user": me.json}
 
 
-async def signed_in_context(browser: Browser, account: dict | None, viewport: dict = DESKTOP) -> BrowserContext:
-    """A browser context whose page starts signed in as `account` (the page's own session storage)."""
+async def signed_in_context(browser: Browser, account: dict | None, viewport: dict = DESKTOP, *,
+                            language: str | None = "en") -> BrowserContext:
+    """A browser context whose page starts signed in as `account` (the page's own session storage), in
+    `language` until the page's switch chooses another (None: the page's own default, Korean)."""
     context = await browser.new_context(viewport=viewport)
+    if language is not None:
+        await context.add_init_script(
+            f"if (!localStorage.getItem('ticketblue.lang')) localStorage.setItem('ticketblue.lang', {json.dumps(language)});")
     if account is not None:
         saved = {"token": account["token"], "user": account["user"], "expiresAt": 4102444800000}
         await context.add_init_script(f"localStorage.setItem('ticketblue.session', {json.dumps(json.dumps(saved))});")

@@ -1,0 +1,52 @@
+// The pages' words: one catalogue per language (i18n/ko.js, i18n/en.js), Korean first.
+// `t("map.title")` is the text of a key in the page's language; `{name}` placeholders are filled from
+// `params`, and an entry may be a function of them (English plurals). A key missing from a catalogue
+// falls back to Korean, then to the key itself, so a gap shows up plainly instead of as an error.
+import en from "./i18n/en.js";
+import ko from "./i18n/ko.js";
+
+/** Each language in its own words, in the order the switch offers them. */
+export const LANGUAGES = { ko: "한국어", en: "English" };
+const CATALOGUES = { ko, en };
+const STORAGE_KEY = "ticketblue.lang";
+
+/** The page's language: `?lang=` (a shared link), else the saved choice, else Korean. */
+export const language = chosenLanguage();
+
+/** The BCP 47 locale that dates and numbers are written in. */
+export const locale = language === "ko" ? "ko-KR" : "en-GB";
+
+export function t(key, params = {}) {
+  const entry = CATALOGUES[language][key] ?? ko[key];
+  if (entry === undefined) return key;
+  if (typeof entry === "function") return entry(params);
+  return entry.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
+}
+
+/** Save `next` and show the page again in it (every view renders its words once). */
+export function setLanguage(next) {
+  if (!(next in CATALOGUES) || next === language) return;
+  localStorage.setItem(STORAGE_KEY, next);
+  const url = new URL(location.href);
+  url.searchParams.delete("lang");
+  location.replace(url);
+}
+
+/** Fill the static markup's words: `data-i18n` (text), `data-i18n-label` (aria-label),
+ * `data-i18n-placeholder`, and the document's own language and title. */
+export function translatePage(root = document) {
+  document.documentElement.lang = language;
+  for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
+  for (const el of root.querySelectorAll("[data-i18n-label]")) el.setAttribute("aria-label", t(el.dataset.i18nLabel));
+  for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
+}
+
+function chosenLanguage() {
+  const asked = new URLSearchParams(location.search).get("lang");
+  if (asked in CATALOGUES) {
+    localStorage.setItem(STORAGE_KEY, asked);
+    return asked;
+  }
+  const saved = localStorage.getItem(STORAGE_KEY);
+  return saved in CATALOGUES ? saved : "ko";
+}

@@ -1,0 +1,43 @@
+// English: the switch's second language. Every key of ko.js has its English here (tests compare the keys).
+// One object per part of the pages, so changes to different parts never touch the same lines.
+const plural = (n, one, many) => `${n} ${n === 1 ? one : many}`;
+
+// ---- shared: money, counts, times, generic words --------------------------------------------------
+const common = {
+  "common.won": "{amount} won",
+  "common.loading": "Loading…",
+  "common.close": "Close",
+  "common.dismiss": "Dismiss",
+  "common.wait.underMinute": "under a minute",
+  "common.wait.minutes": ({ minutes }) => `about ${plural(minutes, "minute", "minutes")}`,
+  "common.wait.hours": ({ hours }) => `about ${plural(hours, "hour", "hours")}`,
+  "common.wait.hoursMinutes": ({ hours, minutes }) =>
+    `about ${plural(hours, "hour", "hours")} ${plural(minutes, "minute", "minutes")}`,
+};
+
+// ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
+const shell = {
+  "shell.brand": "Ticket Blue",
+};
+
+// ---- the catalogue: performances, dates, venue, availability --------------------------------------
+const catalogue = {
+  "catalogue.title": "Performances",
+};
+
+// ---- the seat map: map, list, legend, basket, best seats, seat watch ------------------------------
+const map = {
+  "map.title": "Choose your seats",
+};
+
+// ---- booking: checkout, payment, reservation, my bookings, tickets, check-in -----------------------
+const booking = {
+  "booking.checkout": "Checkout",
+};
+
+// ---- the on-sale: waiting room, sale banner, turn, server clock ------------------------------------
+const onsale = {
+  "onsale.queue": "Waiting room",
+};
+
+export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };

@@ -1,0 +1,41 @@
+// 한국어: the pages' default words. Every key here has its English in en.js (tests compare the keys).
+// One object per part of the pages, so changes to different parts never touch the same lines.
+
+// ---- shared: money, counts, times, generic words --------------------------------------------------
+const common = {
+  "common.won": "{amount}원",
+  "common.loading": "불러오는 중…",
+  "common.close": "닫기",
+  "common.dismiss": "알림 닫기",
+  "common.wait.underMinute": "1분 이내",
+  "common.wait.minutes": "약 {minutes}분",
+  "common.wait.hours": "약 {hours}시간",
+  "common.wait.hoursMinutes": "약 {hours}시간 {minutes}분",
+};
+
+// ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
+const shell = {
+  "shell.brand": "Ticket Blue",
+};
+
+// ---- the catalogue: performances, dates, venue, availability --------------------------------------
+const catalogue = {
+  "catalogue.title": "공연",
+};
+
+// ---- the seat map: map, list, legend, basket, best seats, seat watch ------------------------------
+const map = {
+  "map.title": "좌석 선택",
+};
+
+// ---- booking: checkout, payment, reservation, my bookings, tickets, check-in -----------------------
+const booking = {
+  "booking.checkout": "결제하기",
+};
+
+// ---- the on-sale: waiting room, sale banner, turn, server clock ------------------------------------
+const onsale = {
+  "onsale.queue": "대기실",
+};
+
+export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };
