@@ -14,6 +14,28 @@ from server.wiring import SETTINGS
 STATIC = REPO_ROOT / "static"
 REVALIDATED = ("/static/",)
 PAGES = {"/": "index.html", "/admin": "admin.html"}
+# Paths that machines call: an unknown one keeps docs/API.md's JSON error shape.
+MACHINE_PREFIXES = ("/api/", "/ws/")
+NOT_FOUND_PAGE = """<!doctype html>
+<html lang="ko">
+<head>
+  <meta charset="utf-8">
+  <meta name="viewport" content="width=device-width, initial-scale=1">
+  <title>페이지를 찾을 수 없습니다 · Ticket Blue</title>
+  <link rel="icon" href="/static/favicon.svg" type="image/svg+xml">
+  <link rel="stylesheet" href="/static/css/base.css">
+</head>
+<body>
+  <header class="topbar"><a class="brand" href="/">Ticket Blue</a></header>
+  <main id="main" class="panel stack not-found">
+    <h1>페이지를 찾을 수 없습니다</h1>
+    <p>주소가 바뀌었거나 없는 페이지입니다.</p>
+    <p><a class="button" href="/">공연 목록으로</a></p>
+    <p class="muted" lang="en">Page not found. <a href="/?lang=en">Back to the performances</a></p>
+  </main>
+</body>
+</html>
+"""
 
 
 def setup(app: web.Application) -> None:
@@ -30,6 +52,19 @@ def setup(app: web.Application) -> None:
         media.mkdir(parents=True, exist_ok=True)
         app.router.add_static("/media", media)
     app.on_response_prepare.append(_revalidate)
+    # Innermost (after the error middleware): it sees the router's 404 before that turns it into JSON.
+    app.middlewares.append(_not_found_page)
+
+
+@web.middleware
+async def _not_found_page(request: web.Request, handler) -> web.StreamResponse:
+    """An unknown address a person typed or followed gets a page (Korean first, a link home)."""
+    try:
+        return await handler(request)
+    except web.HTTPNotFound:
+        if request.path.startswith(MACHINE_PREFIXES):
+            raise
+        return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
 
 
 async def _revalidate(request: web.Request, response: web.StreamResponse) -> None:

@@ -18,6 +18,12 @@ const common = {
 // ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
 const shell = {
   "shell.brand": "Ticket Blue",
+  "shell.home": "Back to the performances",
+  "shell.error.title": "Something went wrong",
+  "shell.error.gone": "That page does not exist (any more).",
+  "shell.error.generic": "Please try again in a moment.",
+  "shell.notFound.title": "Page not found",
+  "shell.notFound.text": "The address may be mistyped, or the page is gone.",
 };
 
 // ---- the catalogue: performances, dates, venue, availability --------------------------------------

@@ -16,6 +16,12 @@ const common = {
 // ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
 const shell = {
   "shell.brand": "Ticket Blue",
+  "shell.home": "공연 목록으로",
+  "shell.error.title": "문제가 생겼습니다",
+  "shell.error.gone": "없는 페이지이거나 삭제된 페이지입니다.",
+  "shell.error.generic": "잠시 후 다시 시도해 주세요.",
+  "shell.notFound.title": "페이지를 찾을 수 없습니다",
+  "shell.notFound.text": "주소가 바뀌었거나 없는 페이지입니다.",
 };
 
 // ---- the catalogue: performances, dates, venue, availability --------------------------------------
