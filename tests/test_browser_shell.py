@@ -5,6 +5,7 @@ from __future__ import annotations
 from playwright.async_api import expect
 
 from tests.support.browser import PHONE, open_page, screenshot, signed_in_context
+from tests.support.factories import make_round
 
 WIDE = {"width": 1366, "height": 900}
 
@@ -49,3 +50,36 @@ async def test_an_unknown_address_in_the_page_says_not_found_with_a_way_home(ser
     await page.get_by_role("link", name="공연 목록으로").click()
     await expect(page).to_have_url(server.url + "/#/")
     assert page.errors == []
+
+
+async def test_the_pages_are_korean_by_default_and_the_switch_to_english_survives_a_reload(server, api, browser):
+    await make_round(api, await api.token(admin=True), prices={"R": 120000, "S": 120000})
+    for size, viewport in (("desktop", WIDE), ("phone", PHONE)):
+        page = await open_page(await signed_in_context(browser, None, viewport, language=None), server.url + "/")
+        nav = page.get_by_role("navigation").first
+        assert await page.evaluate("document.documentElement.lang") == "ko"
+        await expect(nav.get_by_role("link", name="공연", exact=True)).to_be_visible()
+        await expect(page.get_by_text("120,000원").first).to_be_visible()          # money in won, Korean style
+        await expect(page.locator("#account button")).to_have_text("로그인 / 회원가입")
+        await screenshot(page, f"shell-korean-{size}")
+
+        await page.get_by_role("button", name="English").click()
+        await expect(nav.get_by_role("link", name="Performances", exact=True)).to_be_visible()
+        assert await page.evaluate("document.documentElement.lang") == "en"
+        await expect(page.get_by_text("120,000 won").first).to_be_visible()
+        await page.reload()
+        await expect(nav.get_by_role("link", name="Performances", exact=True)).to_be_visible()
+        await screenshot(page, f"shell-english-{size}")
+
+        await page.get_by_role("button", name="한국어").click()                 # and back
+        await expect(nav.get_by_role("link", name="공연", exact=True)).to_be_visible()
+        assert page.errors == []
+
+
+async def test_both_catalogues_have_the_same_words(server, browser):
+    page = await open_page(await signed_in_context(browser, None), server.url + "/")
+    keys = await page.evaluate("""async () => {
+        const [ko, en] = await Promise.all([import('/static/js/i18n/ko.js'), import('/static/js/i18n/en.js')]);
+        return [Object.keys(ko.default).sort(), Object.keys(en.default).sort()];
+    }""")
+    assert keys[0] and keys[0] == keys[1], set(keys[0]) ^ set(keys[1])

@@ -3,6 +3,7 @@ import { renderAccount, setUpAuthDialog } from "./auth.js";
 import { showServerClock } from "./clock.js";
 import { config } from "./config.js";
 import { setTimeZone } from "./format.js";
+import { showLanguageSwitch, translatePage } from "./i18n.js";
 import { startNotifications } from "./notifications.js";
 import { completeTossReturn } from "./payments.js";
 import { route, start } from "./router.js";
@@ -25,6 +26,8 @@ route("/reservations/:id", reservationView);
 route("/me", bookingsView);
 
 async function main() {
+  translatePage();
+  showLanguageSwitch(document.getElementById("language-switch"));
   setTimeZone((await config()).timezone);
   await showServerClock();
   setUpAuthDialog();

@@ -1,5 +1,6 @@
 // The log-in / sign-up dialog, and the account area of the header.
 import { $, $$, h, replace } from "./dom.js";
+import { t } from "./i18n.js";
 import { session } from "./session.js";
 
 let mode = "login";
@@ -92,9 +93,9 @@ export function renderAccount() {
   const box = $("#account");
   for (const el of $$("[data-signed-in]")) el.hidden = !session.signedIn;
   if (!session.signedIn) {
-    replace(box, h("button", { type: "button", class: "secondary", onclick: () => askToSignIn() }, "Log in / Sign up"));
+    replace(box, h("button", { type: "button", class: "secondary", onclick: () => askToSignIn() }, t("shell.signIn")));
     return;
   }
-  replace(box, h("span", { class: "who" }, session.user?.name || session.user?.email || "Signed in"),
-    h("button", { type: "button", class: "secondary", onclick: () => session.logout() }, "Log out"));
+  replace(box, h("span", { class: "who" }, session.user?.name || session.user?.email || t("shell.signedIn")),
+    h("button", { type: "button", class: "secondary", onclick: () => session.logout() }, t("shell.signOut")));
 }

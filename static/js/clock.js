@@ -3,6 +3,7 @@
 import { get } from "./api.js";
 import { h } from "./dom.js";
 import { clockTime } from "./format.js";
+import { t } from "./i18n.js";
 
 let offset = 0;              // server − device, in ms
 
@@ -45,7 +46,7 @@ function show(face, now) {
 export class ServerClock {
   constructor() {
     this.face = h("time", {});
-    this.element = h("p", { class: "server-clock" }, "Server time ", this.face);
+    this.element = h("p", { class: "server-clock" }, `${t("onsale.serverTime")} `, this.face);
     faces.add(this.face);
     show(this.face, serverNow());
     if (faces.size === 1) tick();

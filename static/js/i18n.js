@@ -41,6 +41,16 @@ export function translatePage(root = document) {
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) el.placeholder = t(el.dataset.i18nPlaceholder);
 }
 
+/** The header's switch: a button naming the other language in its own words, which switches to it. */
+export function showLanguageSwitch(button) {
+  if (!button) return;
+  const other = Object.keys(LANGUAGES).find((code) => code !== language);
+  button.textContent = LANGUAGES[other];
+  button.lang = other;
+  button.setAttribute("aria-label", t("shell.switchLanguage", { name: LANGUAGES[other] }));
+  button.addEventListener("click", () => setLanguage(other));
+}
+
 function chosenLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
   if (asked in CATALOGUES) {

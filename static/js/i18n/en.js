@@ -18,6 +18,14 @@ const common = {
 // ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
 const shell = {
   "shell.brand": "Ticket Blue",
+  "shell.skip": "Skip to content",
+  "shell.nav": "Main",
+  "shell.performances": "Performances",
+  "shell.myBookings": "My bookings",
+  "shell.switchLanguage": "Show the pages in {name}",
+  "shell.signIn": "Log in / Sign up",
+  "shell.signOut": "Log out",
+  "shell.signedIn": "Signed in",
   "shell.home": "Back to the performances",
   "shell.error.title": "Something went wrong",
   "shell.error.gone": "That page does not exist (any more).",
@@ -29,6 +37,18 @@ const shell = {
 // ---- the catalogue: performances, dates, venue, availability --------------------------------------
 const catalogue = {
   "catalogue.title": "Performances",
+  "catalogue.search": "Search performances",
+  "catalogue.searchPlaceholder": "Title",
+  "catalogue.none": "No performances found.",
+  "catalogue.chooseDate": "Choose a date",
+  "catalogue.chooseDateFor": "Choose a date for {title}",
+  "catalogue.poster": "Poster of {title}",
+  "catalogue.category.concert": "Concert",
+  "catalogue.category.musical": "Musical",
+  "catalogue.category.play": "Play",
+  "catalogue.category.classical": "Classical",
+  "catalogue.category.dance": "Dance",
+  "catalogue.category.etc": "Other",
 };
 
 // ---- the seat map: map, list, legend, basket, best seats, seat watch ------------------------------
@@ -44,6 +64,7 @@ const booking = {
 // ---- the on-sale: waiting room, sale banner, turn, server clock ------------------------------------
 const onsale = {
   "onsale.queue": "Waiting room",
+  "onsale.serverTime": "Server time",
 };
 
 export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };

@@ -16,6 +16,14 @@ const common = {
 // ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
 const shell = {
   "shell.brand": "Ticket Blue",
+  "shell.skip": "본문으로 건너뛰기",
+  "shell.nav": "주 메뉴",
+  "shell.performances": "공연",
+  "shell.myBookings": "예매 내역",
+  "shell.switchLanguage": "{name}로 보기",
+  "shell.signIn": "로그인 / 회원가입",
+  "shell.signOut": "로그아웃",
+  "shell.signedIn": "로그인됨",
   "shell.home": "공연 목록으로",
   "shell.error.title": "문제가 생겼습니다",
   "shell.error.gone": "없는 페이지이거나 삭제된 페이지입니다.",
@@ -27,6 +35,18 @@ const shell = {
 // ---- the catalogue: performances, dates, venue, availability --------------------------------------
 const catalogue = {
   "catalogue.title": "공연",
+  "catalogue.search": "공연 검색",
+  "catalogue.searchPlaceholder": "공연 제목",
+  "catalogue.none": "찾는 공연이 없습니다.",
+  "catalogue.chooseDate": "날짜 선택",
+  "catalogue.chooseDateFor": "{title} 날짜 선택",
+  "catalogue.poster": "{title} 포스터",
+  "catalogue.category.concert": "콘서트",
+  "catalogue.category.musical": "뮤지컬",
+  "catalogue.category.play": "연극",
+  "catalogue.category.classical": "클래식",
+  "catalogue.category.dance": "무용",
+  "catalogue.category.etc": "기타",
 };
 
 // ---- the seat map: map, list, legend, basket, best seats, seat watch ------------------------------
@@ -42,6 +62,7 @@ const booking = {
 // ---- the on-sale: waiting room, sale banner, turn, server clock ------------------------------------
 const onsale = {
   "onsale.queue": "대기실",
+  "onsale.serverTime": "서버 시각",
 };
 
 export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };

@@ -2,20 +2,22 @@
 import { get } from "../api.js";
 import { h, replace } from "../dom.js";
 import { day, won } from "../format.js";
+import { t } from "../i18n.js";
 
 export async function catalogueView(main) {
   const results = h("div", { class: "cards" });
-  const search = h("input", { type: "search", name: "q", placeholder: "Title", "aria-label": "Search performances" });
+  const search = h("input", { type: "search", name: "q", placeholder: t("catalogue.searchPlaceholder"),
+    "aria-label": t("catalogue.search") });
   const load = async () => {
     const q = search.value.trim();
     const data = await get(`/api/performances?size=50${q ? `&q=${encodeURIComponent(q)}` : ""}`);
-    replace(results, data.items.length ? data.items.map(card) : h("p", { class: "muted" }, "No performances found."));
+    replace(results, data.items.length ? data.items.map(card) : h("p", { class: "muted" }, t("catalogue.none")));
   };
   let timer;
   search.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(load, 250); });
   replace(main,
     h("div", { class: "catalogue-head" },
-      h("h1", {}, "Performances"),
+      h("h1", {}, t("catalogue.title")),
       h("form", { role: "search", onsubmit: (e) => { e.preventDefault(); load(); } }, search)),
     results);
   await load();
@@ -35,14 +37,14 @@ function card(p) {
     poster(p),
     h("div", { class: "card-body" },
       h("h2", {}, h("a", { href: link }, p.title)),
-      h("p", { class: "muted" }, `${capitalise(p.category)} · ${day(p.starts_on)} – ${day(p.ends_on)}`),
+      h("p", { class: "muted" }, `${t(`catalogue.category.${p.category}`)} · ${day(p.starts_on)} – ${day(p.ends_on)}`),
       h("p", {}, priceRange(p.prices)),
-      h("a", { class: "button", href: link, "aria-label": `Choose a date for ${p.title}` }, "Choose a date")));
+      h("a", { class: "button", href: link, "aria-label": t("catalogue.chooseDateFor", { title: p.title }) },
+        t("catalogue.chooseDate"))));
 }
 
 export function poster(p, className = "poster") {
-  if (p.poster_url) return h("img", { class: className, src: p.poster_url, alt: `Poster of ${p.title}`, loading: "lazy" });
+  if (p.poster_url) return h("img", { class: className, src: p.poster_url, alt: t("catalogue.poster", { title: p.title }), loading: "lazy" });
   return h("div", { class: `${className} poster-none`, "aria-hidden": "true" }, p.title.slice(0, 1));
 }
 
-const capitalise = (text) => text[0].toUpperCase() + text.slice(1);
