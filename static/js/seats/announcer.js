@@ -1,5 +1,6 @@
 // Tells screen-reader users, politely and in few words, how the map changes while they look at it:
 // what happened to their own seats at once, everyone else's changes summed up every few seconds.
+import { t } from "../i18n.js";
 import { announce } from "../toast.js";
 import { seatPlace } from "./names.js";
 
@@ -17,7 +18,7 @@ export class ChangeAnnouncer {
   changed(changes, focusedId) {
     for (const { seat, from, to } of changes) {
       if (seat.id === focusedId && from !== "mine" && to !== "mine") {
-        announce(`${seatPlace(seat)} is now ${to === "available" ? "available" : "taken"}.`);
+        announce(t(to === "available" ? "map.say.nowAvailable" : "map.say.nowTaken", { place: seatPlace(seat) }));
         continue;
       }
       if (from === "available" && to !== "mine") this.taken += 1;
@@ -31,10 +32,10 @@ export class ChangeAnnouncer {
   #summary() {
     this.timer = null;
     const parts = [];
-    if (this.taken) parts.push(`${this.taken} seat${this.taken > 1 ? "s" : ""} taken`);
-    if (this.freed) parts.push(`${this.freed} seat${this.freed > 1 ? "s" : ""} freed`);
+    if (this.taken) parts.push(t("map.say.taken", { count: this.taken }));
+    if (this.freed) parts.push(t("map.say.freed", { count: this.freed }));
     this.taken = 0;
     this.freed = 0;
-    if (parts.length) announce(`${parts.join(", ")}. ${this.store.count("available")} available now.`);
+    if (parts.length) announce(t("map.say.summary", { changes: parts.join(", "), available: this.store.count("available") }));
   }
 }

@@ -60,3 +60,37 @@ export class Neighbours {
     return best;
   }
 }
+
+/** Where the stage is: in front of the first row, at the hall's horizontal centre (the rule the server's
+ * best-seat choice measures from, server/best_seats.py). */
+export function stageOf(seats) {
+  const b = boundsOf(seats, 1);
+  return { x: (b.minX + b.maxX) / 2, y: b.minY - 1 };
+}
+
+/** The seats of each row of a section ({row: [seats left to right]}), for row labels at the row ends. */
+export function rowsOf(seats) {
+  const rows = new Map();
+  for (const seat of seats) {
+    if (!rows.has(seat.row)) rows.set(seat.row, []);
+    rows.get(seat.row).push(seat);
+  }
+  for (const row of rows.values()) row.sort((a, b) => a.x - b.x);
+  return rows;
+}
+
+/** About how wide `text` is in a font of `size` (Hangul and other wide letters a full em, the rest ~0.62). */
+export function textWidth(text, size) {
+  let ems = 0;
+  for (const ch of text) ems += /[\u1100-\u11ff\u3000-\u9fff\uac00-\ud7af\uff00-\uffef]/.test(ch) ? 1 : 0.62;
+  return ems * size;
+}
+
+/** The smallest box holding all these boxes ({x, y, w, h}). */
+export function unionOf(boxes) {
+  const minX = Math.min(...boxes.map((b) => b.x));
+  const minY = Math.min(...boxes.map((b) => b.y));
+  const maxX = Math.max(...boxes.map((b) => b.x + b.w));
+  const maxY = Math.max(...boxes.map((b) => b.y + b.h));
+  return { x: minX, y: minY, w: maxX - minX, h: maxY - minY };
+}

@@ -2,6 +2,7 @@
 // and one's own to release), as ordinary buttons in reading order.
 import { h } from "../dom.js";
 import { won } from "../format.js";
+import { t } from "../i18n.js";
 import { seatName } from "./names.js";
 
 const SHOWN = new Set(["available", "mine"]);
@@ -33,14 +34,15 @@ export class SeatList {
     for (const seat of seats) {
       const button = h("button", { type: "button", class: "secondary seat-button", "data-id": seat.id,
         onclick: () => this.onActivate(this.store.get(seat.id)) },
-      h("span", { "aria-hidden": "true" }, `Row ${seat.row}, seat ${seat.number}`),
-      h("span", { class: "muted", "aria-hidden": "true" }, ` · ${seat.grade}${seat.price !== undefined ? ` · ${won(seat.price)}` : ""}`));
+      h("span", { "aria-hidden": "true" }, t("map.list.seat", { row: seat.row, number: seat.number })),
+      h("span", { class: "muted", "aria-hidden": "true" },
+        ` · ${t("map.seat.grade", { grade: seat.grade })}${seat.price !== undefined ? ` · ${won(seat.price)}` : ""}`));
       const item = h("li", {}, button);
       this.items.set(seat.id, item);
       list.append(item);
     }
-    const heading = h("h3", {}, `Section ${name} `, count);
-    return h("section", { class: "seatlist-section", "aria-label": `Section ${name}` }, heading, list);
+    const title = t("map.list.section", { section: name });
+    return h("section", { class: "seatlist-section", "aria-label": title }, h("h3", {}, `${title} `, count), list);
   }
 
   #paint(seat) {
@@ -56,6 +58,6 @@ export class SeatList {
   #count(section) {
     const { element, seats } = this.counts.get(section);
     const available = seats.filter((s) => s.state === "available").length;
-    element.textContent = `(${available} of ${seats.length} available)`;
+    element.textContent = t("map.list.count", { available, total: seats.length });
   }
 }

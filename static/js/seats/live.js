@@ -4,6 +4,7 @@
 // A deleted round says so (`round_deleted`, then close 4404): the page stops for good.
 //
 // Events: "status" (detail: "connecting" | "live" | "reconnecting" | "gone"), "snapshot", "delta".
+import { t } from "../i18n.js";
 import { retryDelay, socketUrl } from "../sockets.js";
 
 const COMMAND_WAIT_MS = 5000;     // a hold asked for while (re)connecting waits this long for the socket
@@ -61,7 +62,7 @@ export class LiveRound extends EventTarget {
 
   async #command(type, seatIds) {
     if (!(await this.#whenLive(COMMAND_WAIT_MS))) {
-      return { ok: false, error: { code: "offline", message: "Reconnecting to the seat map; try again in a moment." } };
+      return { ok: false, error: { code: "offline", message: t("map.error.reconnecting") } };
     }
     const req = this.nextReq++;
     return new Promise((resolve) => {
@@ -123,7 +124,7 @@ export class LiveRound extends EventTarget {
 
   #failPending() {
     for (const { resolve } of this.pending.values()) {
-      resolve({ ok: false, error: { code: "offline", message: "The connection dropped; try again in a moment." } });
+      resolve({ ok: false, error: { code: "offline", message: t("map.error.dropped") } });
     }
     this.pending.clear();
   }

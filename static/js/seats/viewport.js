@@ -31,6 +31,15 @@ export class Viewport {
     this.#apply();
   }
 
+  /** Show `w` SVG units across the screen, centred on (cx, cy): a section zoomed into. */
+  show(cx, cy, w) {
+    const r = this.svg.getBoundingClientRect();
+    const width = Math.max(this.minWidth, w);
+    const height = r.width && r.height ? width * (r.height / r.width) : width * (this.bounds.h / this.bounds.w);
+    this.view = { x: cx - width / 2, y: cy - height / 2, w: width, h: height };
+    this.#apply();
+  }
+
   pan(dx, dy) {
     this.view.x += dx;
     this.view.y += dy;
@@ -50,7 +59,7 @@ export class Viewport {
   }
 
   /** SVG units per screen pixel (the viewBox is fitted with "meet": the larger ratio wins). */
-  #unitsPerPixel() {
+  unitsPerPixel() {
     const r = this.svg.getBoundingClientRect();
     if (!r.width || !r.height) return 1;
     return Math.max(this.view.w / r.width, this.view.h / r.height);
@@ -59,16 +68,17 @@ export class Viewport {
   /** The part of the SVG plane actually on screen (wider or taller than the viewBox with "meet"). */
   #visibleBox() {
     const r = this.svg.getBoundingClientRect();
-    const u = this.#unitsPerPixel();
+    const u = this.unitsPerPixel();
     const w = r.width * u || this.view.w;
     const h = r.height * u || this.view.h;
     return { x: this.view.x + (this.view.w - w) / 2, y: this.view.y + (this.view.h - h) / 2, w, h };
   }
 
-  #toSvg(clientX, clientY) {
+  /** The SVG point under a point of the screen (client coordinates). */
+  toSvg(clientX, clientY) {
     const r = this.svg.getBoundingClientRect();
     const box = this.#visibleBox();
-    const u = this.#unitsPerPixel();
+    const u = this.unitsPerPixel();
     return { x: box.x + (clientX - r.left) * u, y: box.y + (clientY - r.top) * u };
   }
 
@@ -90,11 +100,11 @@ export class Viewport {
       const lines = e.deltaMode === 1 ? 16 : 1;
       if (e.ctrlKey || e.metaKey) {
         e.preventDefault();
-        const p = this.#toSvg(e.clientX, e.clientY);
+        const p = this.toSvg(e.clientX, e.clientY);
         this.zoom(Math.exp(-e.deltaY * lines * 0.002), p.x, p.y);
       } else if (this.zoomed) {
         e.preventDefault();
-        const u = this.#unitsPerPixel();
+        const u = this.unitsPerPixel();
         this.pan(e.deltaX * lines * u, e.deltaY * lines * u);
       }
     }, { passive: false });
@@ -117,11 +127,11 @@ export class Viewport {
         const before = Math.hypot(a.x - b.x, a.y - b.y);
         p.x = e.clientX; p.y = e.clientY;
         const after = Math.hypot(a.x - b.x, a.y - b.y);
-        const mid = this.#toSvg((a.x + b.x) / 2, (a.y + b.y) / 2);
+        const mid = this.toSvg((a.x + b.x) / 2, (a.y + b.y) / 2);
         if (before > 0) this.zoom(after / before, mid.x, mid.y);
         return;
       }
-      const u = this.#unitsPerPixel();
+      const u = this.unitsPerPixel();
       this.pan(-(e.clientX - p.x) * u, -(e.clientY - p.y) * u);
       p.x = e.clientX; p.y = e.clientY;
     });
