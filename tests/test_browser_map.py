@@ -13,6 +13,7 @@ from playwright.async_api import expect
 
 from tests.support.browser import PHONE, open_page, screenshot, seat, signed_in_context
 from tests.support.factories import make_round
+from tests.test_browser import seat_id
 
 DESKTOP = {"width": 1366, "height": 900}
 HALL = [{"name": "VIP", "rows": 3, "seats_per_row": 12, "grade": "VIP"},
@@ -25,10 +26,6 @@ PRICES = {"VIP": 150000, "R": 120000, "S": 90000}
 async def show(api) -> dict:
     admin = await api.token(admin=True)
     return {**await make_round(api, admin, sections=HALL, prices=PRICES), "admin": admin}
-
-
-def seat_id(show: dict, section: str, row: int, number: int) -> int:
-    return next(s["id"] for s in show["seats"] if (s["section"], s["row"], s["number"]) == (section, row, number))
 
 
 def ko_seat(page, section: str, row: int, number: int):
