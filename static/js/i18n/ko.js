@@ -95,7 +95,7 @@ const map = {
   "map.basket.bar": "{count}석 · {price} · 다음",
   "map.basket.heldFor": "남은 시간",
   "map.basket.continue": "다음 단계로 (결제)",
-  "map.basket.showSeats": "선택한 좌석 보기",
+  "map.basket.showSeats": "좌석 보기",
   "map.basket.hideSeats": "접기",
   "map.best.title": "좋은 자리 찾기",
   "map.best.count": "{count}석",

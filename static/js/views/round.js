@@ -215,5 +215,5 @@ function viewSwitch(mapElement, listElement) {
   const switcher = h("div", { class: "row view-switch", role: "group", "aria-label": t("map.view.group") },
     buttons.map, buttons.list);
   show(saved);
-  return { switcher, element: h("div", {}, panes.map, panes.list) };
+  return { switcher, element: h("div", { class: "seat-views" }, panes.map, panes.list) };
 }
