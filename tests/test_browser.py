@@ -6,6 +6,7 @@ drives the page as a person would: clicks, keys, and what the page shows and say
 from __future__ import annotations
 
 import re
+from urllib.parse import unquote
 
 import pytest
 from playwright.async_api import expect
@@ -15,6 +16,7 @@ from server.wiring import SERVICES
 from tests.support.backends import settings_for, sqlite_copy
 from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, seat, signed_in_context
 from tests.support.factories import make_round
+from tests.support.qr import decoded
 
 HALL = [{"name": "VIP", "rows": 3, "seats_per_row": 12, "grade": "VIP"},
         {"name": "R", "rows": 5, "seats_per_row": 16, "grade": "R"},
@@ -118,13 +120,26 @@ async def test_full_purchase_from_the_seat_list_to_the_confirmation(server, api,
     await page.get_by_label("Welcome (10,000 won off)").check()
     await expect(page.locator(".summary .total")).to_have_text("80,000 won")
     await screenshot(page, "checkout-desktop")
-    await page.get_by_role("button", name="Reserve and pay").click()
-
-    # Pay through the sandbox; the confirmation and the SSE toast follow.
-    await expect(page.get_by_role("heading", name="Waiting for payment")).to_be_visible()
+    # One step: the button reserves and pays (the sandbox); the confirmation with the ticket and the SSE toast follow.
     await page.get_by_role("button", name="Pay 80,000 won").click()
     await expect(page.get_by_role("heading", name="Booking confirmed")).to_be_visible()
     await expect(page.locator("#toasts")).to_contain_text("Booking confirmed")
+    ticket = page.locator(".ticket")
+    await expect(ticket).to_have_count(1)
+    await expect(ticket).to_contain_text("Section S, row 1, seat 4 · S grade · 90,000 won")
+    await expect(ticket).to_contain_text("Blue Hall")
+    qr = ticket.get_by_role("img", name="QR code of the ticket for Section S, row 1, seat 4")
+    await expect(qr).to_be_visible()
+    src = await qr.get_attribute("src")
+    code = decoded(unquote(src.split(",", 1)[1]).encode())
+    await expect(ticket).to_contain_text(code)
+
+    # The door scans it: in once, refused the second time.
+    admin = live_show["admin"]
+    first = await api.post("/api/tickets/check-in", token=admin, json={"code": code})
+    assert first.status == 200 and (first.json["section"], first.json["row"], first.json["number"]) == ("S", 1, 4)
+    again = await api.post("/api/tickets/check-in", token=admin, json={"code": code})
+    assert again.status == 409 and again.json["error"]["code"] == "already_checked_in"
     await screenshot(page, "confirmation-desktop")
     await page.set_viewport_size(PHONE)
     await screenshot(page, "confirmation-phone")
@@ -132,7 +147,7 @@ async def test_full_purchase_from_the_seat_list_to_the_confirmation(server, api,
     token = await page.evaluate("JSON.parse(localStorage.getItem('ticketblue.session')).token")
     mine = await api.get("/api/reservations", token=token)
     assert [(r["status"], r["amount"], r["discount"], r["seat_ids"]) for r in mine.json["items"]] == \
-        [("confirmed", 80000, 10000, [seat_id(live_show, "S", 1, 4)])]
+        [("attended", 80000, 10000, [seat_id(live_show, "S", 1, 4)])]
     assert page.errors == []
 
 

@@ -3,22 +3,11 @@ code that the door checks in once; staff accounts may check in, users may not.""
 from __future__ import annotations
 
 import asyncio
-import io
 
-import cairosvg
-import zxingcpp
-from PIL import Image
 
 from tests.support.api import PASSWORD
 from tests.support.factories import confirmed_reservation, pay, reserve
-
-
-def decoded(svg: bytes) -> str:
-    """What a QR reader reads from the SVG, drawn as pixels."""
-    png = cairosvg.svg2png(bytestring=svg, output_width=400, output_height=400, background_color="white")
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
-    assert len(results) == 1, results
-    return results[0].text
+from tests.support.qr import decoded
 
 
 async def log_in(client, email: str) -> str:

@@ -33,7 +33,9 @@ function connect() {
       let data = {};
       try { data = JSON.parse(e.data); } catch { /* a toast without details */ }
       const [text, kind] = message(data);
-      toast(text, { kind });
+      // One toast per booking: its newer state (confirmed after created) replaces the stale one.
+      const id = data.reservation_id ?? data.id;
+      toast(text, { kind, key: event.startsWith("reservation.") && id ? `reservation:${id}` : event });
       document.dispatchEvent(new CustomEvent("ticketblue:event", { detail: { event, data } }));
     });
   }

@@ -1,37 +1,53 @@
-// Checkout: the seats held for you, a coupon, the total; "Reserve" turns the holds into a
-// reservation (pending payment) and moves on to paying for it.
+// Checkout: the seats held for you with the time left on the hold, a coupon, the total, and one step,
+// "결제하기", that turns the holds into a reservation and pays for it (sandbox at once; with Toss the
+// reservation page shows the widget). When the hold runs out the page says so and cannot pay.
 import { get, post } from "../api.js";
 import { askToSignIn } from "../auth.js";
+import { config } from "../config.js";
+import { Countdown } from "../countdown.js";
 import { describeCoupon, discountOf, issueCoupon, issuableCoupons, myCoupons } from "../coupons.js";
 import { h, replace } from "../dom.js";
 import { dateTime, won } from "../format.js";
+import { t } from "../i18n.js";
+import { paySandbox } from "../payments.js";
 import { go } from "../router.js";
 import { seatPlace } from "../seats/names.js";
 
 export async function checkoutView(main, { id }) {
   const roundId = Number(id);
-  if (!(await askToSignIn("Log in to book your seats."))) { go(`/rounds/${roundId}`); return; }
-  const [round, seatData] = await Promise.all([get(`/api/rounds/${roundId}`), get(`/api/rounds/${roundId}/seats`)]);
+  if (!(await askToSignIn(t("booking.signInToBook")))) { go(`/rounds/${roundId}`); return undefined; }
+  const [settings, round, seatData] = await Promise.all([config(), get(`/api/rounds/${roundId}`),
+    get(`/api/rounds/${roundId}/seats`)]);
   const performance = await get(`/api/performances/${round.performance_id}`);
   const seats = seatData.seats.filter((s) => s.status === "mine");
-  const back = h("a", { href: `#/rounds/${roundId}` }, "Back to the seat map");
+  const back = h("a", { href: `#/rounds/${roundId}` }, t("booking.backToMap"));
+  const title = h("h1", {}, t("booking.checkout"));
   if (!seats.length) {
-    replace(main, h("h1", {}, "Checkout"), h("p", { class: "notice" }, "No seats are held for you any more."), back);
-    return;
+    replace(main, title, h("p", { class: "notice" }, t("booking.noHolds")), back);
+    return undefined;
   }
   const subtotal = seats.reduce((sum, s) => sum + s.price, 0);
   const summary = h("dl", { class: "summary" });
   const couponBox = h("fieldset", { class: "coupons" });
   const error = h("p", { class: "form-error", role: "alert" });
+  const reserve = h("button", { type: "submit", class: "pay" });
   let coupons = [];
+
+  const holdOver = () => {
+    reserve.disabled = true;
+    error.textContent = t("booking.holdOver");
+  };
+  const countdown = new Countdown({ prefix: t("booking.holdLeft"), onExpire: holdOver });
+  countdown.set(holdDeadline(roundId, seats));
 
   const chosen = () => coupons.find((c) => String(c.coupon_id) === couponBox.querySelector("input:checked")?.value);
   const showTotal = () => {
     const discount = discountOf(chosen(), subtotal);
     replace(summary,
-      h("dt", {}, "Seats"), h("dd", {}, won(subtotal)),
-      h("dt", {}, "Coupon"), h("dd", {}, discount ? `− ${won(discount)}` : "none"),
-      h("dt", {}, "Total"), h("dd", { class: "total" }, won(subtotal - discount)));
+      h("dt", {}, t("booking.seatsSubtotal")), h("dd", {}, won(subtotal)),
+      h("dt", {}, t("booking.coupon")), h("dd", {}, discount ? `− ${won(discount)}` : t("booking.none")),
+      h("dt", {}, t("booking.total")), h("dd", { class: "total" }, won(subtotal - discount)));
+    reserve.textContent = t("booking.pay", { amount: won(subtotal - discount) });
   };
   const showCoupons = async () => {
     const [mine, open] = await Promise.all([myCoupons(), issuableCoupons()]);
@@ -39,48 +55,61 @@ export async function checkoutView(main, { id }) {
     const owned = new Set(mine.map((c) => String(c.coupon_id)));
     const radio = (value, text, checked) => h("label", { class: "choice" },
       h("input", { type: "radio", name: "coupon", value, checked, onchange: showTotal }), text);
-    replace(couponBox, h("legend", {}, "Coupon"),
-      radio("", "No coupon", true),
+    replace(couponBox, h("legend", {}, t("booking.coupon")),
+      radio("", t("booking.noCoupon"), true),
       mine.map((c) => radio(String(c.coupon_id), describeCoupon(c), false)),
       open.filter((c) => !owned.has(String(c.coupon_id))).map((c) => h("p", { class: "row" },
         h("span", {}, describeCoupon(c)),
-        h("button", { type: "button", class: "secondary", "aria-label": `Get coupon ${c.name}`,
+        h("button", { type: "button", class: "secondary", "aria-label": t("booking.getCouponNamed", { name: c.name }),
           onclick: async (e) => {
             e.target.disabled = true;
             try { await issueCoupon(c.coupon_id); } catch (err) { error.textContent = couponError(err); }
             await showCoupons();
-          } }, "Get coupon"))));
+          } }, t("booking.getCoupon")))));
     showTotal();
   };
 
-  const reserve = h("button", { type: "submit" }, "Reserve and pay");
   const form = h("form", { class: "panel stack checkout", onsubmit: async (e) => {
     e.preventDefault();
     reserve.disabled = true;
     error.textContent = "";
+    let reservation;
     try {
       const coupon = chosen();
-      const reservation = await post("/api/reservations", { round_id: roundId, seat_ids: seats.map((s) => s.id),
+      reservation = await post("/api/reservations", { round_id: roundId, seat_ids: seats.map((s) => s.id),
         ...(coupon ? { coupon_id: coupon.coupon_id } : {}) });
-      go(`/reservations/${reservation.id}`);
     } catch (err) {
-      error.textContent = err.code === "seat_unavailable"
-        ? "Some of these seats are no longer held for you. Go back to the map and choose again."
-        : err.message;
+      error.textContent = err.code === "seat_unavailable" ? t("booking.seatsGone") : err.message;
       reserve.disabled = false;
+      return;
+    }
+    countdown.stop();
+    // The reservation exists: whatever the payment says, its page is where it is paid or retried.
+    try {
+      if (settings.payments === "sandbox") await paySandbox(reservation);
+    } finally {
+      go(`/reservations/${reservation.id}`);
     }
   } },
-  h("h2", {}, "Your seats"),
-  h("ul", {}, seats.map((s) => h("li", {}, `${seatPlace(s)} · ${s.grade} grade · ${won(s.price)}`))),
-  couponBox, summary, error, h("div", { class: "row" }, reserve, back));
+  h("h2", {}, t("booking.yourSeats")),
+  h("ul", {}, seats.map((s) => h("li", {}, `${seatPlace(s)} · ${t("booking.grade", { grade: s.grade })} · ${won(s.price)}`))),
+  countdown.element, couponBox, summary, error, h("div", { class: "row" }, reserve, back));
 
-  replace(main, h("h1", {}, "Checkout"),
-    h("p", { class: "muted" }, `${performance.title} · ${dateTime(round.starts_at)}`), form);
+  replace(main, title, h("p", { class: "muted" }, `${performance.title} · ${dateTime(round.starts_at)}`), form);
   await showCoupons();
+  return { leave: () => countdown.stop() };
+}
+
+/** When the first of these seats' holds ends: the round page keeps each hold's deadline (basket.js). */
+function holdDeadline(roundId, seats) {
+  let saved;
+  try { saved = new Map(JSON.parse(sessionStorage.getItem(`ticketblue.holds.${roundId}`) || "[]")); } catch { saved = new Map(); }
+  const known = seats.map((s) => saved.get(s.id)).filter(Boolean);
+  return known.length ? Math.min(...known) : null;
 }
 
 function couponError(err) {
-  if (err.code === "sold_out") return "Sorry, that coupon has run out.";
-  if (err.code === "already_issued") return "You already have that coupon.";
+  if (err.code === "sold_out") return t("booking.couponSoldOut");
+  if (err.code === "already_issued") return t("booking.couponTaken");
   return err.message;
 }
