@@ -126,7 +126,7 @@ async def test_a_watched_seat_shows_a_bell_until_another_user_frees_it(server, a
     target = ko_seat(page, "VIP", 1, 6)
     await expect(target).to_have_attribute("data-state", "held")
     await target.click(force=True)
-    await expect(page.get_by_role("alert")).to_contain_text("VIP구역 1열 6번은(는) 지금 예매할 수 없는 좌석입니다")
+    await expect(page.get_by_role("alert")).to_contain_text("VIP구역 1열 6번 좌석은 지금 예매할 수 없습니다")
     await page.get_by_role("alert").get_by_role("button", name="빈자리 알림").click()
     await expect(target).to_have_attribute("aria-label", "VIP구역 1열 6번, VIP석, 150,000원, 다른 사람이 선택 중, 빈자리 알림 중")
     await expect(target.locator(".bell")).to_have_count(1)
@@ -141,7 +141,9 @@ async def test_a_watched_seat_shows_a_bell_until_another_user_frees_it(server, a
     await expect(target).to_have_attribute("data-state", "available")
     await expect(target.locator(".bell")).to_have_count(0)
     await screenshot(page, "map-watch-desktop-2-freed")
-    # (The SSE `seat.available` toast is notifications.js's; on this branch it does not pass that event on.)
+    # The SSE event `seat.available` names the seat in one toast.
+    await expect(page.locator("#toasts .toast").filter(has_text="빈자리 알림")).to_have_count(1)
+    await expect(page.locator("#toasts")).to_contain_text("빈자리 알림: VIP구역 1열 6번 좌석을 지금 예매할 수 있습니다.")
 
     # Stop all: the server has no watch left.
     await page.get_by_role("button", name="알림 모두 끄기").click()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 
-
 from tests.support.api import PASSWORD
 from tests.support.factories import confirmed_reservation, pay, reserve
 from tests.support.qr import decoded

@@ -138,6 +138,16 @@ const map = {
 // ---- booking: checkout, payment, reservation, my bookings, tickets, check-in -----------------------
 const booking = {
   "booking.checkout": "Checkout",
+  "booking.notice.created": "Reservation made — {title}: pay before it expires.",
+  "booking.notice.confirmed": "Booking confirmed — {title}.",
+  "booking.notice.canceled": "Booking canceled — {title}.",
+  "booking.notice.expired": "Reservation expired — {title}: the time to pay ran out.",
+  "booking.notice.refunded": "Booking canceled and the payment refunded — {title}.",
+  "booking.notice.holdExpired": "Your seat hold expired.",
+  "booking.notice.coupon": "Coupon issued: {name}.",
+  "booking.notice.upcoming": "Reminder: {title} is coming up soon.",
+  "booking.notice.review": "How was {title}? Leave a review.",
+  "booking.notice.seatAvailable": "A seat you watch is free: {seats}. Book it now.",
   "booking.signInToSee": "Log in to see your booking.",
   "booking.signInToBook": "Log in to book your seats.",
   "booking.timeToPay": "Time left to pay:",
@@ -189,8 +199,6 @@ const booking = {
   "booking.couponSoldOut": "Sorry, that coupon has run out.",
   "booking.couponTaken": "You already have that coupon.",
   "booking.bookings.empty": "No bookings yet.",
-  "booking.bookings.booked": "Booked",
-  "booking.bookings.status": "Status",
   "booking.bookings.details": "Details",
 };
 

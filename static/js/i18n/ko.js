@@ -119,7 +119,7 @@ const map = {
   "map.say.taken": "{count}석 선택됨",
   "map.say.freed": "{count}석 풀림",
   "map.say.summary": "{changes}. 지금 {available}석 예매 가능.",
-  "map.error.notAvailable": "{place}은(는) 지금 예매할 수 없는 좌석입니다. 다른 좌석을 선택해 주세요.",
+  "map.error.notAvailable": "{place} 좌석은 지금 예매할 수 없습니다. 다른 좌석을 선택해 주세요.",
   "map.error.justTaken": "죄송합니다. {place} 좌석을 방금 다른 분이 선택했습니다. 다른 좌석을 선택해 주세요.",
   "map.error.holdLimit": "한 공연에 최대 {max}석까지 선택할 수 있습니다.",
   "map.error.notEnough": "남은 좌석이 {count}석보다 적습니다. 좌석 수나 등급을 바꿔 보세요.",
@@ -136,6 +136,16 @@ const map = {
 // ---- booking: checkout, payment, reservation, my bookings, tickets, check-in -----------------------
 const booking = {
   "booking.checkout": "예매 확인 및 결제",
+  "booking.notice.created": "예매가 접수되었습니다: {title}. 결제 시간 안에 결제해 주세요.",
+  "booking.notice.confirmed": "예매가 확정되었습니다: {title}",
+  "booking.notice.canceled": "예매가 취소되었습니다: {title}",
+  "booking.notice.expired": "결제 시간이 지나 예매가 취소되었습니다: {title}",
+  "booking.notice.refunded": "예매가 취소되고 결제 금액이 환불되었습니다: {title}",
+  "booking.notice.holdExpired": "좌석 선점 시간이 끝났습니다.",
+  "booking.notice.coupon": "쿠폰이 발급되었습니다: {name}",
+  "booking.notice.upcoming": "곧 공연이 시작됩니다: {title}",
+  "booking.notice.review": "{title} 공연은 즐거우셨나요? 후기를 남겨 주세요.",
+  "booking.notice.seatAvailable": "빈자리 알림: {seats} 좌석을 지금 예매할 수 있습니다.",
   "booking.signInToSee": "예매 내역을 보려면 로그인해 주세요.",
   "booking.signInToBook": "좌석을 예매하려면 로그인해 주세요.",
   "booking.timeToPay": "결제 남은 시간",
@@ -187,8 +197,6 @@ const booking = {
   "booking.couponSoldOut": "쿠폰이 모두 소진되었습니다.",
   "booking.couponTaken": "이미 받은 쿠폰입니다.",
   "booking.bookings.empty": "아직 예매 내역이 없습니다.",
-  "booking.bookings.booked": "예매일",
-  "booking.bookings.status": "상태",
   "booking.bookings.details": "자세히",
 };
 

@@ -1,0 +1,58 @@
+"""Booking in Chromium, in Korean on a phone: checkout in one step, the confirmation with its ticket,
+My bookings, and canceling through the page's own dialog, which names the refund — with no sideways
+scrolling on any of these pages at 390 px."""
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.support.browser import PHONE, open_page, screenshot, signed_in_context
+from tests.support.factories import make_round
+from tests.test_browser import seat_id
+from tests.test_browser_map import HALL, PRICES, no_sideways_scroll
+
+
+async def test_a_phone_books_in_one_step_sees_the_ticket_and_cancels_with_the_refund_named(server, api, browser):
+    show = await make_round(api, await api.token(admin=True), sections=HALL, prices=PRICES)
+    buyer = await api.user()
+    seats = [seat_id(show, "R", 2, 8), seat_id(show, "R", 2, 9)]
+    assert (await api.post(f"/api/rounds/{show['round_id']}/holds", token=buyer["token"],
+                           json={"seat_ids": seats})).status == 200
+    page = await open_page(await signed_in_context(browser, buyer, PHONE, language=None),
+                           f"{server.url}/#/rounds/{show['round_id']}/checkout")
+
+    await expect(page.get_by_role("heading", name="예매 확인 및 결제")).to_be_visible()
+    await expect(page.locator(".checkout")).to_contain_text("R구역 2열 8번 · R석 · 120,000원")
+    assert await no_sideways_scroll(page)
+    await screenshot(page, "booking-phone-1-checkout")
+    await page.get_by_role("button", name="240,000원 결제하기").click()
+
+    await expect(page.get_by_role("heading", name="예매 완료")).to_be_visible()
+    await expect(page.locator(".ticket")).to_have_count(2)
+    await expect(page.locator(".ticket").first).to_contain_text("Blue Hall")
+    await expect(page.get_by_role("img", name="R구역 2열 8번 티켓 QR 코드")).to_be_visible()
+    await expect(page.locator("#toasts .toast")).to_have_count(1)        # created, then confirmed: one toast
+    await expect(page.locator("#toasts")).to_contain_text("예매가 확정되었습니다")
+    assert await no_sideways_scroll(page)
+    await screenshot(page, "booking-phone-2-confirmed", full_page=True)
+
+    await page.get_by_role("link", name="예매 내역").first.click()
+    card = page.locator(".booking")
+    await expect(card).to_have_count(1)
+    await expect(card).to_contain_text("Test Show")
+    await expect(card).to_contain_text("R구역 2열 8번, R구역 2열 9번")
+    await expect(card).to_contain_text("예매 완료")
+    assert await no_sideways_scroll(page)
+    await screenshot(page, "booking-phone-3-my-bookings")
+
+    await card.get_by_role("link", name="자세히").click()
+    await page.get_by_role("button", name="예매 취소 및 환불").click()
+    dialog = page.get_by_role("dialog", name="예매 취소 및 환불")
+    await expect(dialog).to_contain_text("결제하신 240,000원이 환불되고")
+    await screenshot(page, "booking-phone-4-cancel-dialog")
+    await dialog.get_by_role("button", name="취소하기").click()
+    await expect(page.get_by_role("heading", name="예매 취소됨")).to_be_visible()
+    await expect(page.locator("#toasts .toast")).to_have_count(1)       # the page's, the SSE's: one toast
+    await expect(page.locator("#toasts")).to_contain_text("예매가 취소")
+    mine = await api.get("/api/reservations", token=buyer["token"])
+    assert [r["status"] for r in mine.json["items"]] == ["canceled"]
+    assert page.errors == []
