@@ -83,3 +83,18 @@ async def test_both_catalogues_have_the_same_words(server, browser):
         return [Object.keys(ko.default).sort(), Object.keys(en.default).sort()];
     }""")
     assert keys[0] and keys[0] == keys[1], set(keys[0]) ^ set(keys[1])
+
+
+async def test_the_performance_page_names_the_venue_and_the_seats_left_per_grade(server, api, browser):
+    admin = await api.token(admin=True)
+    show = await make_round(api, admin, prices={"R": 120000, "S": 90000})
+    buyer = await api.token()
+    sold = [s["id"] for s in show["seats"] if s["grade"] == "S"]
+    assert (await api.post(f"/api/rounds/{show['round_id']}/holds", token=buyer, json={"seat_ids": sold})).status == 200
+    page = await open_page(await signed_in_context(browser, None, PHONE, language=None),
+                           f"{server.url}/#/performances/{show['performance_id']}")
+    await expect(page.locator(".venue")).to_have_text("공연장: Blue Hall · Seoul")
+    await expect(page.locator(".seats-left")).to_have_text("R석 10 · S석 매진")          # S is all held
+    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    await screenshot(page, "shell-performance-phone")
+    assert page.errors == []

@@ -37,6 +37,18 @@ const shell = {
 // ---- the catalogue: performances, dates, venue, availability --------------------------------------
 const catalogue = {
   "catalogue.title": "Performances",
+  "catalogue.crumbs": "Breadcrumb",
+  "catalogue.minutes": "{minutes} minutes",
+  "catalogue.cast": "With {names}",
+  "catalogue.prices": "Prices",
+  "catalogue.grade": "{grade} grade",
+  "catalogue.dates": "Dates",
+  "catalogue.noDates": "No upcoming dates.",
+  "catalogue.pickSeats": "Pick seats · {date}",
+  "catalogue.gradeLeft": "{grade} {count} left",
+  "catalogue.gradeSoldOut": "{grade} sold out",
+  "catalogue.soldOut": "Sold out",
+  "catalogue.venue": "Venue: {venue}",
   "catalogue.search": "Search performances",
   "catalogue.searchPlaceholder": "Title",
   "catalogue.none": "No performances found.",

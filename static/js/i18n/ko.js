@@ -35,6 +35,18 @@ const shell = {
 // ---- the catalogue: performances, dates, venue, availability --------------------------------------
 const catalogue = {
   "catalogue.title": "공연",
+  "catalogue.crumbs": "현재 위치",
+  "catalogue.minutes": "{minutes}분",
+  "catalogue.cast": "출연: {names}",
+  "catalogue.prices": "가격",
+  "catalogue.grade": "{grade}석",
+  "catalogue.dates": "공연 일정",
+  "catalogue.noDates": "예정된 공연이 없습니다.",
+  "catalogue.pickSeats": "좌석 선택 · {date}",
+  "catalogue.gradeLeft": "{grade}석 {count}",
+  "catalogue.gradeSoldOut": "{grade}석 매진",
+  "catalogue.soldOut": "매진",
+  "catalogue.venue": "공연장: {venue}",
   "catalogue.search": "공연 검색",
   "catalogue.searchPlaceholder": "공연 제목",
   "catalogue.none": "찾는 공연이 없습니다.",
