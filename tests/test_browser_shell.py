@@ -98,3 +98,30 @@ async def test_the_performance_page_names_the_venue_and_the_seats_left_per_grade
     assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
     await screenshot(page, "shell-performance-phone")
     assert page.errors == []
+
+
+async def test_sign_up_shows_its_rules_and_plain_messages_per_field_before_sending(server, browser):
+    page = await open_page(await signed_in_context(browser, None, PHONE, language=None), server.url + "/")
+    await page.locator("#account button").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_role("button", name="회원가입").click()
+    await expect(dialog.locator("#auth-password-hint")).to_have_text("비밀번호는 8자 이상 128자 이하로 입력해 주세요.")
+    await dialog.get_by_label("이메일").fill("not-an-address")
+    await dialog.get_by_label("비밀번호").fill("short")
+    sent = []
+    page.on("request", lambda request: sent.append(request.url) if "/api/auth/" in request.url else None)
+    await dialog.locator("#auth-submit").click()
+    await expect(dialog.locator("#auth-email-error")).to_have_text("올바른 이메일 주소를 입력해 주세요. (예: name@example.com)")
+    await expect(dialog.locator("#auth-password-error")).to_have_text(
+        "비밀번호 길이가 맞지 않습니다: 8자 이상 128자 이하로 입력해 주세요.")
+    await expect(dialog.get_by_label("비밀번호")).to_have_attribute("aria-invalid", "true")
+    assert sent == []                                   # refused in the page: nothing raw can come back
+    assert "Expected" not in await dialog.inner_text()
+    await screenshot(page, "shell-signup-problems-phone")
+
+    # Corrected, it signs up; an address already taken is said in words.
+    await dialog.get_by_label("이메일").fill("jiwoo@example.com")
+    await dialog.get_by_label("비밀번호").fill("correct horse battery")
+    await dialog.locator("#auth-submit").click()
+    await expect(page.locator("#account")).to_contain_text("jiwoo")
+    assert page.errors == []

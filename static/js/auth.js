@@ -23,12 +23,13 @@ export function askToSignIn(reason = "") {
 function setMode(next) {
   mode = next;
   const dialog = $("#auth-dialog");
-  const title = next === "login" ? "Log in" : "Sign up";
+  const title = t(next === "login" ? "shell.auth.logIn" : "shell.auth.signUp");
   $("#auth-title").textContent = title;
   $("#auth-submit").textContent = title;
   for (const b of $$("[data-mode]", dialog)) b.setAttribute("aria-pressed", String(b.dataset.mode === next));
   for (const el of $$("[data-signup-only]", dialog)) el.hidden = next !== "signup";
   $("input[name=password]", dialog).autocomplete = next === "login" ? "current-password" : "new-password";
+  showProblems({});
 }
 
 function close(result) {
@@ -37,25 +38,63 @@ function close(result) {
   settle = null;
 }
 
-// The dialog's markup, shared by both pages; the admin page adds the admin sign-up key.
+// The dialog's markup, shared by both pages; the admin page adds the admin sign-up key. Each field has
+// its own message under it (the rules are shown before submitting, and the server's 400 lands there too).
 const DIALOG = (adminKey) => `
   <form method="dialog" id="auth-form" class="stack" novalidate>
-    <h2 id="auth-title">Log in</h2>
+    <h2 id="auth-title">${t("shell.auth.logIn")}</h2>
     <p class="muted" id="auth-reason" hidden></p>
-    <div class="row" role="group" aria-label="Account">
-      <button type="button" class="secondary" data-mode="login" aria-pressed="true">Log in</button>
-      <button type="button" class="secondary" data-mode="signup" aria-pressed="false">Sign up</button>
+    <div class="row" role="group" aria-label="${t("shell.auth.account")}">
+      <button type="button" class="secondary" data-mode="login" aria-pressed="true">${t("shell.auth.logIn")}</button>
+      <button type="button" class="secondary" data-mode="signup" aria-pressed="false">${t("shell.auth.signUp")}</button>
     </div>
-    <label data-signup-only hidden>Name <input name="name" autocomplete="name"></label>
-    <label>Email <input name="email" type="email" autocomplete="email" required></label>
-    <label>Password <input name="password" type="password" autocomplete="current-password" minlength="8" required></label>
-    ${adminKey ? `<label data-signup-only hidden>Admin sign-up key <input name="admin_key" type="password" autocomplete="off"></label>` : ""}
+    <label data-signup-only hidden>${t("shell.auth.name")} <input name="name" autocomplete="name"></label>
+    <label>${t("shell.auth.email")} <input name="email" type="email" autocomplete="email" required aria-describedby="auth-email-error"></label>
+    <p class="field-error" id="auth-email-error"></p>
+    <label>${t("shell.auth.password")} <input name="password" type="password" autocomplete="current-password" minlength="8" maxlength="128" required aria-describedby="auth-password-hint auth-password-error"></label>
+    <p class="muted field-hint" id="auth-password-hint" data-signup-only hidden>${t("shell.auth.passwordRule")}</p>
+    <p class="field-error" id="auth-password-error"></p>
+    ${adminKey ? `<label data-signup-only hidden>${t("shell.auth.adminKey")} <input name="admin_key" type="password" autocomplete="off"></label>` : ""}
     <p class="form-error" id="auth-error" role="alert"></p>
     <div class="row">
-      <button type="submit" id="auth-submit">Log in</button>
-      <button type="button" class="secondary" id="auth-cancel">Cancel</button>
+      <button type="submit" id="auth-submit">${t("shell.auth.logIn")}</button>
+      <button type="button" class="secondary" id="auth-cancel">${t("common.close")}</button>
     </div>
   </form>`;
+
+const EMAIL = /^[^\s@]+@[^\s@]+\.[^\s@]+$/;
+
+/** What is wrong with the form's fields, in words: {email?, password?} (empty when nothing is). */
+function fieldProblems(form) {
+  const problems = {};
+  if (!EMAIL.test(String(form.get("email") || "").trim())) problems.email = t("shell.auth.badEmail");
+  const password = String(form.get("password") || "");
+  if (mode === "signup" && (password.length < 8 || password.length > 128)) problems.password = t("shell.auth.passwordLength");
+  else if (!password) problems.password = t("shell.auth.noPassword");
+  return problems;
+}
+
+function showProblems(problems) {
+  for (const field of ["email", "password"]) {
+    $(`#auth-${field}-error`).textContent = problems[field] || "";
+    $(`#auth-form input[name=${field}]`).setAttribute("aria-invalid", String(Boolean(problems[field])));
+  }
+}
+
+/** The server's refusal in words: never its raw validation text. */
+function refusal(err) {
+  if (err.code === "unauthorized") return t("shell.auth.wrong");
+  if (err.code === "email_taken") return t("shell.auth.emailTaken");
+  if (err.code === "rate_limited") return t("shell.auth.tooMany");
+  if (err.status === 400) {
+    const fields = err.details?.fields || [];
+    showProblems({ email: fields.includes("email") ? t("shell.auth.badEmail") : "",
+      password: fields.includes("password") ? t("shell.auth.passwordLength") : "" });
+    return t("shell.auth.checkFields");
+  }
+  if (err.status === 403) return t("shell.auth.badAdminKey");
+  return t("shell.error.generic");
+}
 
 /** Add the dialog to the page and wire it up; `adminKey` asks for the admin sign-up key too. */
 export function setUpAuthDialog({ adminKey = false } = {}) {
@@ -70,6 +109,9 @@ export function setUpAuthDialog({ adminKey = false } = {}) {
     const form = new FormData(e.target);
     const error = $("#auth-error");
     error.textContent = "";
+    const problems = fieldProblems(form);
+    showProblems(problems);
+    if (Object.keys(problems).length) return;
     const submit = $("#auth-submit");
     submit.disabled = true;
     try {
@@ -81,7 +123,7 @@ export function setUpAuthDialog({ adminKey = false } = {}) {
       e.target.reset();
       close(true);
     } catch (err) {
-      error.textContent = err.code === "unauthorized" ? "Wrong email or password." : err.message;
+      error.textContent = refusal(err);
     } finally {
       submit.disabled = false;
     }
