@@ -15,7 +15,7 @@ STATIC = REPO_ROOT / "static"
 REVALIDATED = ("/static/",)
 PAGES = {"/": "index.html", "/admin": "admin.html"}
 # Paths that machines call: an unknown one keeps docs/API.md's JSON error shape.
-MACHINE_PREFIXES = ("/api/", "/ws/")
+MACHINE_PREFIXES = ("/api/", "/ws/", "/sandbox/")
 NOT_FOUND_PAGE = """<!doctype html>
 <html lang="ko">
 <head>
