@@ -7,6 +7,9 @@ import { t } from "./i18n.js";
 import { seatPlace } from "./seats/names.js";
 import { session } from "./session.js";
 
+/** "R구역 2열 8번 · R석 · 120,000원": a booked or held seat on the booking screens. */
+export const seatLine = (seat) => `${seatPlace(seat)} · ${t("booking.grade", { grade: seat.grade })} · ${won(seat.price)}`;
+
 /** `show`: {title, startsAt, hallName, hallAddress}; `seats`: the reservation's seats by id. */
 export function ticketList(reservation, seats, show) {
   return h("ul", { class: "tickets", "aria-label": t("booking.tickets") }, reservation.tickets.map((ticket) => {
@@ -19,7 +22,7 @@ export function ticketList(reservation, seats, show) {
         h("p", { class: "ticket-title" }, show.title),
         h("p", {}, dateTime(show.startsAt)),
         h("p", {}, [show.hallName, show.hallAddress].filter(Boolean).join(" · ")),
-        seat ? h("p", { class: "ticket-seat" }, `${seatPlace(seat)} · ${t("booking.grade", { grade: seat.grade })} · ${won(seat.price)}`) : null,
+        seat ? h("p", { class: "ticket-seat" }, seatLine(seat)) : null,
         h("p", { class: "muted" }, t("booking.number", { number: reservation.booking_number })),
         ticket.checked_in_at ? h("p", { class: "notice" }, t("booking.checkedIn", { at: dateTime(ticket.checked_in_at) })) : null,
         h("p", { class: "ticket-code" }, h("code", {}, ticket.code))));

@@ -7,12 +7,30 @@ import { t } from "../i18n.js";
 import { Countdown } from "../countdown.js";
 import { seatPlace } from "./names.js";
 
+// Where a round's hold deadlines survive a reload (the socket does not repeat them), and checkout
+// finds them: [[seat id, ms], ...] in sessionStorage.
+const holdsKey = (roundId) => `ticketblue.holds.${roundId}`;
+
+/** seat id → the ms its hold ends, as the round page last saw it (a damaged entry is the same as none). */
+export function savedHoldDeadlines(roundId) {
+  try {
+    return new Map(JSON.parse(sessionStorage.getItem(holdsKey(roundId)) || "[]"));
+  } catch {
+    return new Map();
+  }
+}
+
+/** When the first of `seats`' holds ends (ms), from `deadlines` (seat id → ms); null when none is known. */
+export function firstHoldEnd(deadlines, seats) {
+  const known = seats.map((s) => deadlines.get(s.id)).filter(Boolean);
+  return known.length ? Math.min(...known) : null;
+}
+
 export class Basket {
-  /** storageKey: where the hold deadlines survive a reload (the socket does not repeat them). */
-  constructor({ onRelease, onContinue, maxSeats, storageKey }) {
+  constructor({ onRelease, onContinue, maxSeats, roundId }) {
     this.onRelease = onRelease;
-    this.storageKey = storageKey;
-    this.expiries = new Map(JSON.parse(sessionStorage.getItem(storageKey) || "[]"));   // seat id → ms
+    this.storageKey = holdsKey(roundId);
+    this.expiries = savedHoldDeadlines(roundId);
     this.items = h("ul", { class: "basket-items", id: "basket-items" });
     this.total = h("p", { class: "basket-total" });
     this.countdown = new Countdown({ prefix: t("map.basket.heldFor"), onExpire: () => {} });
@@ -54,8 +72,7 @@ export class Basket {
     this.element.classList.toggle("has-seats", seats.length > 0);
     if (!seats.length) this.#open(false);
     this.next.disabled = seats.length === 0;
-    const known = seats.map((s) => this.expiries.get(s.id)).filter(Boolean);
-    this.countdown.set(known.length ? Math.min(...known) : null);
+    this.countdown.set(firstHoldEnd(this.expiries, seats));
   }
 
   stop() { this.countdown.stop(); }

@@ -11,7 +11,8 @@ import { dateTime, won } from "../format.js";
 import { t } from "../i18n.js";
 import { paySandbox } from "../payments.js";
 import { go } from "../router.js";
-import { seatPlace } from "../seats/names.js";
+import { firstHoldEnd, savedHoldDeadlines } from "../seats/basket.js";
+import { seatLine } from "../tickets.js";
 
 export async function checkoutView(main, { id }) {
   const roundId = Number(id);
@@ -38,7 +39,7 @@ export async function checkoutView(main, { id }) {
     error.textContent = t("booking.holdOver");
   };
   const countdown = new Countdown({ prefix: t("booking.holdLeft"), onExpire: holdOver });
-  countdown.set(holdDeadline(roundId, seats));
+  countdown.set(firstHoldEnd(savedHoldDeadlines(roundId), seats));   // as the round page saved them
 
   const chosen = () => coupons.find((c) => String(c.coupon_id) === couponBox.querySelector("input:checked")?.value);
   const showTotal = () => {
@@ -92,20 +93,12 @@ export async function checkoutView(main, { id }) {
     }
   } },
   h("h2", {}, t("booking.yourSeats")),
-  h("ul", {}, seats.map((s) => h("li", {}, `${seatPlace(s)} · ${t("booking.grade", { grade: s.grade })} · ${won(s.price)}`))),
+  h("ul", {}, seats.map((s) => h("li", {}, seatLine(s)))),
   countdown.element, couponBox, summary, error, h("div", { class: "row" }, reserve, back));
 
   replace(main, title, h("p", { class: "muted" }, `${performance.title} · ${dateTime(round.starts_at)}`), form);
   await showCoupons();
   return { leave: () => countdown.stop() };
-}
-
-/** When the first of these seats' holds ends: the round page keeps each hold's deadline (basket.js). */
-function holdDeadline(roundId, seats) {
-  let saved;
-  try { saved = new Map(JSON.parse(sessionStorage.getItem(`ticketblue.holds.${roundId}`) || "[]")); } catch { saved = new Map(); }
-  const known = seats.map((s) => saved.get(s.id)).filter(Boolean);
-  return known.length ? Math.min(...known) : null;
 }
 
 function couponError(err) {

@@ -9,8 +9,7 @@ import { dateTime, won } from "../format.js";
 import { t } from "../i18n.js";
 import { go } from "../router.js";
 import { mountTossWidget, paySandbox } from "../payments.js";
-import { seatPlace } from "../seats/names.js";
-import { ticketList } from "../tickets.js";
+import { seatLine, ticketList } from "../tickets.js";
 import { toast } from "../toast.js";
 
 export async function reservationView(main, { id }) {
@@ -31,7 +30,7 @@ export async function reservationView(main, { id }) {
     h("dt", {}, t("booking.show")), h("dd", {}, `${performance.title} · ${dateTime(round.starts_at)}`),
     venue ? [h("dt", {}, t("booking.venue")), h("dd", {}, venue)] : null,
     h("dt", {}, t("booking.seats")), h("dd", {}, h("ul", {}, seats.map((s) =>
-      h("li", {}, `${seatPlace(s)} · ${t("booking.grade", { grade: s.grade })} · ${won(s.price)}`)))),
+      h("li", {}, seatLine(s))))),
     reservation.discount ? [h("dt", {}, t("booking.discount")), h("dd", {}, `− ${won(reservation.discount)}`)] : null,
     h("dt", {}, t("booking.total")), h("dd", { class: "total" }, won(reservation.amount)));
   const error = h("p", { class: "form-error", role: "alert" });

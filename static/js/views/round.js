@@ -127,7 +127,7 @@ export async function roundView(main, { id }) {
     label: t("map.labelOf", { title: performance.title, count: store.list.length }), help: "seatmap-help" });
   const list = new SeatList(store, { onActivate: choose });
   const basket = new Basket({ onRelease: release, maxSeats: settings.max_seats_per_user,
-    storageKey: `ticketblue.holds.${roundId}`, onContinue: () => go(`/rounds/${roundId}/checkout`) });
+    roundId, onContinue: () => go(`/rounds/${roundId}/checkout`) });
   const announcer = new ChangeAnnouncer(store);
   const watches = new SeatWatches(roundId);
   watches.addEventListener("change", () => map.setWatched(watches.seatIds));
