@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.support.browser import PHONE, open_page, screenshot, signed_in_context
+from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, signed_in_context
 from tests.support.factories import make_round
 from tests.test_browser import seat_id
-from tests.test_browser_map import HALL, PRICES, no_sideways_scroll
+from tests.test_browser_map import HALL, PRICES
 
 
 async def test_a_phone_books_in_one_step_sees_the_ticket_and_cancels_with_the_refund_named(server, api, browser):
@@ -22,7 +22,7 @@ async def test_a_phone_books_in_one_step_sees_the_ticket_and_cancels_with_the_re
 
     await expect(page.get_by_role("heading", name="예매 확인 및 결제")).to_be_visible()
     await expect(page.locator(".checkout")).to_contain_text("R구역 2열 8번 · R석 · 120,000원")
-    assert await no_sideways_scroll(page)
+    assert await fits_the_phone(page)
     await screenshot(page, "booking-phone-1-checkout")
     await page.get_by_role("button", name="240,000원 결제하기").click()
 
@@ -32,7 +32,7 @@ async def test_a_phone_books_in_one_step_sees_the_ticket_and_cancels_with_the_re
     await expect(page.get_by_role("img", name="R구역 2열 8번 티켓 QR 코드")).to_be_visible()
     await expect(page.locator("#toasts .toast")).to_have_count(1)        # created, then confirmed: one toast
     await expect(page.locator("#toasts")).to_contain_text("예매가 확정되었습니다")
-    assert await no_sideways_scroll(page)
+    assert await fits_the_phone(page)
     await screenshot(page, "booking-phone-2-confirmed", full_page=True)
 
     await page.get_by_role("link", name="예매 내역").first.click()
@@ -41,7 +41,7 @@ async def test_a_phone_books_in_one_step_sees_the_ticket_and_cancels_with_the_re
     await expect(card).to_contain_text("Test Show")
     await expect(card).to_contain_text("R구역 2열 8번, R구역 2열 9번")
     await expect(card).to_contain_text("예매 완료")
-    assert await no_sideways_scroll(page)
+    assert await fits_the_phone(page)
     await screenshot(page, "booking-phone-3-my-bookings")
 
     await card.get_by_role("link", name="자세히").click()

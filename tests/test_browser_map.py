@@ -11,7 +11,7 @@ import re
 import pytest
 from playwright.async_api import expect
 
-from tests.support.browser import PHONE, open_page, screenshot, seat, signed_in_context
+from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, seat, signed_in_context
 from tests.support.factories import make_round
 from tests.test_browser import seat_id
 
@@ -38,17 +38,13 @@ async def seat_size(locator) -> float:
     return min(box["width"], box["height"])
 
 
-async def no_sideways_scroll(page) -> bool:
-    return await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
-
-
 async def test_on_a_phone_a_tap_zooms_into_the_section_and_a_second_holds_the_seat(server, api, show, browser):
     page = await open_page(await signed_in_context(browser, await api.user(), PHONE, language=None),
                            f"{server.url}/#/rounds/{show['round_id']}")
     await expect(page.locator(".live-status")).to_have_text("실시간")
     await expect(ko_seat(page, "R", 3, 10)).to_have_attribute("aria-label", "R구역 3열 10번, R석, 120,000원, 예매 가능")
     assert await seat_size(ko_seat(page, "R", 3, 10)) < 24            # the whole hall: too small to tap
-    assert await no_sideways_scroll(page)
+    assert await fits_the_phone(page)
     await screenshot(page, "map-phone-1-whole-hall")
 
     await ko_seat(page, "R", 3, 10).click()
@@ -63,7 +59,7 @@ async def test_on_a_phone_a_tap_zooms_into_the_section_and_a_second_holds_the_se
     bar = page.locator(".basket-next")
     await expect(bar).to_have_text("1석 · 120,000원 · 다음")
     await expect(page.get_by_role("timer")).to_contain_text("남은 시간")
-    assert await no_sideways_scroll(page)
+    assert await fits_the_phone(page)
     await screenshot(page, "map-phone-3-held")
 
     # The bar opens into the list of held seats; "전체 보기" goes back to the whole hall.
@@ -98,7 +94,7 @@ async def test_best_seats_for_four_become_mine_together(server, api, show, brows
     await expect(page.locator("#toasts")).to_contain_text("4 seats held for you" if language == "en" else "4석을 잡았습니다")
     if viewport is PHONE:
         await expect(page.locator(".basket-next")).to_have_text("4석 · 480,000원 · 다음")
-        assert await no_sideways_scroll(page)
+        assert await fits_the_phone(page)
     else:
         await expect(page.locator(".basket")).to_contain_text("4 seats · 480,000 won")
     await screenshot(page, f"map-best-{'phone' if viewport is PHONE else 'desktop'}")

@@ -15,7 +15,7 @@ import pytest
 from playwright.async_api import expect
 
 from server.wiring import SERVICES
-from tests.support.browser import PHONE, open_page, screenshot, seat, signed_in_context
+from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, seat, signed_in_context
 from tests.support.factories import make_round
 from tests.support.waiting import admitted, place_of, set_room, set_sale
 
@@ -70,12 +70,13 @@ def the_place(place: dict) -> tuple:
 
 
 async def shots(page, name: str) -> None:
-    """The page as it is, whole, on a laptop (1366×900) and on a phone (390×844)."""
+    """The page as it is, whole, on a laptop (1366×900) and on a phone (390×844); then at its own size again."""
+    own = page.viewport_size
     await page.set_viewport_size(WIDE)
     await screenshot(page, f"{name}-desktop", full_page=True)
     await page.set_viewport_size(PHONE)
     await screenshot(page, f"{name}-phone", full_page=True)
-    await page.set_viewport_size(WIDE)
+    await page.set_viewport_size(own)
 
 
 async def seconds_off_the_server_clock(api, page, where: str) -> float:
@@ -139,6 +140,36 @@ async def test_the_pre_queue_counts_down_by_the_server_clock_then_the_place_move
     assert timedelta(minutes=9) < datetime.fromisoformat(until) - datetime.now(timezone.utc) <= timedelta(minutes=10)
     await expect(page.get_by_role("timer")).to_have_text(
         re.compile(r"^Your turn to choose seats ends in (9:[0-5]\d|10:00)$"))
+    assert page.errors == []
+
+
+async def test_the_waiting_room_speaks_korean_and_fits_a_phone(server, api, live_show, browser):
+    admin, round_id = live_show["admin"], live_show["round_id"]
+    await set_sale(api, admin, round_id, 3600)
+    await set_room(api, admin, round_id, max_active=1)
+    first, me = await in_draw_order(server, api, round_id, 2)
+    await join(api, round_id, first)
+    page = await open_page(await signed_in_context(browser, me, PHONE, language=None),
+                           f"{server.url}/#/rounds/{round_id}/queue")
+    await expect(page.get_by_role("heading", name="대기실에 입장했습니다")).to_be_visible()
+    await expect(page.get_by_role("timer")).to_have_text(re.compile(r"^판매 시작까지 (59:[0-5]\d|1:00:00)$"))
+    await expect(figure(page, "나의 대기 순서")).to_have_text("판매 시작 후")
+    await expect(page.locator(".queue-lead")).to_contain_text("판매 시작 전에 들어온 모든 분은 시작하는 순간 무작위 순서로")
+    await expect(page.locator(".keep-tab")).to_have_text("이 창을 닫지 마세요 — 새로고침해도 순서는 유지됩니다.")
+    await expect(page.locator(".live-status")).to_have_text("실시간")
+    assert await fits_the_phone(page)
+    await shots(page, "queue-before-opening-ko")
+
+    # The opening: the other is let in first, I am next.
+    await set_sale(api, admin, round_id, 0)
+    await admitted(api, round_id, first["token"])
+    await expect(figure(page, "나의 대기 순서")).to_have_text("1")
+    await expect(figure(page, "내 앞 대기 인원")).to_have_text("없음 — 다음 차례입니다")
+    await expect(figure(page, "예상 대기 시간")).to_have_text(re.compile(r"^(1분 이내|약 \d+분)$"))
+    # (2 if the page saw the line before the other was let in, else 1)
+    await expect(page.locator(".queue-progress-note")).to_have_text(re.compile(r"^[12]번에서 시작했습니다\.$"))
+    assert await fits_the_phone(page)
+    await shots(page, "queue-waiting-ko")
     assert page.errors == []
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from playwright.async_api import expect
 
-from tests.support.browser import PHONE, open_page, screenshot, signed_in_context
+from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, signed_in_context
 from tests.support.factories import make_round
 
 WIDE = {"width": 1366, "height": 900}
@@ -56,23 +56,23 @@ async def test_the_pages_are_korean_by_default_and_the_switch_to_english_survive
     await make_round(api, await api.token(admin=True), prices={"R": 120000, "S": 120000})
     for size, viewport in (("desktop", WIDE), ("phone", PHONE)):
         page = await open_page(await signed_in_context(browser, None, viewport, language=None), server.url + "/")
-        nav = page.get_by_role("navigation").first
+        home = page.locator(".topbar nav a[href='#/']")        # (on a phone the brand stands in for it)
         assert await page.evaluate("document.documentElement.lang") == "ko"
-        await expect(nav.get_by_role("link", name="공연", exact=True)).to_be_visible()
+        await expect(home).to_have_text("공연")
         await expect(page.get_by_text("120,000원").first).to_be_visible()          # money in won, Korean style
         await expect(page.locator("#account button")).to_have_text("로그인 / 회원가입")
         await screenshot(page, f"shell-korean-{size}")
 
         await page.get_by_role("button", name="English").click()
-        await expect(nav.get_by_role("link", name="Performances", exact=True)).to_be_visible()
+        await expect(home).to_have_text("Performances")
         assert await page.evaluate("document.documentElement.lang") == "en"
         await expect(page.get_by_text("120,000 won").first).to_be_visible()
         await page.reload()
-        await expect(nav.get_by_role("link", name="Performances", exact=True)).to_be_visible()
+        await expect(home).to_have_text("Performances")
         await screenshot(page, f"shell-english-{size}")
 
         await page.get_by_role("button", name="한국어").click()                 # and back
-        await expect(nav.get_by_role("link", name="공연", exact=True)).to_be_visible()
+        await expect(home).to_have_text("공연")
         assert page.errors == []
 
 
@@ -95,7 +95,7 @@ async def test_the_performance_page_names_the_venue_and_the_seats_left_per_grade
                            f"{server.url}/#/performances/{show['performance_id']}")
     await expect(page.locator(".venue")).to_have_text("공연장: Blue Hall · Seoul")
     await expect(page.locator(".seats-left")).to_have_text("R석 10 · S석 매진")          # S is all held
-    assert await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    assert await fits_the_phone(page)
     await screenshot(page, "shell-performance-phone")
     assert page.errors == []
 
@@ -125,3 +125,19 @@ async def test_sign_up_shows_its_rules_and_plain_messages_per_field_before_sendi
     await dialog.locator("#auth-submit").click()
     await expect(page.locator("#account")).to_contain_text("jiwoo")
     assert page.errors == []
+
+
+async def test_on_a_phone_the_header_is_one_slim_row_in_both_languages(server, api, browser):
+    me = await api.user()
+    for language in (None, "en"):
+        for account in (None, me):
+            page = await open_page(await signed_in_context(browser, account, PHONE, language=language), server.url + "/")
+            await expect(page.locator(".catalogue, .performances, main h1").first).to_be_visible()
+            header = await page.locator(".topbar").bounding_box()
+            assert header["height"] <= 64, (language, account is not None, header)
+            assert await fits_the_phone(page)
+            for part in (".brand", "#language-switch", "#account button"):     # all of it on the screen
+                box = await page.locator(part).bounding_box()
+                assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (part, box)
+            await screenshot(page, f"shell-header-phone-{language or 'ko'}-{'in' if account else 'out'}")
+            assert page.errors == []

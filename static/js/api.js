@@ -1,4 +1,5 @@
 // The public API over fetch: JSON in and out, the bearer token, and errors in docs/API.md's shape.
+import { t } from "./i18n.js";
 import { session } from "./session.js";
 
 export class ApiError extends Error {
@@ -24,7 +25,7 @@ export async function api(method, path, body, { form } = {}) {
   try {
     response = await fetch(path, { method, headers, body: payload });
   } catch (err) {
-    throw new ApiError(0, { code: "network_error", message: "The server cannot be reached. Check your connection." });
+    throw new ApiError(0, { code: "network_error", message: t("common.networkError") });
   }
   const text = await response.text();
   const data = text && response.headers.get("Content-Type")?.includes("json") ? JSON.parse(text) : null;

@@ -3,19 +3,20 @@
 import { serverNow } from "./clock.js";
 import { h } from "./dom.js";
 import { minutesSeconds } from "./format.js";
+import { t } from "./i18n.js";
 import { announce } from "./toast.js";
 
 const ANNOUNCE_AT = [60, 10];
 
-/** A countdown whose prefix ends in "in" ("The sale opens in 4:32"), heard as "The sale opens in one minute." */
+/** A countdown to a moment ("판매 시작까지 4:32", "The sale opens in 4:32"), heard as "판매 시작까지 1분." */
 export function countdownIn(prefix, onExpire = () => {}) {
-  return new Countdown({ prefix, onExpire, say: (at) => `${prefix} ${at === 60 ? "one minute" : `${at} seconds`}.` });
+  return new Countdown({ prefix, onExpire, say: (at) => t("common.countdown.until", { prefix, at }) });
 }
 
 export class Countdown {
-  /** prefix: "Held for"; onExpire(): called once when the deadline passes; say(seconds): what screen
-   * readers hear with one minute and ten seconds left. */
-  constructor({ prefix, onExpire = () => {}, say = (at) => `${prefix} ${at === 60 ? "one more minute" : `${at} more seconds`}.` }) {
+  /** prefix: "남은 시간"; onExpire(): called once when the deadline passes; say(seconds): what screen
+   * readers hear with one minute and ten seconds left ("남은 시간 1분.", "Held for one more minute."). */
+  constructor({ prefix, onExpire = () => {}, say = (at) => t("common.countdown.left", { prefix, at }) }) {
     this.prefix = prefix;
     this.onExpire = onExpire;
     this.say = say;

@@ -2,6 +2,7 @@
 // takes off a price (an estimate: the server computes the amount that is charged).
 import { get, post } from "./api.js";
 import { won } from "./format.js";
+import { t } from "./i18n.js";
 
 const items = (data) => (Array.isArray(data) ? data : data?.items || []);
 
@@ -48,4 +49,6 @@ export function discountOf(coupon, subtotal) {
   return Math.min(subtotal, coupon.discount);
 }
 
-export const describeCoupon = (c) => `${c.name} (${c.discount_type === "percent" ? `${c.discount}% off` : `${won(c.discount)} off`})`;
+/** "가을 할인 (10% 할인)", "Autumn (5,000 won off)" */
+export const describeCoupon = (c) => t("booking.couponOff", {
+  name: c.name, off: c.discount_type === "percent" ? `${c.discount}%` : won(c.discount) });

@@ -2,6 +2,7 @@
 // (a client key configured). Either way the server confirms with the amount it computed.
 import { post } from "./api.js";
 import { h } from "./dom.js";
+import { t } from "./i18n.js";
 
 const TOSS_SDK = "https://js.tosspayments.com/v2/standard";
 
@@ -38,7 +39,7 @@ export async function completeTossReturn(params) {
     await confirmPayment(params.get("paymentKey"), params.get("orderId"), Number(params.get("amount")));
     return { reservationId };
   }
-  return { reservationId, failure: params.get("message") || "The payment was not completed." };
+  return { reservationId, failure: params.get("message") || t("booking.paymentNotDone") };
 }
 
 let sdk;

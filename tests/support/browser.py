@@ -101,6 +101,11 @@ def seat(page: Page, section: str, row: int, number: int):
     return page.get_by_role("button", name=re.compile(rf"^Section {section}, row {row}, seat {number},"))
 
 
+async def fits_the_phone(page: Page) -> bool:
+    """Whether the page needs no sideways scrolling on a phone (390 px): what a buyer page must never need."""
+    return await page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+
+
 async def screenshot(page: Page, name: str, *, full_page: bool = False) -> Path:
     SCREENSHOTS.mkdir(exist_ok=True)
     path = SCREENSHOTS / f"{name}.png"

@@ -1,6 +1,8 @@
 // 한국어: the pages' default words. Every key here has its English in en.js (tests compare the keys).
 // One object per part of the pages, so changes to different parts never touch the same lines.
 
+const spokenCountdown = ({ prefix, at }) => `${prefix} ${at === 60 ? "1분" : `${at}초`}.`;
+
 // ---- shared: money, counts, times, generic words --------------------------------------------------
 const common = {
   "common.won": "{amount}원",
@@ -11,6 +13,11 @@ const common = {
   "common.wait.minutes": "약 {minutes}분",
   "common.wait.hours": "약 {hours}시간",
   "common.wait.hoursMinutes": "약 {hours}시간 {minutes}분",
+  // what screen readers hear of a countdown with a minute and with ten seconds left (English words
+  // the two kinds differently: "opens in one minute", "held for one more minute")
+  "common.countdown.until": spokenCountdown,
+  "common.countdown.left": spokenCountdown,
+  "common.networkError": "서버에 연결할 수 없습니다. 인터넷 연결을 확인해 주세요.",
 };
 
 // ---- the shell: header, language switch, sign-in dialog, errors, not-found ------------------------
@@ -205,6 +212,7 @@ const booking = {
   "booking.cancel.keep": "그대로 두기",
   "booking.canceled.refunded": "예매가 취소되었습니다. {amount}이 환불됩니다.",
   "booking.canceled": "예매가 취소되었습니다.",
+  "booking.paymentNotDone": "결제가 완료되지 않았습니다.",
   "booking.payment": "결제",
   "booking.pay": "{amount} 결제하기",
   "booking.sandbox": "테스트 결제: 이 서버에서는 실제로 청구되지 않습니다.",
@@ -213,6 +221,7 @@ const booking = {
   "booking.backToMap": "좌석 선택으로 돌아가기",
   "booking.noHolds": "선택해 둔 좌석이 없습니다.",
   "booking.yourSeats": "선택한 좌석",
+  "booking.couponOff": "{name} ({off} 할인)",
   "booking.coupon": "쿠폰",
   "booking.noCoupon": "쿠폰 사용 안 함",
   "booking.getCoupon": "쿠폰 받기",
@@ -232,6 +241,55 @@ const booking = {
 const onsale = {
   "onsale.queue": "대기실",
   "onsale.serverTime": "서버 시각",
+  "onsale.status.connecting": "연결 중…",
+  "onsale.status.live": "실시간",
+  "onsale.status.reconnecting": "연결이 끊겼습니다 — 다시 연결하는 중 (순서는 유지됩니다)…",
+  "onsale.status.gone": "이 회차는 삭제되었습니다.",
+  "onsale.signIn.reason": "대기실에 들어가려면 로그인하거나 회원가입해 주세요.",
+  "onsale.signIn.title": "로그인하고 대기실에 들어가세요",
+  "onsale.signIn.text": "이 공연은 대기실을 거쳐 예매합니다. 누구나 줄에 자리를 받으며, 계정당 한 자리입니다.",
+  "onsale.signIn.button": "로그인 / 회원가입",
+  "onsale.joinsIn": "대기실 입장까지",
+  "onsale.saleIn": "판매 시작까지",
+  "onsale.position": "나의 대기 순서",
+  "onsale.ahead": "내 앞 대기 인원",
+  "onsale.wait": "예상 대기 시간",
+  "onsale.progressLabel": "입장까지 진행",
+  "onsale.keepTab": "이 창을 닫지 마세요 — 새로고침해도 순서는 유지됩니다.",
+  "onsale.notOpen.title": "대기실이 곧 열립니다",
+  "onsale.soldOut.title": "매진",
+  "onsale.soldOut.text": "이 회차의 모든 좌석이 판매되었거나 결제 중입니다.",
+  "onsale.soldOut.keep": "순서는 유지됩니다. 좌석이 다시 나오면 (결제되지 않은 예약, 취소된 예매) 줄이 순서대로 이어지고, 차례가 되면 이 페이지가 좌석 배치도로 안내합니다.",
+  "onsale.finished.title": "이 공연을 예매하셨습니다",
+  "onsale.finished.text": "결제가 완료되었습니다. 예매 내역에서 확인하세요.",
+  "onsale.myBookings": "예매 내역",
+  "onsale.joinAgain": "다시 줄 서기",
+  "onsale.ended.title": "차례가 끝났습니다",
+  "onsale.ended.text": "대기 순서 또는 좌석 선택 시간이 끝났습니다.",
+  "onsale.ended.again": "다시 줄을 설 수 있습니다. 새 순서는 줄의 맨 끝입니다.",
+  "onsale.none.title": "대기 중이 아닙니다",
+  "onsale.none.text": "대기실에서 나오셨습니다. 다른 탭에서 나오셨을 수 있습니다.",
+  "onsale.join": "줄 서기",
+  "onsale.waiting.title": "대기실에 입장했습니다",
+  "onsale.waiting.text": "차례가 되면 이 페이지가 좌석 배치도로 자동으로 안내합니다.",
+  "onsale.before.opens": "판매는 {when}에 시작합니다.",
+  "onsale.before.fair": "판매 시작 전에 들어온 모든 분은 시작하는 순간 무작위 순서로 자리를 받습니다. 시작 전이라면 일찍 오든 늦게 오든 기회는 같습니다.",
+  "onsale.before.position": "판매 시작 후",
+  "onsale.before.note": "판매가 시작되면 줄이 움직이기 시작합니다.",
+  "onsale.nobodyAhead": "없음 — 다음 차례입니다",
+  "onsale.working": "계산 중…",
+  "onsale.progressText": "{first}번에서 맨 앞까지 {percent}% 진행",
+  "onsale.started": "{first}번에서 시작했습니다.",
+  "onsale.gone.title": "이 회차는 삭제되었습니다",
+  "onsale.gone.text": "이 회차의 좌석은 더 이상 판매되지 않습니다.",
+  "onsale.back": "공연 목록으로",
+  "onsale.sale.at": "판매는 {when}에 시작합니다. 그때까지 좌석을 둘러볼 수 있습니다.",
+  "onsale.turn.endsIn": "좌석 선택 남은 시간",
+  "onsale.turn.goesOn": "좌석을 선점하고 있는 동안에는 계속됩니다.",
+  "onsale.turn.goesOnHolding": "좌석을 선점하고 있어 차례가 계속됩니다.",
+  "onsale.turn.ending": "차례가 끝나는 중…",
+  "onsale.notOpen.text": ({ opens, sale }) =>
+    `대기실은 ${opens}에 열립니다.${sale ? ` 판매는 ${sale}에 시작합니다.` : ""} 이 창을 열어 두시면 그때 자동으로 줄에 섭니다.`,
 };
 
 export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };

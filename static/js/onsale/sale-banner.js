@@ -4,11 +4,12 @@ import { serverNow } from "../clock.js";
 import { countdownIn } from "../countdown.js";
 import { h } from "../dom.js";
 import { dateTime } from "../format.js";
+import { t } from "../i18n.js";
 
 export class SaleBanner {
   constructor() {
     this.text = h("span", {});
-    this.countdown = countdownIn("The sale opens in", () => { this.element.hidden = true; });
+    this.countdown = countdownIn(t("onsale.saleIn"), () => { this.element.hidden = true; });
     this.element = h("div", { class: "notice round-banner sale-banner", hidden: true }, this.text, this.countdown.element);
   }
 
@@ -17,7 +18,7 @@ export class SaleBanner {
     const ms = opensAt ? Date.parse(opensAt) : null;
     this.element.hidden = !ms || ms <= serverNow();
     this.countdown.set(this.element.hidden ? null : ms);
-    if (ms) this.text.textContent = `The sale opens at ${dateTime(opensAt)}. Until then you can look at the seats.`;
+    if (ms) this.text.textContent = t("onsale.sale.at", { when: dateTime(opensAt) });
   }
 
   stop() { this.countdown.stop(); }

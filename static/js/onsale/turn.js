@@ -3,6 +3,7 @@
 // room, which says so.
 import { countdownIn } from "../countdown.js";
 import { h } from "../dom.js";
+import { t } from "../i18n.js";
 import { redirect } from "../router.js";
 import { session } from "../session.js";
 import { LivePlace } from "./live.js";
@@ -13,8 +14,8 @@ export class Turn {
     this.roundId = roundId;
     this.holdsSeats = holdsSeats;
     this.ranOut = false;
-    this.note = h("span", { class: "muted" }, "It goes on while you hold seats.");
-    this.countdown = countdownIn("Your turn to choose seats ends in", () => this.#ranOut());
+    this.note = h("span", { class: "muted" }, t("onsale.turn.goesOn"));
+    this.countdown = countdownIn(t("onsale.turn.endsIn"), () => this.#ranOut());
     this.element = h("div", { class: "notice round-banner turn-banner" }, this.countdown.element, this.note);
   }
 
@@ -38,6 +39,6 @@ export class Turn {
     // Past its time the turn lasts only while you hold seats; without any, the socket is about to say it ended.
     this.ranOut = true;
     this.countdown.set(null);
-    this.note.textContent = this.holdsSeats() ? "Your turn goes on while you hold seats." : "Your turn is ending…";
+    this.note.textContent = this.holdsSeats() ? t("onsale.turn.goesOnHolding") : t("onsale.turn.ending");
   }
 }

@@ -7,6 +7,7 @@ import { serverNow, ServerClock } from "../clock.js";
 import { countdownIn } from "../countdown.js";
 import { h, replace } from "../dom.js";
 import { count, dateTime, waitInWords } from "../format.js";
+import { t } from "../i18n.js";
 import { LivePlace } from "../onsale/live.js";
 import { LineProgress } from "../onsale/progress.js";
 import { go, redirect } from "../router.js";
@@ -14,8 +15,6 @@ import { session } from "../session.js";
 import { announce } from "../toast.js";
 import { showHead } from "./show-head.js";
 
-const STATUS_TEXT = { connecting: "Connecting…", live: "Live",
-  reconnecting: "Connection lost — reconnecting (your place is kept)…", gone: "This show time has been removed." };
 const JOIN_RETRY_MS = 1000;      // the least wait before asking again whether joining has opened
 
 export async function queueView(main, { id }) {
@@ -23,33 +22,33 @@ export async function queueView(main, { id }) {
   const path = `/rounds/${roundId}/queue`;
   const round = await get(`/api/rounds/${roundId}`);
   const performance = await get(`/api/performances/${round.performance_id}`);
-  const status = h("p", { class: "live-status", role: "status", "data-status": "connecting" }, STATUS_TEXT.connecting);
+  const status = h("p", { class: "live-status", role: "status", "data-status": "connecting" }, t("onsale.status.connecting"));
   const head = showHead(performance, round, status);
-  if (!(await askToSignIn("Log in or sign up to join the waiting room."))) {
+  if (!(await askToSignIn(t("onsale.signIn.reason")))) {
     replace(main, head, h("section", { class: "panel stack waiting-room" },
-      h("h2", {}, "Log in to join the waiting room"),
-      h("p", {}, "Seats of this show are sold through a waiting room: everyone gets a place in line, one per account."),
-      h("button", { type: "button", onclick: () => go(path) }, "Log in or sign up")));
+      h("h2", {}, t("onsale.signIn.title")),
+      h("p", {}, t("onsale.signIn.text")),
+      h("button", { type: "button", onclick: () => go(path) }, t("onsale.signIn.button"))));
     return undefined;
   }
 
   const heading = h("h2", { id: "queue-title" });
   const lead = h("div", { class: "queue-lead" });
-  const joinsOpen = countdownIn("The waiting room opens in", () => join());
-  const saleOpens = countdownIn("The sale opens in");
+  const joinsOpen = countdownIn(t("onsale.joinsIn"), () => join());
+  const saleOpens = countdownIn(t("onsale.saleIn"));
   const figure = (label) => {
     const value = h("dd", {});
     return { value, element: h("div", { class: "queue-figure" }, h("dt", {}, label), value) };
   };
-  const position = figure("Your position");
-  const ahead = figure("People ahead of you");
-  const wait = figure("Expected wait");
+  const position = figure(t("onsale.position"));
+  const ahead = figure(t("onsale.ahead"));
+  const wait = figure(t("onsale.wait"));
   const figures = h("dl", { class: "queue-figures" }, position.element, ahead.element, wait.element);
   const bar = h("progress", { max: 100, value: 0, "aria-labelledby": "queue-progress-label" });
   const barNote = h("p", { class: "muted queue-progress-note" });
   const progressBox = h("div", { class: "queue-progress" },
-    h("p", { id: "queue-progress-label", class: "queue-progress-label" }, "Your way to the front"), bar, barNote);
-  const keepTab = h("p", { class: "notice keep-tab" }, "Don't close this tab — a refresh keeps your place.");
+    h("p", { id: "queue-progress-label", class: "queue-progress-label" }, t("onsale.progressLabel")), bar, barNote);
+  const keepTab = h("p", { class: "notice keep-tab" }, t("onsale.keepTab"));
   const problem = h("div", { class: "seat-message", role: "alert" });
   const actions = h("div", { class: "row" });
   const clock = new ServerClock();
@@ -62,7 +61,7 @@ export async function queueView(main, { id }) {
     live.addEventListener("place", (e) => show(e.detail));
     live.addEventListener("status", (e) => {
       status.dataset.status = e.detail;
-      status.textContent = STATUS_TEXT[e.detail];
+      status.textContent = t(`onsale.status.${e.detail}`);
       if (e.detail === "gone") showGone();
     });
     live.start();
@@ -100,10 +99,8 @@ export async function queueView(main, { id }) {
   };
 
   const showNotOpen = (opensAt) => {
-    const sale = round.sale_opens_at ? ` The sale itself opens at ${dateTime(round.sale_opens_at)}.` : "";
-    screen("The waiting room opens soon",
-      `It opens at ${dateTime(opensAt)}.${sale} Leave this tab open: it takes your place in line by itself then.`,
-      ["joins"]);
+    screen(t("onsale.notOpen.title"), t("onsale.notOpen.text", {
+      opens: dateTime(opensAt), sale: round.sale_opens_at && dateTime(round.sale_opens_at) }), ["joins"]);
     joinsOpen.set(Math.max(opensAt, serverNow() + JOIN_RETRY_MS));
   };
 
@@ -113,53 +110,48 @@ export async function queueView(main, { id }) {
     if (place.status === "waiting" && place.position === null) showBeforeOpening(place);
     else if (place.status === "waiting") showWaiting(place);
     else if (place.status === "closed" && place.reason === "sold_out") {
-      screen("Sold out", ["All the seats of this show time are sold or being paid for.",
-        "You keep your place: if seats come back (a payment that is not made, a canceled booking), the line goes on "
-        + "in order and this page takes you to the seat map when it is your turn."], ["keep"]);
+      screen(t("onsale.soldOut.title"), [t("onsale.soldOut.text"), t("onsale.soldOut.keep")], ["keep"]);
       heading.className = "sold-out";
     } else if (place.status === "closed" && place.reason === "finished") {
-      screen("You have booked this show", "Your payment went through: your booking is in My bookings.", ["actions"]);
-      replace(actions, h("a", { class: "button secondary", href: "#/me" }, "My bookings"),
-        joinAgain("Join the line again"));
+      screen(t("onsale.finished.title"), t("onsale.finished.text"), ["actions"]);
+      replace(actions, h("a", { class: "button secondary", href: "#/me" }, t("onsale.myBookings")),
+        joinAgain(t("onsale.joinAgain")));
     } else if (place.status === "closed") {
-      screen("Your turn has ended", ["Your place in line, or your time to choose seats, ran out.",
-        "You can join the line again; the new place is at its end."], ["actions"]);
-      replace(actions, joinAgain("Join the line again"));
+      screen(t("onsale.ended.title"), [t("onsale.ended.text"), t("onsale.ended.again")], ["actions"]);
+      replace(actions, joinAgain(t("onsale.joinAgain")));
     } else {
-      screen("You are not in the line", "You left the waiting room, perhaps in another tab.", ["actions"]);
-      replace(actions, joinAgain("Join the line"));
+      screen(t("onsale.none.title"), t("onsale.none.text"), ["actions"]);
+      replace(actions, joinAgain(t("onsale.join")));
     }
   };
 
   const showBeforeOpening = (place) => {
-    screen("You're in the waiting room", [
-      `The sale opens at ${dateTime(place.opens_at)}.`,
-      "Everyone who joins before the opening gets a place in a random order at the opening: joining early or "
-      + "late before it gives the same chance."], ["figures", "progress", "keep", "sale"]);
+    screen(t("onsale.waiting.title"), [t("onsale.before.opens", { when: dateTime(place.opens_at) }),
+      t("onsale.before.fair")], ["figures", "progress", "keep", "sale"]);
     saleOpens.set(Date.parse(place.opens_at));
-    position.value.textContent = "After the opening";
+    position.value.textContent = t("onsale.before.position");
     ahead.value.textContent = "—";
     wait.value.textContent = "—";
     bar.value = 0;
-    barNote.textContent = "The line starts moving at the opening.";
+    barNote.textContent = t("onsale.before.note");
   };
 
   const showWaiting = (place) => {
-    screen("You're in the waiting room", "When it is your turn, this page takes you to the seat map by itself.",
-      ["figures", "progress", "keep"]);
+    screen(t("onsale.waiting.title"), t("onsale.waiting.text"), ["figures", "progress", "keep"]);
     position.value.textContent = count(place.position);
-    ahead.value.textContent = place.ahead ? count(place.ahead) : "Nobody — you're next";
-    wait.value.textContent = place.eta_seconds === null ? "Working it out…" : waitInWords(place.eta_seconds);
+    ahead.value.textContent = place.ahead ? count(place.ahead) : t("onsale.nobodyAhead");
+    wait.value.textContent = place.eta_seconds === null ? t("onsale.working") : waitInWords(place.eta_seconds);
     const done = progress.update(place.position);
     bar.value = Math.round(done * 100);
-    bar.setAttribute("aria-valuetext", `${Math.round(done * 100)}% of the way from number ${count(progress.first)} to the front`);
-    barNote.textContent = `You started at number ${count(progress.first)}.`;
+    const first = count(progress.first);
+    bar.setAttribute("aria-valuetext", t("onsale.progressText", { percent: Math.round(done * 100), first }));
+    barNote.textContent = t("onsale.started", { first });
   };
 
   const showGone = () => {
     live?.stop();
-    screen("This show time has been removed", "Its seats are no longer on sale.");
-    replace(actions, h("a", { href: "#/" }, "Back to the performances"));
+    screen(t("onsale.gone.title"), t("onsale.gone.text"));
+    replace(actions, h("a", { href: "#/" }, t("onsale.back")));
   };
 
   const onSession = () => go(path);          // signed out, or as someone else: start again
