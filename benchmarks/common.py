@@ -114,10 +114,15 @@ async def api(server: ServerProcess) -> AsyncIterator[ApiClient]:
         yield ApiClient(session)
 
 
+async def show_in(client: ApiClient, layout: list[dict], prices: dict[str, int]) -> dict:
+    """A hall of `layout` (its sections), a performance with `prices` and a round; with the token of the
+    admin who made them ("admin")."""
+    admin = await client.token(admin=True)
+    return {**await make_round(client, admin, sections=layout, prices=prices), "admin": admin}
+
+
 async def big_show(client: ApiClient, *, sections: int = 4, rows: int = 20, seats_per_row: int = 25) -> dict:
-    """A hall of sections × rows × seats (2,000 by default), a performance and a round; with the token of
-    the admin who made them ("admin")."""
+    """A hall of sections × rows × seats (2,000 by default), all grade R, a performance and a round (show_in)."""
     layout = [{"name": chr(ord("A") + i), "rows": rows, "seats_per_row": seats_per_row, "grade": "R"}
               for i in range(sections)]
-    admin = await client.token(admin=True)
-    return {**await make_round(client, admin, sections=layout, prices={"R": 100000}), "admin": admin}
+    return await show_in(client, layout, {"R": 100000})
