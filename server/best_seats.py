@@ -3,13 +3,15 @@ together in one row, nearest the stage's centre, never leaving a single empty se
 ones (or a row's end) when another choice exists; then together across the fewest (adjacent) rows;
 then simply the nearest seats.
 
-A pure function of the layout and what is taken: the hold that follows is the atomic part (and a
-lost race is chosen again, server/seating.py). The stage is taken to be in front of the hall's
+A function of the layout and what is taken: the hold that follows is the atomic part (and a lost race
+is chosen again, server/seating.py, with a `spread`: one of the few next-best choices at random, so
+that two instances picking at once for their askers stop landing on the same seats). The stage is taken to be in front of the hall's
 first row, at its horizontal centre (layouts have y growing away from the stage).
 """
 from __future__ import annotations
 
 import math
+import random
 from collections import defaultdict
 from typing import Iterable
 
@@ -23,8 +25,9 @@ def stage_of(seats: Iterable[Seat]) -> tuple[float, float]:
 
 
 def choose(seats: list[Seat], free: set[int], count: int, *, grade: str | None = None,
-           section: str | None = None) -> list[int] | None:
-    """The best `count` seats among `free` (None: not that many)."""
+           section: str | None = None, spread: int = 0) -> list[int] | None:
+    """The best `count` seats among `free` (None: not that many); with a `spread`, one of the best
+    `spread + 1` choices of the same kind, at random."""
     stage = stage_of(seats)
     rows: dict[tuple[str, int], list[Seat]] = defaultdict(list)
     for seat in seats:
@@ -63,14 +66,33 @@ def choose(seats: list[Seat], free: set[int], count: int, *, grade: str | None =
                 return True
         return False
 
+    def pick(choices: list[tuple]) -> list[int]:
+        """The best choice (a tuple ending in its seat ids), or with a spread one of the next best that
+        is as good by every rule but distance (the first of the tuple's keys before it)."""
+        if not spread:
+            return min(choices)[-1]
+        ranked = sorted(choices)
+        alike = [c for c in ranked[:spread + 1] if c[:-2] == ranked[0][:-2]]
+        return random.choice(alike)[-1]
+
     one_row = [(leaves_a_single(rows[(w[0].section, w[0].row)], w), distance(w), [s.id for s in w])
                for row in rows.values() for w in runs(row, count)]
     if one_row:
-        return min(one_row)[2]
+        return pick(one_row)
+    def one_above_the_other(front: list[Seat], back: list[Seat], row: list[Seat]) -> bool:
+        """Whether two runs of neighbouring rows sit one behind the other (their spans overlap, or miss
+        by less than a seat's width), not at opposite ends of the rows."""
+        pitch = abs(row[1].x - row[0].x) if len(row) > 1 else 1
+        return (min(s.x for s in back) - pitch < max(s.x for s in front)
+                and min(s.x for s in front) - pitch < max(s.x for s in back))
+
     two_rows = [(distance(front + back), [s.id for s in front + back])
                 for (sec, number), row in rows.items() if (sec, number + 1) in rows
                 for split in range(1, count)
-                for front in runs(row, split) for back in runs(rows[(sec, number + 1)], count - split)]
+                for front in runs(row, split) for back in runs(rows[(sec, number + 1)], count - split)
+                if one_above_the_other(front, back, row)]
     if two_rows:
-        return min(two_rows)[1]
-    return [s.id for s in sorted(wanted, key=lambda s: distance([s]))[:count]]
+        return pick(two_rows)
+    nearest = sorted(wanted, key=lambda s: distance([s]))
+    start = random.randrange(min(spread, len(nearest) - count) + 1) if spread else 0
+    return [s.id for s in nearest[start:start + count]]

@@ -39,7 +39,8 @@ log = logging.getLogger(__name__)
 LAYOUT_TTL_SECONDS = 60       # halls' seats never change; a round's time rarely does
 SOLD_STATUSES = ("confirmed", "attended")
 REPAIR_TRIES = 3
-BEST_TRIES = 5                # looks for the best seats when others keep taking them first
+BEST_TRIES = 20               # looks for the best seats when others keep taking them first (each loss is
+                              # someone else's hold: with seats left, losing them all is next to impossible)
 HOLD_REFUSALS = (SaleNotOpen, NotAdmitted, TooManyRequests, SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded,
                  NoSuchRound)
 
@@ -278,7 +279,8 @@ class Seating:
         """Hold the best `count` seats for this user (server/best_seats.py), all or nothing like any hold.
         On this instance one look-and-hold runs at a time per round: people asking at once would all
         pick the same best seats and all but one lose. Another instance's user may still take one of
-        them between the look and the hold: then look again, a few times."""
+        them between the look and the hold: then look again, among a few more of the next-best choices
+        each time, so that the two instances stop picking alike."""
         require(request.count <= self._limit, f"At most {self._limit} seats per person.", "count")
         layout = await self.layout(round_id)
         async with self._choosing[round_id]:
@@ -290,7 +292,7 @@ class Seating:
                 snapshot = await self._engine.snapshot(round_id)
             free = {seat_id for seat_id in layout.seat_ids if seat_id not in snapshot.seats}
             chosen = choose(list(layout.seats.values()), free, request.count, grade=request.grade,
-                            section=request.section)
+                            section=request.section, spread=2 * attempt)
             if chosen is None:
                 raise Conflict(f"There are not {request.count} seats left here.", code=Code.NOT_ENOUGH_SEATS,
                                details={"count": request.count})
