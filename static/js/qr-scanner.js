@@ -20,8 +20,8 @@ export async function canScanQr() {
  * (stopping releases the camera; it is stopped by itself once a code is read or a look fails).
  * Rejects as getUserMedia does (NotAllowedError: refused, NotFoundError: no camera). */
 export async function startQrScan(video) {
+  const detector = new window.BarcodeDetector({ formats: ["qr_code"] });       // (before the camera is on)
   const stream = await navigator.mediaDevices.getUserMedia({ video: { facingMode: { ideal: "environment" } }, audio: false });
-  const detector = new window.BarcodeDetector({ formats: ["qr_code"] });
   let finish;
   const code = new Promise((resolve, reject) => { finish = { resolve, reject }; });
   let frame = 0;
