@@ -11,6 +11,7 @@ import { session } from "./session.js";
 import { toast } from "./toast.js";
 import { bookingsView } from "./views/bookings.js";
 import { catalogueView } from "./views/catalogue.js";
+import { checkInView } from "./views/check-in.js";
 import { checkoutView } from "./views/checkout.js";
 import { performanceView } from "./views/performance.js";
 import { queueView } from "./views/queue.js";
@@ -24,6 +25,7 @@ route("/rounds/:id/checkout", checkoutView);
 route("/rounds/:id/queue", queueView);
 route("/reservations/:id", reservationView);
 route("/me", bookingsView);
+route("/check-in", checkInView);
 
 async function main() {
   translatePage();

@@ -130,7 +130,8 @@ export function setUpAuthDialog({ adminKey = false } = {}) {
   });
 }
 
-/** The header's account area: "Log in" or "name · Log out". */
+/** The header's account area: "Log in", or "name · Log out" (with the door's check-in for staff and admins;
+ * an address from the site's root, as the admin page shows this area too). */
 export function renderAccount() {
   const box = $("#account");
   for (const el of $$("[data-signed-in]")) el.hidden = !session.signedIn;
@@ -138,6 +139,7 @@ export function renderAccount() {
     replace(box, h("button", { type: "button", class: "secondary", onclick: () => askToSignIn() }, t("shell.signIn")));
     return;
   }
-  replace(box, h("span", { class: "who" }, session.user?.name || session.user?.email || t("shell.signedIn")),
+  replace(box, session.canCheckIn ? h("a", { class: "check-in-link", href: "/#/check-in" }, t("checkin.menu")) : null,
+    h("span", { class: "who" }, session.user?.name || session.user?.email || t("shell.signedIn")),
     h("button", { type: "button", class: "secondary", onclick: () => session.logout() }, t("shell.signOut")));
 }

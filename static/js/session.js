@@ -16,6 +16,8 @@ class Session extends EventTarget {
 
   get signedIn() { return Boolean(this.token); }
   get isAdmin() { return this.user?.role === "admin"; }
+  /** Staff and admins check tickets in at the door (POST /api/tickets/check-in). */
+  get canCheckIn() { return ["staff", "admin"].includes(this.user?.role); }
 
   async login(email, password) {
     const token = await api("POST", "/api/auth/login", { email, password });

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Awaitable, Callable
 
@@ -64,7 +65,10 @@ class Api(ApiClient):
 
     async def user(self, *, admin: bool = False) -> dict:
         """A new signed-in account: {token, user}."""
-        token = await self.token(admin=admin)
+        return await self.account(await self.token(admin=admin))
+
+    async def account(self, token: str) -> dict:
+        """The signed-in account of `token`, as signed_in_context takes it: {token, user}."""
         me = await self.get("/api/users/me", token=token)
         assert me.status == 200, me.json
         return {"token": token, "user": me.json}
@@ -130,9 +134,18 @@ async def api(server):
         yield Api(http)
 
 
+@asynccontextmanager
+async def chromium(*switches: str):
+    """Chromium with more command-line `switches` if a test needs them (a fake camera, say)."""
+    async with async_playwright() as playwright:
+        launched = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", *switches])
+        try:
+            yield launched
+        finally:
+            await launched.close()
+
+
 @pytest.fixture
 async def browser():
-    async with async_playwright() as playwright:
-        chromium = await playwright.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox"])
-        yield chromium
-        await chromium.close()
+    async with chromium() as launched:
+        yield launched

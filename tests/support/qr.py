@@ -8,9 +8,18 @@ import zxingcpp
 from PIL import Image
 
 
+def drawn(svg: bytes, size: int = 400) -> bytes:
+    """The SVG as a PNG of `size` pixels square, on white (as it shows on a phone's screen)."""
+    return cairosvg.svg2png(bytestring=svg, output_width=size, output_height=size, background_color="white")
+
+
+def read(picture: bytes) -> list[str]:
+    """The texts of the QR codes (and other barcodes) a reader finds in a picture (PNG, JPEG...)."""
+    return [result.text for result in zxingcpp.read_barcodes(Image.open(io.BytesIO(picture)))]
+
+
 def decoded(svg: bytes) -> str:
     """What a QR reader reads from the SVG, drawn as pixels."""
-    png = cairosvg.svg2png(bytestring=svg, output_width=400, output_height=400, background_color="white")
-    results = zxingcpp.read_barcodes(Image.open(io.BytesIO(png)))
+    results = read(drawn(svg))
     assert len(results) == 1, results
-    return results[0].text
+    return results[0]

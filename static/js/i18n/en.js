@@ -290,4 +290,39 @@ const onsale = {
     `It opens at ${opens}.${sale ? ` The sale itself opens at ${sale}.` : ""} Leave this tab open: it takes your place in line by itself then.`,
 };
 
-export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };
+// ---- the door's check-in (staff): code or camera, the answer, the device's recent answers ------------
+const checkin = {
+  "checkin.menu": "Check-in",
+  "checkin.title": "Ticket check-in",
+  "checkin.code": "Ticket code",
+  "checkin.hint": "Type the code printed under the ticket's QR code, then press Enter or Check. Lower case is fine.",
+  "checkin.submit": "Check",
+  "checkin.empty": "Please type the ticket's code.",
+  "checkin.scan": "Scan with the camera",
+  "checkin.stopScan": "Stop scanning",
+  "checkin.scanning": "Hold the ticket's QR code in the middle of the picture.",
+  "checkin.cameraView": "Camera view",
+  "checkin.noCamera": "This browser cannot scan with the camera. Typing the ticket's code checks it just the same.",
+  "checkin.cameraDenied": "The camera was not allowed. Please type the ticket's code.",
+  "checkin.cameraMissing": "No camera was found. Please type the ticket's code.",
+  "checkin.cameraFailed": "The camera could not be started. Please type the ticket's code.",
+  "checkin.ok": "Checked in",
+  "checkin.already": "Already checked in",
+  "checkin.alreadyAt": "First checked in: {at}",
+  "checkin.alreadyText": "This ticket was checked in a moment ago.",
+  "checkin.canceled": "Ticket of a canceled booking",
+  "checkin.canceledText": "The booking was canceled: this ticket does not admit anyone.",
+  "checkin.invalid": "Not a valid ticket",
+  "checkin.invalidText": "No ticket has this code. Please check the code.",
+  "checkin.failed": "Could not check",
+  "checkin.failedText": "The ticket cannot be checked just now. The code is still there: press Check again in a moment.",
+  "checkin.when": "Date and time",
+  "checkin.answeredAt": "Checked at {time}",
+  "checkin.recent": "Recent checks on this device",
+  "checkin.recentEmpty": "No tickets checked yet.",
+  "checkin.signIn": "Tickets are checked in with a staff or admin account. Please log in.",
+  "checkin.notStaff": "This page is for the venue staff who check tickets at the door. An admin can make your account a staff account; log in again once they have.",
+  "checkin.otherAccount": "Log in with another account",
+};
+
+export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale, ...checkin };

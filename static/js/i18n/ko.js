@@ -292,4 +292,39 @@ const onsale = {
     `대기실은 ${opens}에 열립니다.${sale ? ` 판매는 ${sale}에 시작합니다.` : ""} 이 창을 열어 두시면 그때 자동으로 줄에 섭니다.`,
 };
 
-export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale };
+// ---- the door's check-in (staff): code or camera, the answer, the device's recent answers ------------
+const checkin = {
+  "checkin.menu": "입장 확인",
+  "checkin.title": "티켓 입장 확인",
+  "checkin.code": "티켓 코드",
+  "checkin.hint": "티켓의 QR 코드 아래에 있는 코드를 입력하고 Enter 또는 확인을 누르세요. 소문자로 입력해도 됩니다.",
+  "checkin.submit": "확인",
+  "checkin.empty": "티켓 코드를 입력해 주세요.",
+  "checkin.scan": "카메라로 스캔",
+  "checkin.stopScan": "스캔 멈추기",
+  "checkin.scanning": "티켓의 QR 코드를 화면 가운데에 비춰 주세요.",
+  "checkin.cameraView": "카메라 화면",
+  "checkin.noCamera": "이 브라우저에서는 카메라로 스캔할 수 없습니다. 티켓 코드를 입력해도 똑같이 확인됩니다.",
+  "checkin.cameraDenied": "카메라 사용이 허용되지 않았습니다. 티켓 코드를 입력해 주세요.",
+  "checkin.cameraMissing": "카메라를 찾을 수 없습니다. 티켓 코드를 입력해 주세요.",
+  "checkin.cameraFailed": "카메라를 켜지 못했습니다. 티켓 코드를 입력해 주세요.",
+  "checkin.ok": "입장 확인",
+  "checkin.already": "이미 입장 처리된 티켓",
+  "checkin.alreadyAt": "처음 입장 처리: {at}",
+  "checkin.alreadyText": "이 티켓은 방금 입장 처리되었습니다.",
+  "checkin.canceled": "취소된 예매의 티켓",
+  "checkin.canceledText": "예매가 취소되어 이 티켓으로는 입장할 수 없습니다.",
+  "checkin.invalid": "유효하지 않은 티켓",
+  "checkin.invalidText": "이 코드의 티켓이 없습니다. 코드를 다시 확인해 주세요.",
+  "checkin.failed": "확인하지 못했습니다",
+  "checkin.failedText": "지금은 티켓을 확인할 수 없습니다. 코드는 그대로 두었으니 잠시 후 다시 확인을 눌러 주세요.",
+  "checkin.when": "일시",
+  "checkin.answeredAt": "{time} 확인",
+  "checkin.recent": "이 기기에서 최근 확인한 티켓",
+  "checkin.recentEmpty": "아직 확인한 티켓이 없습니다.",
+  "checkin.signIn": "입장 확인은 공연장 스태프 또는 관리자 계정으로 합니다. 로그인해 주세요.",
+  "checkin.notStaff": "이 페이지는 공연장에서 티켓을 확인하는 스태프용입니다. 스태프 권한은 관리자가 드립니다. 권한을 받은 뒤 다시 로그인해 주세요.",
+  "checkin.otherAccount": "다른 계정으로 로그인",
+};
+
+export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale, ...checkin };
