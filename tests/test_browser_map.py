@@ -212,3 +212,19 @@ async def test_the_admin_preview_colours_grades_as_the_buyer_map_does(server, ap
     preview_colours = [await page.evaluate(colour.replace(".seatmap", ".preview .seatmap"), g) for g in ("VIP", "R", "S")]
     assert preview_colours == buyer_colours
     assert page.errors == [] and buyer.errors == []
+
+
+async def test_the_help_speaks_of_taps_on_a_touch_screen_and_of_keys_elsewhere(server, api, show, browser):
+    for touch, viewport, says, never in ((True, PHONE, "구역을 누르면 확대됩니다", "방향키"),
+                                         (False, {"width": 1366, "height": 900}, "방향키로 좌석을", "두 손가락")):
+        page = await open_page(await signed_in_context(browser, None, viewport, language=None, touch=touch),
+                               f"{server.url}/#/rounds/{show['round_id']}")
+        help_text = page.locator("#seatmap-help")
+        await expect(help_text).to_contain_text(says)
+        await expect(help_text).not_to_contain_text(never)
+        if touch:                      # a tap (not a click) on a small seat zooms into its section
+            await ko_seat(page, "R", 3, 10).tap()
+            await expect(page.locator(".seatmap-wrap")).to_have_class(re.compile(r"\bzoomed\b"))
+            assert await seat_size(ko_seat(page, "R", 3, 10)) >= 24
+            await screenshot(page, "map-touch-phone")
+        assert page.errors == []

@@ -75,10 +75,11 @@ class Api(ApiClient):
 
 
 async def signed_in_context(browser: Browser, account: dict | None, viewport: dict = DESKTOP, *,
-                            language: str | None = "en") -> BrowserContext:
+                            language: str | None = "en", touch: bool = False) -> BrowserContext:
     """A browser context whose page starts signed in as `account` (the page's own session storage), in
-    `language` until the page's switch chooses another (None: the page's own default, Korean)."""
-    context = await browser.new_context(viewport=viewport)
+    `language` until the page's switch chooses another (None: the page's own default, Korean); with
+    `touch`, a phone's touch screen (a coarse pointer, taps)."""
+    context = await browser.new_context(viewport=viewport, has_touch=touch, is_mobile=touch)
     if language is not None:
         await context.add_init_script(
             f"if (!localStorage.getItem('ticketblue.lang')) localStorage.setItem('ticketblue.lang', {json.dumps(language)});")
