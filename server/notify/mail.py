@@ -1,5 +1,5 @@
-"""Mail: bilingual (Korean, then English) plain-text messages for booking events, sent with
-aiosmtplib, or written to the log when no SMTP server is configured.
+"""Mail: plain-text messages for booking events in the recipient's language (users.language, read
+when the mail is sent), sent with aiosmtplib, or written to the log when no SMTP server is configured.
 
 `smtp://user:pass@host:port` upgrades with STARTTLS when the server offers it; `smtps://` is TLS
 from the first byte (ports 25 and 465 unless given). Each message carries a Message-ID derived from its outbox id, so a message
@@ -19,10 +19,11 @@ import sqlalchemy as sa
 
 from server.db.database import Database, fresh_reader
 from server.db.tables import users
-from server.notify.messages import (Booking, DormantNotice, as_struct, booking, krw, seats_en, seats_ko, when_en,
-                                    when_ko, won)
+from server.notify.messages import WORDS, Bilingual, Booking, DormantNotice, as_struct, booking
 from server.outbox.dispatch import DeliveryFailed, Message
+from server.schemas.common import Language
 from server.settings import SettingsError, env_name
+from server.tickets import booking_number
 
 log = logging.getLogger(__name__)
 
@@ -30,99 +31,111 @@ log = logging.getLogger(__name__)
 # ---- what each event says ------------------------------------------------------------------------
 @dataclass(frozen=True)
 class Template:
-    subject_ko: str
-    subject_en: str
-    intro_ko: str                 # "{name}" is the recipient's name
-    intro_en: str
+    subject: Bilingual
+    intro: Bilingual              # "{name}" is the recipient's name
     money: bool = True            # whether the amount paid is worth repeating
 
 
 TEMPLATES: dict[str, Template] = {
     "reservation.confirmed": Template(
-        "예매가 확정되었습니다", "Your booking is confirmed",
-        "{name}님, 결제가 완료되어 예매가 확정되었습니다.",
-        "Hello {name}, your payment went through and your booking is confirmed."),
+        Bilingual("예매가 확정되었습니다", "Your booking is confirmed"),
+        Bilingual("{name}님, 결제가 완료되어 예매가 확정되었습니다.",
+                  "Hello {name}, your payment went through and your booking is confirmed.")),
     "reservation.canceled": Template(
-        "예매가 취소되었습니다", "Your booking was canceled",
-        "{name}님, 아래 예매가 취소되었습니다.",
-        "Hello {name}, the booking below was canceled."),
+        Bilingual("예매가 취소되었습니다", "Your booking was canceled"),
+        Bilingual("{name}님, 아래 예매가 취소되었습니다.", "Hello {name}, the booking below was canceled.")),
     "reservation.expired": Template(
-        "결제 기한이 지나 예매가 취소되었습니다", "Your reservation expired",
-        "{name}님, 결제 기한 안에 결제가 되지 않아 예매가 취소되었고 좌석은 다시 판매됩니다.",
-        "Hello {name}, the reservation was not paid in time, so it was canceled and its seats "
-        "are on sale again.", money=False),
+        Bilingual("결제 기한이 지나 예매가 취소되었습니다", "Your reservation expired"),
+        Bilingual("{name}님, 결제 기한 안에 결제가 되지 않아 예매가 취소되었고 좌석은 다시 판매됩니다.",
+                  "Hello {name}, the reservation was not paid in time, so it was canceled and its seats "
+                  "are on sale again."), money=False),
     "reminder.upcoming": Template(
-        "곧 공연이 시작됩니다", "Your performance is coming up",
-        "{name}님, 예매하신 공연이 곧 시작됩니다. 늦지 않게 와 주세요.",
-        "Hello {name}, the performance you booked is coming up soon. See you there.", money=False),
+        Bilingual("곧 공연이 시작됩니다", "Your performance is coming up"),
+        Bilingual("{name}님, 예매하신 공연이 곧 시작됩니다. 늦지 않게 와 주세요.",
+                  "Hello {name}, the performance you booked is coming up soon. See you there."), money=False),
     "reminder.review": Template(
-        "공연은 즐거우셨나요?", "How was the show?",
-        "{name}님, 관람하신 공연의 후기를 Ticket Blue에 남겨 주세요.",
-        "Hello {name}, tell others what you thought: leave a review on Ticket Blue.", money=False),
+        Bilingual("공연은 즐거우셨나요?", "How was the show?"),
+        Bilingual("{name}님, 관람하신 공연의 후기를 Ticket Blue에 남겨 주세요.",
+                  "Hello {name}, tell others what you thought: leave a review on Ticket Blue."), money=False),
 }
 
+# The names of a booking mail's lines ("공연: 레미제라블" / "Performance: Les Misérables").
+LABELS: dict[str, Bilingual] = {
+    "performance": Bilingual("공연", "Performance"),
+    "venue": Bilingual("공연장", "Venue"),
+    "date": Bilingual("일시", "Date"),
+    "seats": Bilingual("좌석", "Seats"),
+    "paid": Bilingual("결제 금액", "Amount paid"),
+    "discount": Bilingual("할인", "discount"),
+    "refunded": Bilingual("환불 금액", "Refunded"),
+    "booking_number": Bilingual("예매 번호", "Booking number"),
+}
 
-def render(event: str, payload: Booking, *, to_address: str, to_name: str, mail_from: str,
-           zone: ZoneInfo, message_id: str) -> EmailMessage:
+DORMANT_SUBJECT = Bilingual("휴면 계정 전환 안내", "Your account will become dormant")
+DORMANT_LINES = (          # "{name}", "{day}" (written out), "{seen}" and "{dormant_on}" (ISO dates)
+    Bilingual("{name}님, 오랫동안 Ticket Blue에 로그인하지 않으셨습니다.",
+              "Hello {name}, you have not signed in to Ticket Blue for a long time."),
+    Bilingual("{day}부터 계정이 휴면 상태로 전환되며, 휴면이 오래 이어지면 개인정보가 삭제됩니다 (예매 기록은 남습니다).",
+              "From {day} your account will be dormant; if it stays dormant for long, its personal data will be "
+              "erased (bookings are kept)."),
+    Bilingual("그 전에 로그인하시면 지금처럼 계속 이용하실 수 있고, 휴면 후에도 로그인하시면 다시 활성화됩니다.",
+              "Sign in before then to keep using it as it is; signing in later re-activates it."),
+    Bilingual("", ""),
+    Bilingual("마지막 로그인: {seen}", "Last sign-in: {seen}"),
+    Bilingual("휴면 전환 예정일: {dormant_on}", "Dormant from: {dormant_on}"),
+)
+
+
+@dataclass(frozen=True)
+class Recipient:
+    address: str
+    name: str
+    language: Language
+
+
+def render(event: str, payload: Booking, *, to: Recipient, mail_from: str, zone: ZoneInfo,
+           message_id: str) -> EmailMessage:
     template = TEMPLATES.get(event)
     if template is None:
         raise DeliveryFailed(f"no mail template for {event}", permanent=True)
-    b = payload
-    korean = [template.intro_ko.format(name=to_name), "",
-              f"공연: {b.performance_title}", *([f"공연장: {b.hall_name}"] if b.hall_name else []),
-              f"일시: {when_ko(b.starts_at, zone)}", *([f"좌석: {seats_ko(b.seats)}"] if b.seats else []),
-              *(_money_ko(b) if template.money else []), f"예매 번호: {b.reservation_id}"]
-    english = [template.intro_en.format(name=to_name), "",
-               f"Performance: {b.performance_title}", *([f"Venue: {b.hall_name}"] if b.hall_name else []),
-               f"Date: {when_en(b.starts_at, zone)}", *([f"Seats: {seats_en(b.seats)}"] if b.seats else []),
-               *(_money_en(b) if template.money else []), f"Booking number: {b.reservation_id}"]
-    return _mail(f"{template.subject_ko} / {template.subject_en} - {b.performance_title}", korean, english,
-                 to_address=to_address, to_name=to_name, mail_from=mail_from, message_id=message_id)
+    b, language, words = payload, to.language, WORDS[to.language]
+
+    def line(label: str, value: str) -> str:
+        return f"{LABELS[label].in_(language)}: {value}"
+
+    money = []
+    if template.money:
+        discount = f" ({LABELS['discount'].in_(language)} {words.money(b.discount)})" if b.discount else ""
+        money = [line("paid", words.money(b.amount) + discount),
+                 *([line("refunded", words.money(b.refund_amount))] if b.refund_amount is not None else [])]
+    lines = [template.intro.in_(language).format(name=to.name), "",
+             line("performance", b.performance_title), *([line("venue", b.hall_name)] if b.hall_name else []),
+             line("date", words.when(b.starts_at, zone)), *([line("seats", words.seats(b.seats))] if b.seats else []),
+             *money, line("booking_number", booking_number(b.reservation_id))]
+    return _mail(f"{template.subject.in_(language)} - {b.performance_title}", lines, to=to, mail_from=mail_from,
+                 message_id=message_id)
 
 
-def render_dormant_notice(notice: DormantNotice, *, to_address: str, to_name: str, mail_from: str,
-                          zone: ZoneInfo, message_id: str) -> EmailMessage:
+def render_dormant_notice(notice: DormantNotice, *, to: Recipient, mail_from: str, zone: ZoneInfo,
+                          message_id: str) -> EmailMessage:
     """account.dormant_notice: the legally required notice before an account is made dormant."""
-    day, seen = notice.dormant_on, notice.last_seen_at.astimezone(zone).date()
-    korean = [f"{to_name}님, 오랫동안 Ticket Blue에 로그인하지 않으셨습니다.",
-              f"{day.year}년 {day.month}월 {day.day}일부터 계정이 휴면 상태로 전환되며, 휴면이 오래 이어지면 "
-              "개인정보가 삭제됩니다 (예매 기록은 남습니다).",
-              "그 전에 로그인하시면 지금처럼 계속 이용하실 수 있고, 휴면 후에도 로그인하시면 다시 활성화됩니다.",
-              "", f"마지막 로그인: {seen.isoformat()}", f"휴면 전환 예정일: {day.isoformat()}"]
-    english = [f"Hello {to_name}, you have not signed in to Ticket Blue for a long time.",
-               f"From {day:%d %B %Y} your account will be dormant; if it stays dormant for long, its "
-               "personal data will be erased (bookings are kept).",
-               "Sign in before then to keep using it as it is; signing in later re-activates it.",
-               "", f"Last sign-in: {seen.isoformat()}", f"Dormant from: {day.isoformat()}"]
-    return _mail("휴면 계정 전환 안내 / Your account will become dormant", korean, english,
-                 to_address=to_address, to_name=to_name, mail_from=mail_from, message_id=message_id)
+    fields = dict(name=to.name, day=WORDS[to.language].day(notice.dormant_on),
+                  seen=notice.last_seen_at.astimezone(zone).date().isoformat(),
+                  dormant_on=notice.dormant_on.isoformat())
+    lines = [said.in_(to.language).format(**fields) for said in DORMANT_LINES]
+    return _mail(DORMANT_SUBJECT.in_(to.language), lines, to=to, mail_from=mail_from, message_id=message_id)
 
 
-def _mail(subject: str, korean: list[str], english: list[str], *, to_address: str, to_name: str, mail_from: str,
-          message_id: str) -> EmailMessage:
+def _mail(subject: str, lines: list[str], *, to: Recipient, mail_from: str, message_id: str) -> EmailMessage:
     message = EmailMessage()
     message["Subject"] = f"[Ticket Blue] {subject}"
     message["From"] = mail_from
-    message["To"] = formataddr((to_name, to_address))
+    message["To"] = formataddr((to.name, to.address))
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
-    message["Content-Language"] = "ko, en"
-    message.set_content("\n".join([*korean, "", "-" * 40, "", *english, "", "Ticket Blue", ""]))
+    message.set_content("\n".join([*lines, "", "Ticket Blue", ""]))
+    message["Content-Language"] = to.language          # (after set_content, which drops Content-* headers)
     return message
-
-
-def _money_ko(b: Booking) -> list[str]:
-    lines = [f"결제 금액: {won(b.amount)}" + (f" (할인 {won(b.discount)})" if b.discount else "")]
-    if b.refund_amount is not None:
-        lines.append(f"환불 금액: {won(b.refund_amount)}")
-    return lines
-
-
-def _money_en(b: Booking) -> list[str]:
-    lines = [f"Amount paid: {krw(b.amount)}" + (f" (discount {krw(b.discount)})" if b.discount else "")]
-    if b.refund_amount is not None:
-        lines.append(f"Refunded: {krw(b.refund_amount)}")
-    return lines
 
 
 # ---- sending -----------------------------------------------------------------------------------------
@@ -172,6 +185,10 @@ def open_mailer(smtp_url: str, *, timeout: float) -> SmtpMailer | LogMailer:
     return SmtpMailer(smtp_url, timeout=timeout) if smtp_url else LogMailer()
 
 
+# Who a mail goes to, as they are when it is sent (a changed address or language applies at once).
+_RECIPIENT = sa.select(users.c.id, users.c.email, users.c.name, users.c.language)
+
+
 class MailChannel:
     """The outbox's mail channel: the recipient is the user's address at sending time, so a deleted
     account gets no mail."""
@@ -188,24 +205,22 @@ class MailChannel:
         """The batch's recipients in one query: fifty deliveries starting at once would otherwise
         take fifty pooled connections, in a burst that slows the bookings sharing the pool."""
         async with fresh_reader(self._db) as conn:
-            rows = await conn.execute(sa.select(users.c.id, users.c.email, users.c.name)
-                                      .where(users.c.id.in_({m.user_id for m in messages})))
+            rows = await conn.execute(_RECIPIENT.where(users.c.id.in_({m.user_id for m in messages})))
             self._recipients = {row.id: row for row in rows}
 
     async def deliver(self, message: Message) -> None:
         user = self._recipients.get(message.user_id)
         if user is None:               # not in a prepared batch (or its account is gone): ask now
             async with fresh_reader(self._db) as conn:
-                user = (await conn.execute(sa.select(users.c.email, users.c.name)
-                                           .where(users.c.id == message.user_id))).first()
+                user = (await conn.execute(_RECIPIENT.where(users.c.id == message.user_id))).first()
         if user is None or not user.email:
             raise DeliveryFailed("the user has no e-mail address (deleted account)", permanent=True)
+        to = Recipient(user.email, user.name, user.language)
         message_id = f"<outbox-{message.id}@{self._domain}>"
         if message.event == "account.dormant_notice":
-            mail = render_dormant_notice(as_struct(message.payload, DormantNotice), to_address=user.email,
-                                         to_name=user.name, mail_from=self._mail_from, zone=self._zone,
-                                         message_id=message_id)
+            mail = render_dormant_notice(as_struct(message.payload, DormantNotice), to=to, mail_from=self._mail_from,
+                                         zone=self._zone, message_id=message_id)
         else:
-            mail = render(message.event, booking(message.payload), to_address=user.email, to_name=user.name,
-                          mail_from=self._mail_from, zone=self._zone, message_id=message_id)
+            mail = render(message.event, booking(message.payload), to=to, mail_from=self._mail_from, zone=self._zone,
+                          message_id=message_id)
         await self._mailer.send(mail)
