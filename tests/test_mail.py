@@ -22,10 +22,13 @@ from server.notify.messages import booking as as_booking
 from server.outbox.dispatch import DeliveryFailed, Dispatcher, Policy
 from server.outbox.routes import MAIL, SSE
 from server.settings import SettingsError
+from server.tickets import PrintedTicket, TicketSheet
 from server.wiring import DATABASE
 from tests.support.api import eventually
 from tests.support.backends import backend_url, settings_for
-from tests.support.outbox import SEOUL, Clock, booking, enqueue_one, make_user, outbox_rows, settled
+from tests.support.factories import pay, reserve
+from tests.support.outbox import SEOUL, Clock, booking, enqueue_one, make_user, messages, outbox_rows, settled
+from tests.support.qr import decoded
 
 FROM = "Ticket Blue <no-reply@ticketblue.test>"
 
@@ -73,6 +76,38 @@ def test_every_mailed_event_is_written_in_the_readers_language_only(event, langu
     assert template.intro.in_(other).format(name="김블루") not in body
     assert ("결제 금액" in body or "Amount paid" in body) == template.money
     assert mail["Content-Language"] == language
+
+
+def test_a_confirmation_with_tickets_shows_each_in_html_with_its_qr_code_and_escapes_what_people_wrote():
+    sheet = TicketSheet("서울 종로구 <대학로> 1", [PrintedTicket("12.AAAA.BBBB", "A", 1, 3, "R", 120000),
+                                                 PrintedTicket("13.CCCC.DDDD", "A", 1, 4, "R", 120000)])
+    mail = render("reservation.confirmed", booking(7, performance_title='<b>Les "Mis" & Co</b>'),
+                  to=Recipient("blue@example.com", "<i>Jane</i>", "en"), mail_from=FROM, zone=SEOUL,
+                  message_id="<outbox-5@ticketblue.test>", tickets=sheet)
+    assert mail.get_content_type() == "multipart/alternative" and mail["Content-Language"] == "en"
+    text, page = mail.get_payload()
+    assert text.get_content_type() == "text/plain" and "Booking number: TB-000007" in text.get_content()
+    assert page.get_content_type() == "multipart/related"
+    html, *images = page.get_payload()
+    markup = html.get_content()
+    assert [i.get_content_type() for i in images] == ["image/png", "image/png"]
+    assert [decoded(i.get_content()) for i in images] == ["12.AAAA.BBBB", "13.CCCC.DDDD"]
+    for image in images:                    # each image is the one its ticket names
+        assert f'src="cid:{image["Content-ID"].strip("<>")}"' in markup
+    for shown in ("Ticket 1 of 2", "Ticket 2 of 2", "Thu 24 Dec 2026, 19:30 (KST)", "블루홀<br>서울 종로구 &lt;대학로&gt; 1",
+                  "section A, row 1, seat 3", "section A, row 1, seat 4", ">R<", "KRW 120,000", "TB-000007",
+                  "&lt;b&gt;Les &quot;Mis&quot; &amp; Co&lt;/b&gt;", "Hello &lt;i&gt;Jane&lt;/i&gt;", 'lang="en"'):
+        assert shown in markup, shown
+    assert "<b>Les" not in markup and "<i>Jane" not in markup and "12.AAAA" not in markup    # (the code: only in the QR)
+
+
+def test_only_a_confirmation_with_tickets_has_the_html():
+    no_tickets = render("reservation.confirmed", booking(7), to=Recipient("b@example.com", "김블루", "ko"),
+                        mail_from=FROM, zone=SEOUL, message_id="<outbox-5@t>", tickets=TicketSheet())
+    canceled = render("reservation.canceled", booking(7), to=Recipient("b@example.com", "김블루", "ko"),
+                      mail_from=FROM, zone=SEOUL, message_id="<outbox-6@t>",
+                      tickets=TicketSheet("Seoul", [PrintedTicket("1.A.B", "A", 1, 1, "R", 1)]))
+    assert no_tickets.get_content_type() == canceled.get_content_type() == "text/plain"
 
 
 def test_a_message_that_can_never_be_written_is_permanent():
@@ -157,6 +192,42 @@ async def test_the_mail_is_in_the_language_the_reader_has_when_it_is_sent(databa
         assert "곧 공연이" not in caplog.text
     finally:
         await db.close()
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    """The `client` fixture's application mails the suite's SMTP server (its Maildir)."""
+    return {"smtp_url": backend_url("SMTP_URL")}
+
+
+async def test_the_confirmation_mail_carries_tickets_whose_qr_codes_check_in_once(client, show):
+    address = f"tickets-{uuid.uuid4().hex}@example.com"
+    buyer = await client.token(email=address)
+    reservation = await reserve(client, show, buyer, seats=2)
+    _, paid = await pay(client, buyer, reservation)
+    assert paid.status == 200
+    [message] = await eventually(lambda: asyncio.to_thread(maildir_messages, address))
+    assert message.get_content_type() == "multipart/alternative" and message["Content-Language"] == "ko"
+    assert "예매 번호: " + reservation["booking_number"] in message.get_body(("plain",)).get_content()
+    markup = message.get_body(("html",)).get_content()
+    seats = {s["id"]: s for s in show["seats"]}
+    for seat_id in reservation["seat_ids"]:
+        seat = seats[seat_id]
+        assert f"{seat['section']}구역 {seat['row']}열 {seat['number']}번" in markup
+    for shown in ("Test Show", "Blue Hall<br>Seoul", "R석", "120,000원", reservation["booking_number"], "티켓 2/2"):
+        assert shown in markup, shown
+    images = [part for part in message.walk() if part.get_content_type() == "image/png"]
+    codes = [decoded(part.get_content()) for part in images]
+    tickets = (await client.get(f"/api/reservations/{reservation['id']}", token=buyer)).json["tickets"]
+    assert sorted(codes) == sorted(t["code"] for t in tickets) and len(codes) == 2
+    # The codes were read when the mail was written: the outbox never held them.
+    assert not any(code in str(row.payload) for row in await messages(client.http.app, "reservation.confirmed")
+                   for code in codes)
+    for code in codes:
+        first = await client.post("/api/tickets/check-in", token=show["admin"], json={"code": code})
+        assert first.status == 200 and first.json["booking_number"] == reservation["booking_number"]
+        again = await client.post("/api/tickets/check-in", token=show["admin"], json={"code": code})
+        assert (again.status, again.error_code()) == (409, "already_checked_in")
 
 
 async def test_no_smtp_server_means_retries_then_a_dead_letter(mail_app):

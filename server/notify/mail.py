@@ -1,5 +1,7 @@
 """Mail: plain-text messages for booking events in the recipient's language (users.language, read
 when the mail is sent), sent with aiosmtplib, or written to the log when no SMTP server is configured.
+The confirmation also carries the tickets, each with its QR code (an HTML alternative with inline
+images, server/notify/ticket_mail.py); their codes are read from the tickets table when it is sent.
 
 `smtp://user:pass@host:port` upgrades with STARTTLS when the server offers it; `smtps://` is TLS
 from the first byte (ports 25 and 465 unless given). Each message carries a Message-ID derived from its outbox id, so a message
@@ -19,11 +21,12 @@ import sqlalchemy as sa
 
 from server.db.database import Database, fresh_reader
 from server.db.tables import users
-from server.notify.messages import WORDS, Bilingual, Booking, DormantNotice, as_struct, booking
+from server.notify.messages import LABELS, WORDS, Bilingual, Booking, DormantNotice, as_struct, booking
+from server.notify.ticket_mail import TicketsHtml, tickets_html
 from server.outbox.dispatch import DeliveryFailed, Message
 from server.schemas.common import Language
 from server.settings import SettingsError, env_name
-from server.tickets import booking_number
+from server.tickets import TicketSheet, booking_number, ticket_sheets
 
 log = logging.getLogger(__name__)
 
@@ -34,13 +37,14 @@ class Template:
     subject: Bilingual
     intro: Bilingual              # "{name}" is the recipient's name
     money: bool = True            # whether the amount paid is worth repeating
+    tickets: bool = False         # whether the booking's tickets come with it
 
 
 TEMPLATES: dict[str, Template] = {
     "reservation.confirmed": Template(
         Bilingual("예매가 확정되었습니다", "Your booking is confirmed"),
         Bilingual("{name}님, 결제가 완료되어 예매가 확정되었습니다.",
-                  "Hello {name}, your payment went through and your booking is confirmed.")),
+                  "Hello {name}, your payment went through and your booking is confirmed."), tickets=True),
     "reservation.canceled": Template(
         Bilingual("예매가 취소되었습니다", "Your booking was canceled"),
         Bilingual("{name}님, 아래 예매가 취소되었습니다.", "Hello {name}, the booking below was canceled.")),
@@ -57,18 +61,6 @@ TEMPLATES: dict[str, Template] = {
         Bilingual("공연은 즐거우셨나요?", "How was the show?"),
         Bilingual("{name}님, 관람하신 공연의 후기를 Ticket Blue에 남겨 주세요.",
                   "Hello {name}, tell others what you thought: leave a review on Ticket Blue."), money=False),
-}
-
-# The names of a booking mail's lines ("공연: 레미제라블" / "Performance: Les Misérables").
-LABELS: dict[str, Bilingual] = {
-    "performance": Bilingual("공연", "Performance"),
-    "venue": Bilingual("공연장", "Venue"),
-    "date": Bilingual("일시", "Date"),
-    "seats": Bilingual("좌석", "Seats"),
-    "paid": Bilingual("결제 금액", "Amount paid"),
-    "discount": Bilingual("할인", "discount"),
-    "refunded": Bilingual("환불 금액", "Refunded"),
-    "booking_number": Bilingual("예매 번호", "Booking number"),
 }
 
 DORMANT_SUBJECT = Bilingual("휴면 계정 전환 안내", "Your account will become dormant")
@@ -93,8 +85,10 @@ class Recipient:
     language: Language
 
 
-def render(event: str, payload: Booking, *, to: Recipient, mail_from: str, zone: ZoneInfo,
-           message_id: str) -> EmailMessage:
+def render(event: str, payload: Booking, *, to: Recipient, mail_from: str, zone: ZoneInfo, message_id: str,
+           tickets: TicketSheet | None = None) -> EmailMessage:
+    """The mail about `event`; for one whose template has tickets, and with `tickets` that has some,
+    an HTML alternative shows them."""
     template = TEMPLATES.get(event)
     if template is None:
         raise DeliveryFailed(f"no mail template for {event}", permanent=True)
@@ -108,12 +102,16 @@ def render(event: str, payload: Booking, *, to: Recipient, mail_from: str, zone:
         discount = f" ({LABELS['discount'].in_(language)} {words.money(b.discount)})" if b.discount else ""
         money = [line("paid", words.money(b.amount) + discount),
                  *([line("refunded", words.money(b.refund_amount))] if b.refund_amount is not None else [])]
-    lines = [template.intro.in_(language).format(name=to.name), "",
+    intro = template.intro.in_(language).format(name=to.name)
+    lines = [intro, "",
              line("performance", b.performance_title), *([line("venue", b.hall_name)] if b.hall_name else []),
              line("date", words.when(b.starts_at, zone)), *([line("seats", words.seats(b.seats))] if b.seats else []),
              *money, line("booking_number", booking_number(b.reservation_id))]
+    html = None
+    if template.tickets and tickets is not None and tickets.tickets:
+        html = tickets_html(b, tickets, intro=intro, language=language, zone=zone, message_id=message_id)
     return _mail(f"{template.subject.in_(language)} - {b.performance_title}", lines, to=to, mail_from=mail_from,
-                 message_id=message_id)
+                 message_id=message_id, html=html)
 
 
 def render_dormant_notice(notice: DormantNotice, *, to: Recipient, mail_from: str, zone: ZoneInfo,
@@ -126,7 +124,10 @@ def render_dormant_notice(notice: DormantNotice, *, to: Recipient, mail_from: st
     return _mail(DORMANT_SUBJECT.in_(to.language), lines, to=to, mail_from=mail_from, message_id=message_id)
 
 
-def _mail(subject: str, lines: list[str], *, to: Recipient, mail_from: str, message_id: str) -> EmailMessage:
+def _mail(subject: str, lines: list[str], *, to: Recipient, mail_from: str, message_id: str,
+          html: TicketsHtml | None = None) -> EmailMessage:
+    """Plain text; with `html`, multipart/alternative of the text and the HTML, which is
+    multipart/related with its images."""
     message = EmailMessage()
     message["Subject"] = f"[Ticket Blue] {subject}"
     message["From"] = mail_from
@@ -134,7 +135,14 @@ def _mail(subject: str, lines: list[str], *, to: Recipient, mail_from: str, mess
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = message_id
     message.set_content("\n".join([*lines, "", "Ticket Blue", ""]))
-    message["Content-Language"] = to.language          # (after set_content, which drops Content-* headers)
+    if html is not None:
+        message.add_alternative(html.markup, subtype="html")
+        page = message.get_payload()[1]
+        for cid, png in html.images:
+            page.add_related(png, maintype="image", subtype="png", cid=f"<{cid}>", disposition="inline",
+                             filename=f"{cid.partition('-outbox')[0]}.png")
+    # (last: set_content and add_alternative move or drop the Content-* headers there are)
+    message["Content-Language"] = to.language
     return message
 
 
@@ -178,7 +186,8 @@ class LogMailer:
     """No SMTP server configured (the embedded run): the mail goes to the log, in full."""
 
     async def send(self, message: EmailMessage) -> None:
-        log.info("mail to %s: %s\n%s", message["To"], message["Subject"], message.get_content())
+        text = message.get_body(preferencelist=("plain",))      # (the tickets' HTML and images are not logged)
+        log.info("mail to %s: %s\n%s", message["To"], message["Subject"], text.get_content() if text else "")
 
 
 def open_mailer(smtp_url: str, *, timeout: float) -> SmtpMailer | LogMailer:
@@ -200,13 +209,17 @@ class MailChannel:
         self._zone = zone
         self._domain = parseaddr(mail_from)[1].rpartition("@")[2] or "ticketblue.local"
         self._recipients: dict[int, sa.Row] = {}
+        self._tickets: dict[int, TicketSheet] = {}
 
     async def prepare(self, messages: list[Message]) -> None:
-        """The batch's recipients in one query: fifty deliveries starting at once would otherwise
-        take fifty pooled connections, in a burst that slows the bookings sharing the pool."""
+        """The batch's recipients and confirmations' tickets in one query each: fifty deliveries
+        starting at once would otherwise take fifty pooled connections, in a burst that slows the
+        bookings sharing the pool."""
         async with fresh_reader(self._db) as conn:
             rows = await conn.execute(_RECIPIENT.where(users.c.id.in_({m.user_id for m in messages})))
             self._recipients = {row.id: row for row in rows}
+            self._tickets = await ticket_sheets(conn, {reservation for m in messages
+                                                       if (reservation := _tickets_of(m)) is not None})
 
     async def deliver(self, message: Message) -> None:
         user = self._recipients.get(message.user_id)
@@ -222,5 +235,21 @@ class MailChannel:
                                          zone=self._zone, message_id=message_id)
         else:
             mail = render(message.event, booking(message.payload), to=to, mail_from=self._mail_from, zone=self._zone,
-                          message_id=message_id)
+                          message_id=message_id, tickets=await self._tickets_for(message))
         await self._mailer.send(mail)
+
+    async def _tickets_for(self, message: Message) -> TicketSheet | None:
+        reservation_id = _tickets_of(message)
+        if reservation_id is None:
+            return None
+        if reservation_id not in self._tickets:        # not in a prepared batch: ask now
+            async with fresh_reader(self._db) as conn:
+                return (await ticket_sheets(conn, {reservation_id}))[reservation_id]
+        return self._tickets[reservation_id]
+
+
+def _tickets_of(message: Message) -> int | None:
+    """The reservation whose tickets come with this mail, if they do."""
+    template = TEMPLATES.get(message.event)
+    reservation_id = message.payload.get("reservation_id") if isinstance(message.payload, dict) else None
+    return reservation_id if template is not None and template.tickets and isinstance(reservation_id, int) else None

@@ -125,3 +125,19 @@ class Words(NamedTuple):
 
 
 WORDS: dict[str, Words] = {"ko": Words(won, when_ko, day_ko, seats_ko), "en": Words(krw, when_en, day_en, seats_en)}
+
+
+# The names of a booking's details, in mail lines ("공연: 레미제라블") and on its tickets.
+LABELS: dict[str, Bilingual] = {
+    "performance": Bilingual("공연", "Performance"),
+    "venue": Bilingual("공연장", "Venue"),
+    "date": Bilingual("일시", "Date"),
+    "seats": Bilingual("좌석", "Seats"),
+    "seat": Bilingual("좌석", "Seat"),
+    "grade": Bilingual("등급", "Grade"),
+    "price": Bilingual("가격", "Price"),
+    "paid": Bilingual("결제 금액", "Amount paid"),
+    "discount": Bilingual("할인", "discount"),
+    "refunded": Bilingual("환불 금액", "Refunded"),
+    "booking_number": Bilingual("예매 번호", "Booking number"),
+}
