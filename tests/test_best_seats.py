@@ -7,12 +7,10 @@ from __future__ import annotations
 import asyncio
 from collections import Counter
 
-import aiohttp
 import pytest
 
-from tests.support.api import ADMIN_KEY, ApiClient
 from tests.support.factories import make_round
-from tests.support.instances import start_instances
+from tests.support.instances import instance_clients
 
 
 @pytest.fixture
@@ -100,16 +98,9 @@ async def test_two_hundred_people_asking_at_once_get_disjoint_seats(client):
 
 @pytest.fixture
 async def two_instances(tmp_path, empty_mysql_url, empty_redis_url):
-    servers = await start_instances(2, tmp_path, database_url=empty_mysql_url, redis_url=empty_redis_url,
-                                    admin_signup_key=ADMIN_KEY, password_hash_time_cost=1,
-                                    password_hash_memory_kib=1024, max_seats_per_user=8,
-                                    rate_limit_holds_per_account="")
-    sessions = [aiohttp.ClientSession(base_url=s.url, connector=aiohttp.TCPConnector(limit=0)) for s in servers]
-    yield [ApiClient(s) for s in sessions]
-    for session in sessions:
-        await session.close()
-    for server in servers:
-        server.stop()
+    async with instance_clients(2, tmp_path, database_url=empty_mysql_url, redis_url=empty_redis_url,
+                                max_seats_per_user=8, rate_limit_holds_per_account="") as clients:
+        yield clients
 
 
 async def test_two_hundred_people_asking_at_once_on_two_instances_get_disjoint_seats(two_instances):

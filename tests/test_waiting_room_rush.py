@@ -10,13 +10,12 @@ import asyncio
 import statistics
 import time
 
-import aiohttp
 import pytest
 
-from tests.support.api import ADMIN_KEY, ApiClient, eventually
+from tests.support.api import ApiClient, eventually
 from tests.support.backends import ON_REDIS_AND_CLUSTER, flush_redis
 from tests.support.factories import make_round
-from tests.support.instances import start_instances
+from tests.support.instances import instance_clients
 from tests.support.waiting import place_of, set_room, set_sale
 
 BEFORE, AFTER, WAVES = 1000, 200, 10
@@ -25,15 +24,9 @@ MAX_ACTIVE, PER_MINUTE = 50, 600
 
 @pytest.fixture
 async def two_instances(tmp_path, empty_mysql_url, redis_url):
-    servers = await start_instances(2, tmp_path, database_url=empty_mysql_url, redis_url=redis_url,
-                                    admin_signup_key=ADMIN_KEY, password_hash_time_cost=1,
-                                    password_hash_memory_kib=1024, waiting_room_step_seconds=0.05)
-    sessions = [aiohttp.ClientSession(base_url=s.url, connector=aiohttp.TCPConnector(limit=0)) for s in servers]
-    yield [ApiClient(s) for s in sessions]
-    for session in sessions:
-        await session.close()
-    for server in servers:
-        server.stop()
+    async with instance_clients(2, tmp_path, database_url=empty_mysql_url, redis_url=redis_url,
+                                waiting_room_step_seconds=0.05) as clients:
+        yield clients
 
 
 @pytest.fixture

@@ -12,11 +12,13 @@ import socket
 import subprocess
 import sys
 import time
+from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import AsyncIterator
 
 import aiohttp
 
-from tests.support.api import MANY_ACCOUNTS
+from tests.support.api import ADMIN_KEY, MANY_ACCOUNTS, ApiClient
 
 ROOT = Path(__file__).resolve().parents[2]          # the repository
 JWT_SECRET = "instances-jwt-secret-long-enough-for-hs256"
@@ -101,3 +103,19 @@ async def start_instances(count: int, data_dir: Path, **settings: object) -> lis
             s.kill()
         raise
     return servers
+
+
+@asynccontextmanager
+async def instance_clients(count: int, data_dir: Path, **settings: object) -> AsyncIterator[list[ApiClient]]:
+    """`count` server processes with `settings` (and the suite's admin key and quick password hashing),
+    an API client on each; all stopped on leaving."""
+    servers = await start_instances(count, data_dir, admin_signup_key=ADMIN_KEY, password_hash_time_cost=1,
+                                    password_hash_memory_kib=1024, **settings)
+    sessions = [aiohttp.ClientSession(base_url=s.url, connector=aiohttp.TCPConnector(limit=0)) for s in servers]
+    try:
+        yield [ApiClient(s) for s in sessions]
+    finally:
+        for session in sessions:
+            await session.close()
+        for server in servers:
+            server.stop()
