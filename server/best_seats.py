@@ -44,24 +44,26 @@ def choose(seats: list[Seat], free: set[int], count: int, *, grade: str | None =
         return math.dist((sum(s.x for s in group) / len(group), sum(s.y for s in group) / len(group)), stage)
 
     def runs(row: list[Seat], size: int) -> list[list[Seat]]:
-        """Windows of `size` wanted seats side by side (consecutive numbers) in a row."""
-        out = []
-        for i in range(len(row) - size + 1):
-            window = row[i:i + size]
-            if all(s.id in wanted_ids for s in window) and \
-                    all(b.number - a.number == 1 for a, b in zip(window, window[1:])):
-                out.append(window)
+        """Windows of `size` wanted seats side by side (consecutive numbers) in a row: the windows of
+        each stretch of wanted seats, found in one pass."""
+        out, stretch = [], []
+        for seat in row + [None]:                        # (None closes the last stretch)
+            if seat is not None and seat.id in wanted_ids and (not stretch or seat.number == stretch[-1].number + 1):
+                stretch.append(seat)
+                continue
+            out.extend(stretch[i:i + size] for i in range(len(stretch) - size + 1))
+            stretch = [seat] if seat is not None and seat.id in wanted_ids else []
         return out
 
-    def leaves_a_single(row: list[Seat], window: list[Seat]) -> bool:
+    free_numbers = {key: {s.number for s in row if s.id in free} for key, row in rows.items()}
+
+    def leaves_a_single(key: tuple[str, int], window: list[Seat]) -> bool:
         """Taking `window` leaves a free seat with no free neighbour (a row's end counts as taken)."""
-        taken = {s.id for s in window}
-        by_number = {s.number: s for s in row}
+        first, last = window[0].number, window[-1].number
 
         def is_free(number: int) -> bool:
-            seat = by_number.get(number)
-            return seat is not None and seat.id in free and seat.id not in taken
-        for edge in (window[0].number - 1, window[-1].number + 1):
+            return number in free_numbers[key] and not first <= number <= last
+        for edge in (first - 1, last + 1):
             if is_free(edge) and not is_free(edge - 1) and not is_free(edge + 1):
                 return True
         return False
@@ -75,8 +77,8 @@ def choose(seats: list[Seat], free: set[int], count: int, *, grade: str | None =
         alike = [c for c in ranked[:spread + 1] if c[:-2] == ranked[0][:-2]]
         return random.choice(alike)[-1]
 
-    one_row = [(leaves_a_single(rows[(w[0].section, w[0].row)], w), distance(w), [s.id for s in w])
-               for row in rows.values() for w in runs(row, count)]
+    one_row = [(leaves_a_single(key, w), distance(w), [s.id for s in w])
+               for key, row in rows.items() for w in runs(row, count)]
     if one_row:
         return pick(one_row)
     def one_above_the_other(front: list[Seat], back: list[Seat], row: list[Seat]) -> bool:
