@@ -5,6 +5,7 @@ from __future__ import annotations
 from aiohttp import web
 
 import handlers
+from server.compression import compress_large_json
 from server.health import Health
 from server.middleware import HttpMetrics, errors, security_headers
 from server.settings import Settings
@@ -14,7 +15,7 @@ from server.wiring import HEALTH, METRICS, SERVER, SETTINGS, TOKENS, Context
 
 def create_app(settings: Settings, *, contexts: tuple[Context, ...] = SERVER) -> web.Application:
     metrics = HttpMetrics()
-    app = web.Application(middlewares=[metrics.middleware(), errors], client_max_size=settings.max_body_bytes)
+    app = web.Application(middlewares=[metrics.middleware(), compress_large_json, errors], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[HEALTH] = Health()
