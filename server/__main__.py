@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     from server.app import create_app
     from server.http_server import serve
-    log.info("starting with %s", settings_module.safe_summary(settings))
+    log.debug("starting with %s", settings_module.safe_summary(settings))
     _tune_gc()
     serve(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=10)
     return 0

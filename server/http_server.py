@@ -66,6 +66,11 @@ class ApiRunner(web.AppRunner):
                          handler_cancellation=made.handler_cancellation, **made._kwargs)
 
 
+def http_url(address: tuple) -> str:
+    host, port = address[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float) -> None:
     """What web.run_app does, with ApiRunner: serve until SIGINT or SIGTERM, then shut down gracefully
     (requests in progress finish, cleanup contexts close) before anything left is cancelled."""
@@ -77,6 +82,8 @@ def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
+            for address in runner.addresses:        # the port that was bound (port 0 picks one)
+                log.info("listening on %s", http_url(address))
             await stop.wait()
         finally:
             await runner.cleanup()

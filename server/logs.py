@@ -30,7 +30,27 @@ class RedactTokens(logging.Filter):
         return True
 
 
+class DemoteChatter(logging.Filter):
+    """Lines that say nothing an operator acts on are DEBUG, whatever level their library chose:
+    alembic's plugin set-up and its dialect notes at every start. (Which migrations ran stays INFO.)"""
+    LOGGERS = ("alembic.runtime.plugins",)
+    MESSAGES = {"alembic.runtime.migration": ("Context impl ", "Will assume ")}
+
+    def __init__(self, level: int):
+        super().__init__()
+        self.level = level
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        prefixes = self.MESSAGES.get(record.name)
+        chatter = record.name in self.LOGGERS or (prefixes is not None and str(record.msg).startswith(prefixes))
+        if chatter and record.levelno == logging.INFO:
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return self.level <= logging.DEBUG
+        return True
+
+
 def configure(level: str) -> None:
     logging.basicConfig(level=level, format=FORMAT)
     for handler in logging.getLogger().handlers:
+        handler.addFilter(DemoteChatter(logging.getLevelName(level)))
         handler.addFilter(RedactTokens())
