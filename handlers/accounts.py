@@ -6,9 +6,9 @@ from aiohttp import web
 from handlers.routing import ADMIN, USER, Api
 from server.ratelimit import (ADMIN_SIGNUP_PER_ADDRESS, LOGIN_PER_ADDRESS, LOGIN_PER_EMAIL,
                               PASSWORD_CHANGE_PER_ACCOUNT, SIGNUP_PER_ADDRESS)
-from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, RoleChange,
-                                     SignupRequest, TokenOut, UserOut)
-from server.schemas.common import Query
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileChange, ProfileOut,
+                                     RoleChange, SignupRequest, TokenOut, UserOut)
+from server.schemas.common import DEFAULT_LANGUAGE, Language, Query
 from server.tokens import Principal
 from server.wiring import SERVICES, SETTINGS, TOKENS
 
@@ -49,6 +49,12 @@ async def me(request: web.Request, user: Principal) -> ProfileOut:
     return await request.app[SERVICES].accounts.profile(user.user_id)
 
 
+@api.patch("/api/users/me", body=ProfileChange, response=ProfileOut, auth=USER)
+async def change_me(request: web.Request, body: ProfileChange, user: Principal) -> ProfileOut:
+    """Change your name or the language the server writes to you in (mail, SSE messages)."""
+    return await request.app[SERVICES].accounts.change_profile(user.user_id, body)
+
+
 @api.put("/api/users/me/password", body=PasswordChange, response=TokenOut, auth=USER, errors=(403, 409),
          limits=(LOGIN_PER_ADDRESS, PASSWORD_CHANGE_PER_ACCOUNT))
 async def change_password(request: web.Request, body: PasswordChange, user: Principal) -> TokenOut:
@@ -67,10 +73,15 @@ def _kakao_redirect_uri(request: web.Request) -> str:
     return configured or str(request.url.with_path("/api/auth/kakao/callback").with_query(None))
 
 
-@api.get("/api/auth/kakao/login", status=302, errors=(404,))
-async def kakao_login(request: web.Request) -> web.Response:
+class KakaoLoginQuery(Query):
+    language: Language = DEFAULT_LANGUAGE      # of the account, if this login creates one
+
+
+@api.get("/api/auth/kakao/login", query=KakaoLoginQuery, status=302, errors=(404,))
+async def kakao_login(request: web.Request, query: KakaoLoginQuery) -> web.Response:
     """Redirect to Kakao's consent page."""
-    state = request.app[TOKENS].sign({"purpose": "kakao"}, KAKAO_STATE_SECONDS)
+    # The language rides in the signed state: the callback is Kakao's redirect, with only code and state.
+    state = request.app[TOKENS].sign({"purpose": "kakao", "language": query.language}, KAKAO_STATE_SECONDS)
     url = request.app[SERVICES].kakao.authorize_url(redirect_uri=_kakao_redirect_uri(request), state=state)
     raise web.HTTPFound(url)
 
@@ -84,10 +95,11 @@ class KakaoCallbackQuery(Query):
 async def kakao_callback(request: web.Request, query: KakaoCallbackQuery) -> TokenOut:
     """Finish Kakao login: the code is exchanged for the Kakao profile, and that for our token."""
     services = request.app[SERVICES]
-    request.app[TOKENS].unsign(query.state, "kakao")     # the login started here, not elsewhere
+    state = request.app[TOKENS].unsign(query.state, "kakao")     # the login started here, not elsewhere
     profile = await services.kakao.profile_for_code(code=query.code, redirect_uri=_kakao_redirect_uri(request))
     return await services.accounts.login_external(kakao_id=profile.id, email=profile.email,
-                                                  email_verified=profile.email_verified, name=profile.nickname)
+                                                  email_verified=profile.email_verified, name=profile.nickname,
+                                                  language=state.get("language", DEFAULT_LANGUAGE))
 
 
 @api.put("/api/admin/users/{user_id}/role", body=RoleChange, response=ProfileOut, auth=ADMIN, errors=(409,))

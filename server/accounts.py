@@ -1,4 +1,4 @@
-"""Accounts: sign-up, login, logout, password change, profile and soft delete."""
+"""Accounts: sign-up, login, logout, password change, profile (name and language) and soft delete."""
 from __future__ import annotations
 
 import hmac
@@ -9,11 +9,12 @@ from sqlalchemy.exc import IntegrityError
 from server.db.database import Database
 from server.db.tables import users
 from server.db.types import utcnow
-from server.errors import Code, Conflict, Forbidden, InvalidState, NotFound, Unauthorized
+from server.errors import Code, Conflict, Forbidden, InvalidState, NotFound, Unauthorized, require
 from server.passwords import Passwords
 from server.revocation import Revocation
-from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileOut, SignupRequest,
-                                     TokenOut, UserOut)
+from server.schemas.accounts import (AdminSignupRequest, LoginRequest, PasswordChange, ProfileChange, ProfileOut,
+                                     SignupRequest, TokenOut, UserOut)
+from server.schemas.common import DEFAULT_LANGUAGE, Language, given_fields
 from server.tokens import Tokens
 
 BAD_LOGIN = "Wrong email or password."     # the same for both, so emails cannot be probed
@@ -39,10 +40,11 @@ class Accounts:
             async with self._db.begin() as conn:
                 result = await conn.execute(users.insert().values(
                     email=email, password_hash=password_hash, name=request.name.strip(), role=role,
-                    status="active", created_at=utcnow()))
+                    status="active", language=request.language, created_at=utcnow()))
         except IntegrityError:
             raise Conflict("An account with this email already exists.", code=Code.EMAIL_TAKEN) from None
-        return UserOut(id=result.inserted_primary_key[0], email=email, name=request.name.strip(), role=role)
+        return UserOut(id=result.inserted_primary_key[0], email=email, name=request.name.strip(), role=role,
+                       language=request.language)
 
     async def signup_admin(self, request: AdminSignupRequest) -> UserOut:
         if not self._admin_key or not hmac.compare_digest(request.admin_key.encode(), self._admin_key.encode()):
@@ -117,8 +119,20 @@ class Accounts:
             row = (await conn.execute(sa.select(users).where(users.c.id == user_id))).first()
         if row is None or row.status == "deleted":
             raise Unauthorized("This account no longer exists.")
-        return ProfileOut(id=row.id, email=row.email, name=row.name, role=row.role, status=row.status,
-                          created_at=row.created_at, last_login_at=row.last_login_at)
+        return ProfileOut(id=row.id, email=row.email, name=row.name, role=row.role, language=row.language,
+                          status=row.status, created_at=row.created_at, last_login_at=row.last_login_at)
+
+    async def change_profile(self, user_id: int, change: ProfileChange) -> ProfileOut:
+        """The name and the language (of the mail and SSE messages from now on: a stream open now
+        speaks it from its next events)."""
+        changes = given_fields(change)
+        require(bool(changes), "Give name, language or both.", "name", "language")
+        if "name" in changes:
+            changes["name"] = changes["name"].strip()       # as at sign-up
+        async with self._db.begin() as conn:
+            await conn.execute(users.update().where(users.c.id == user_id, users.c.status != "deleted")
+                               .values(**changes))
+        return await self.profile(user_id)                   # (401 if the account is gone)
 
     async def delete(self, user_id: int) -> None:
         """Soft delete: the row stays for past bookings; the email is freed for a new sign-up."""
@@ -133,8 +147,10 @@ class Accounts:
         if result.rowcount == 0:
             raise Unauthorized("This account no longer exists.")
 
-    async def login_external(self, *, kakao_id: str, email: str | None, email_verified: bool, name: str) -> TokenOut:
-        """Kakao login: the linked account, else the account with the same verified email, else a new one."""
+    async def login_external(self, *, kakao_id: str, email: str | None, email_verified: bool, name: str,
+                             language: Language = DEFAULT_LANGUAGE) -> TokenOut:
+        """Kakao login: the linked account, else the account with the same verified email, else a new one
+        (in `language`, the page's when the login started; an existing account keeps its own)."""
         email = normalize_email(email) if email else None
         async with self._db.begin() as conn:
             account = sa.select(users.c.id, users.c.role, users.c.token_version)
@@ -148,7 +164,7 @@ class Accounts:
                     sa.select(users.c.id).where(users.c.email == email))).first() is not None
                 result = await conn.execute(users.insert().values(
                     email=None if taken else email, name=name[:100] or "Kakao user", role="user",
-                    status="active", kakao_id=kakao_id, created_at=utcnow()))
+                    status="active", kakao_id=kakao_id, language=language, created_at=utcnow()))
                 user_id, role, version = result.inserted_primary_key[0], "user", 0
             else:
                 user_id, role, version = row.id, row.role, row.token_version

@@ -17,9 +17,10 @@ from collections import defaultdict
 import sqlalchemy as sa
 
 from server.db.database import Database
-from server.db.tables import rounds, seat_watches, seats
+from server.db.tables import performances, rounds, seat_watches, seats
 from server.db.types import utcnow
 from server.errors import Conflict, Code, InvalidRequest, require
+from server.notify.messages import SeatLabel
 from server.outbox import enqueue
 from server.schemas.seating import WatchCreate, WatchOut
 from server.seating import Seating
@@ -82,17 +83,21 @@ class SeatWatch:
         try:
             async with self._db.begin() as conn:
                 rows = (await conn.execute(
-                    sa.select(seat_watches.c.user_id, seats.c.id)
+                    sa.select(seat_watches.c.user_id, seats.c.id, seats.c.section, seats.c.row, seats.c.number,
+                              seats.c.grade, performances.c.title)
                     .join(seats, sa.or_(seats.c.id == seat_watches.c.seat_id, seats.c.grade == seat_watches.c.grade))
                     .join(rounds, rounds.c.id == seat_watches.c.round_id)
+                    .join(performances, performances.c.id == rounds.c.performance_id)
                     .where(seat_watches.c.round_id == round_id, seats.c.id.in_(seat_ids),
                            rounds.c.starts_at > utcnow()))).all()
-                freed: dict[int, set[int]] = defaultdict(set)
-                for user_id, seat_id in rows:
-                    freed[user_id].add(seat_id)
+                freed: dict[int, dict[int, SeatLabel]] = defaultdict(dict)
+                for row in rows:
+                    freed[row.user_id][row.id] = SeatLabel(row.section, row.row, row.number, row.grade)
                 for user_id, mine in sorted(freed.items()):                  # user order: see enqueue
-                    await enqueue(conn, event="seat.available", user_id=user_id,
-                                  payload={"round_id": round_id, "seat_ids": sorted(mine)})
+                    # The seats in words too, for the event's message (server/notify/sentences.py).
+                    await enqueue(conn, event="seat.available", user_id=user_id, payload={
+                        "round_id": round_id, "seat_ids": sorted(mine), "performance_title": rows[0].title,
+                        "seats": [mine[seat_id] for seat_id in sorted(mine)]})
         except Exception:
             # The seats are free either way; only the notices are lost.
             log.exception("seat.available notices for round %d could not be queued", round_id)

@@ -12,6 +12,8 @@ import hashlib
 import hmac
 import io
 import secrets
+from dataclasses import dataclass, field
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 import segno
@@ -19,7 +21,7 @@ import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.db.database import Database
-from server.db.tables import performances, reservation_seats, reservations, rounds, seats, tickets, users
+from server.db.tables import halls, performances, reservation_seats, reservations, rounds, seats, tickets, users
 from server.db.types import utcnow
 from server.errors import Code, Conflict, NotFound
 from server.schemas.reservations import CheckInOut, TicketOut
@@ -30,6 +32,59 @@ VALID = ("confirmed", "attended")
 def booking_number(reservation_id: int) -> str:
     """What people read out and type: short, and the same as the reservation's id."""
     return f"TB-{reservation_id:06d}"
+
+
+def qr_image(code: str, kind: Literal["svg", "png"]) -> bytes:
+    """The QR code carrying a ticket's code: SVG for the pages, PNG for mail (which many mail readers
+    cannot draw as SVG). A document of its own (with the SVG namespace, unlike svg_inline): browsers
+    draw it as an image."""
+    out = io.BytesIO()
+    options = {"xmldecl": False} if kind == "svg" else {}
+    segno.make(code, error="m").save(out, kind=kind, scale=8 if kind == "svg" else 6, border=4, **options)
+    return out.getvalue()
+
+
+@dataclass(frozen=True)
+class PrintedTicket:
+    """A ticket as the confirmation mail shows it."""
+    code: str
+    section: str
+    row: int
+    number: int
+    grade: str
+    price: int
+
+
+@dataclass
+class TicketSheet:
+    """What a booking's tickets show that its messages' payload does not carry (the codes stay out of
+    the outbox: they are read when the mail is written)."""
+    hall_address: str = ""
+    tickets: list[PrintedTicket] = field(default_factory=list)
+
+
+async def ticket_sheets(conn: AsyncConnection, reservation_ids: set[int]) -> dict[int, TicketSheet]:
+    """The tickets of these reservations (none for one that is no longer paid), by reservation."""
+    sheets = {reservation_id: TicketSheet() for reservation_id in reservation_ids}
+    if not reservation_ids:
+        return sheets
+    rows = (await conn.execute(
+        sa.select(tickets.c.reservation_id, tickets.c.code, seats.c.section, seats.c.row, seats.c.number,
+                  seats.c.grade, reservation_seats.c.price, halls.c.address)
+        .join(seats, seats.c.id == tickets.c.seat_id)
+        .join(reservation_seats, sa.and_(reservation_seats.c.reservation_id == tickets.c.reservation_id,
+                                         reservation_seats.c.seat_id == tickets.c.seat_id))
+        .join(reservations, reservations.c.id == tickets.c.reservation_id)
+        .join(rounds, rounds.c.id == reservations.c.round_id)
+        .join(performances, performances.c.id == rounds.c.performance_id)
+        .join(halls, halls.c.id == performances.c.hall_id)
+        .where(tickets.c.reservation_id.in_(reservation_ids), reservations.c.status.in_(VALID))
+        .order_by(tickets.c.reservation_id, tickets.c.seat_id))).all()
+    for row in rows:
+        sheet = sheets[row.reservation_id]
+        sheet.hall_address = row.address
+        sheet.tickets.append(PrintedTicket(row.code, row.section, row.row, row.number, row.grade, row.price))
+    return sheets
 
 
 class Tickets:
@@ -90,10 +145,7 @@ class Tickets:
                 tickets.c.id == ticket_id, reservations.c.user_id == user_id))).scalar()
         if code is None:
             raise NotFound("No such ticket.")
-        # A document of its own (with the SVG namespace, unlike svg_inline): browsers draw it as an image.
-        out = io.BytesIO()
-        segno.make(code, error="m").save(out, kind="svg", scale=8, border=4, xmldecl=False)
-        return out.getvalue()
+        return qr_image(code, "svg")
 
     async def check_in(self, code: str, staff_id: int) -> CheckInOut:
         """Once per ticket: a second scan is 409 already_checked_in (with the first's time), a ticket of

@@ -149,7 +149,7 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         coupons=coupons,
         checkout=Checkout(db, toss, reservations, seating, zone, refund_cutoff_minutes=settings.refund_cutoff_minutes),
         reviews=Reviews(db, zone),
-        events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds),
+        events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds, zone=zone),
         search=search,
         tickets=tickets,
         seat_watch=seat_watch,

@@ -16,7 +16,55 @@ async def test_signup_login_and_profile(client):
     assert login.status == 200 and login.json["token_type"] == "bearer" and login.json["expires_in"] > 0
     me = await client.get("/api/users/me", token=login.json["access_token"])
     assert me.status == 200 and me.json["id"] == user["id"] and me.json["name"] == "Kim"
-    assert me.json["last_login_at"] is not None
+    assert me.json["last_login_at"] is not None and me.json["language"] == "ko"         # Korean unless told
+
+
+async def test_the_language_is_chosen_at_sign_up_and_changed_with_the_name(client):
+    reply = await client.post("/api/auth/signup", json={"email": "en@example.com", "password": PASSWORD,
+                                                       "name": "Jane", "language": "en"})
+    assert reply.status == 201 and reply.json["language"] == "en"
+    admin = await client.post("/api/auth/signup/admin", json={"email": "boss@example.com", "password": PASSWORD,
+                                                             "name": "Boss", "admin_key": ADMIN_KEY, "language": "en"})
+    assert admin.status == 201 and (admin.json["role"], admin.json["language"]) == ("admin", "en")
+    login = await client.post("/api/auth/login", json={"email": "en@example.com", "password": PASSWORD})
+    token = login.json["access_token"]
+    assert (await client.get("/api/users/me", token=token)).json["language"] == "en"
+
+    korean = await client.patch("/api/users/me", token=token, json={"language": "ko"})
+    assert korean.status == 200 and (korean.json["language"], korean.json["name"]) == ("ko", "Jane")
+    renamed = await client.patch("/api/users/me", token=token, json={"name": "  김제인 "})
+    assert renamed.status == 200 and (renamed.json["name"], renamed.json["language"]) == ("김제인", "ko")
+    both = await client.patch("/api/users/me", token=token, json={"name": "Jane Kim", "language": "en"})
+    assert (both.json["name"], both.json["language"]) == ("Jane Kim", "en")
+    me = (await client.get("/api/users/me", token=token)).json
+    assert (me["name"], me["language"], me["id"]) == ("Jane Kim", "en", reply.json["id"])
+
+
+@pytest.mark.parametrize("body,fields", [
+    (None, []),
+    ({}, ["name", "language"]),
+    ({"language": "fr"}, ["language"]),
+    ({"language": "EN"}, ["language"]),
+    ({"language": None}, ["language"]),
+    ({"name": ""}, ["name"]),
+    ({"name": "   "}, ["name"]),
+    ({"name": "a\x00b"}, ["name"]),
+    ({"name": "n" * 101}, ["name"]),
+    ({"name": None}, ["name"]),
+    ({"role": "admin"}, ["role"]),
+], ids=["no-body", "empty", "unknown-language", "upper-case", "null-language", "empty-name", "blank-name",
+        "control-character", "long-name", "null-name", "role"])
+async def test_a_bad_profile_change_is_400_naming_the_field_and_changes_nothing(client, body, fields):
+    token = await client.token()
+    before = (await client.get("/api/users/me", token=token)).json
+    reply = await client.patch("/api/users/me", token=token, json=body)
+    assert reply.status == 400 and reply.error_code() == "invalid_request"
+    assert reply.json["error"]["details"]["fields"] == fields
+    assert (await client.get("/api/users/me", token=token)).json == before
+
+
+async def test_a_profile_change_needs_a_signed_in_account(client):
+    assert (await client.patch("/api/users/me", json={"language": "en"})).status == 401
 
 
 async def test_password_is_stored_only_as_argon2_hash(client, settings):
@@ -105,6 +153,8 @@ async def test_no_token_is_401(client):
     ({"email": "x@example.com", "password": PASSWORD, "name": 5}, "name"),
     ({"email": "x@example.com", "password": PASSWORD, "name": "n", "role": "admin"}, "role"),
     ({"email": "x@example.com", "password": "p" * 129, "name": "n"}, "password"),
+    ({"email": "x@example.com", "password": PASSWORD, "name": "n", "language": "ja"}, "language"),
+    ({"email": "x@example.com", "password": PASSWORD, "name": "n", "language": None}, "language"),
 ])
 async def test_bad_signup_is_400_naming_the_field_and_writes_nothing(client, settings, body, field):
     reply = await client.post("/api/auth/signup", json=body)

@@ -1,9 +1,11 @@
 """The shell of the pages in Chromium: the sign-in dialog's fields and toggle, the admin page to a
-visitor, and an unknown address inside the page — in Korean (the default) and English."""
+visitor, an unknown address inside the page, and the language switch telling the server — in Korean
+(the default) and English."""
 from __future__ import annotations
 
 from playwright.async_api import expect
 
+from tests.support.api import PASSWORD, eventually
 from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, signed_in_context
 from tests.support.factories import make_round
 
@@ -141,3 +143,48 @@ async def test_on_a_phone_the_header_is_one_slim_row_in_both_languages(server, a
                 assert box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"], (part, box)
             await screenshot(page, f"shell-header-phone-{language or 'ko'}-{'in' if account else 'out'}")
             assert page.errors == []
+
+
+async def test_the_language_switch_and_sign_up_tell_the_server_the_language(server, api, browser):
+    account = await api.user()
+    assert account["user"]["language"] == "ko"
+
+    async def language_on_the_server(token: str, expected: str):
+        return await eventually(lambda: _language_is(api, token, expected), timeout=10)
+
+    # Signed in, the header's switch changes the account's language too, whichever way.
+    for size, viewport, start, switch, then in (("desktop", WIDE, None, "English", "en"),
+                                                ("phone", PHONE, "en", "한국어", "ko")):
+        page = await open_page(await signed_in_context(browser, account, viewport, language=start), server.url + "/")
+        await page.get_by_role("button", name=switch).click()
+        await expect(page.locator("html")).to_have_attribute("lang", then)
+        await language_on_the_server(account["token"], then)
+        await expect(page.locator("#account")).to_contain_text("Tester")               # (shown again in full)
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        await screenshot(page, f"shell-language-switched-{size}")
+        assert page.errors == []
+
+    # The server not answering does not stop the switch.
+    page = await open_page(await signed_in_context(browser, account, PHONE, language="ko"), server.url + "/")
+    await page.route("**/api/users/me", lambda route: route.abort() if route.request.method == "PATCH"
+                     else route.continue_())
+    await page.get_by_role("button", name="English").click()
+    await expect(page.locator(".topbar nav a[href='#/']")).to_have_text("Performances")
+    assert (await api.get("/api/users/me", token=account["token"])).json["language"] == "ko" and page.errors == []
+
+    # Signing up on an English page makes an English account.
+    page = await open_page(await signed_in_context(browser, None, WIDE, language="en"), server.url + "/")
+    await page.locator("#account button").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_role("button", name="Sign up").click()
+    await dialog.get_by_label("Email").fill("jane@example.com")
+    await dialog.get_by_label("Password").fill(PASSWORD)
+    await dialog.locator("#auth-submit").click()
+    await expect(page.locator("#account")).to_contain_text("jane")
+    login = await api.post("/api/auth/login", json={"email": "jane@example.com", "password": PASSWORD})
+    assert (await api.get("/api/users/me", token=login.json["access_token"])).json["language"] == "en"
+    assert page.errors == []
+
+
+async def _language_is(api, token: str, expected: str) -> bool:
+    return (await api.get("/api/users/me", token=token)).json["language"] == expected

@@ -1,5 +1,6 @@
 """`GET /api/events`: a user's events over SSE with increasing ids, exact replay after
-Last-Event-ID, heartbeats, a clean end on shutdown, and delivery across instances through Redis."""
+Last-Event-ID, heartbeats, a clean end on shutdown, delivery across instances through Redis, and a
+`message` for the person in their language."""
 from __future__ import annotations
 
 import asyncio
@@ -8,11 +9,13 @@ import aiohttp
 import pytest
 
 from server.app import create_app
-from server.outbox.routes import SSE
+from server.db.tables import users
+from server.notify.sentences import SENTENCES, sentence
+from server.outbox.routes import ROUTES, SSE
 from server.wiring import DATABASE, DISPATCHER, TOKENS
 from tests.support.backends import backend_url, settings_for
 from tests.support.events import Stream, open_stream
-from tests.support.outbox import booking, enqueue_one, make_user
+from tests.support.outbox import SEOUL, booking, enqueue_one, make_user
 
 
 @pytest.fixture
@@ -32,7 +35,7 @@ async def test_events_arrive_live_with_increasing_ids(client, user):
     assert [e["id"] for e in events] == [s[SSE] for s in sent] == sorted(s[SSE] for s in sent)
     assert [e["event"] for e in events] == ["reservation.created", "payment.confirmed", "coupon.issued"]
     assert events[0]["data"]["reservation_id"] == 5 and events[0]["data"]["seats"][0]["section"] == "A"
-    assert events[2]["data"] == {"coupon_id": 3, "name": "첫 예매 10%"}
+    assert events[2]["data"] == {"coupon_id": 3, "name": "첫 예매 10%", "message": "첫 예매 10% 쿠폰이 발급되었습니다"}
 
 
 async def test_a_stream_needs_a_token_which_may_be_in_the_query(client, user):
@@ -130,3 +133,57 @@ async def test_an_event_from_one_instance_reaches_a_stream_on_another_through_re
     sent = await enqueue_one(producer[DATABASE], "reservation.confirmed", user_id, booking(9))
     [event] = await stream.events(1)
     assert (event["id"], event["event"], event["data"]["reservation_id"]) == (sent[SSE], "reservation.confirmed", 9)
+
+
+# ---- the message, in the user's language ------------------------------------------------------------
+async def test_each_user_reads_the_message_in_their_own_language(client, user):
+    english = await make_user(user["db"], name="Jane")
+    async with user["db"].begin() as conn:
+        await conn.execute(users.update().where(users.c.id == english).values(language="en"))
+    app = client.http.server.app
+    korean_stream = await open_stream(client, user["token"])
+    english_stream = await open_stream(client, app[TOKENS].issue(english, "user"))
+    for user_id in (user["id"], english):
+        await enqueue_one(user["db"], "reservation.confirmed", user_id, booking(9))
+    [korean_event], [english_event] = await korean_stream.events(1), await english_stream.events(1)
+    assert korean_event["data"]["message"] == "레미제라블 Les Misérables 예매가 확정되었습니다 (A구역 1열 3번, A구역 1열 4번)"
+    assert english_event["data"]["message"] == ("Your booking for 레미제라블 Les Misérables is confirmed "
+                                                "(section A, row 1, seat 3, section A, row 1, seat 4)")
+    assert english_event["data"]["reservation_id"] == korean_event["data"]["reservation_id"] == 9   # the payload stays
+
+
+async def test_a_language_change_applies_to_the_next_event_of_an_open_stream(client, user):
+    stream = await open_stream(client, user["token"])
+    await enqueue_one(user["db"], "payment.confirmed", user["id"], {"reservation_id": 12, "order_id": "o", "amount": 240000})
+    assert (await stream.events(1))[0]["data"]["message"] == "240,000원 결제가 완료되었습니다 (예매 번호 TB-000012)"
+    changed = await client.patch("/api/users/me", token=user["token"], json={"language": "en"})
+    assert changed.status == 200 and changed.json["language"] == "en"
+    await enqueue_one(user["db"], "payment.canceled", user["id"],
+                      {"reservation_id": 12, "order_id": "o", "amount": 240000, "refund_amount": 240000})
+    assert (await stream.events(1))[0]["data"]["message"] == \
+        "Your payment was canceled and KRW 240,000 refunded (booking TB-000012)"
+    # A replay words the old events in the language of now.
+    replay = await open_stream(client, user["token"], headers={"Last-Event-ID": "0"})
+    assert [e["data"]["message"] for e in await replay.events(2)] == [
+        "Your payment of KRW 240,000 went through (booking TB-000012)",
+        "Your payment was canceled and KRW 240,000 refunded (booking TB-000012)"]
+
+
+def test_every_event_a_user_is_sent_has_a_sentence_in_both_languages():
+    assert set(SENTENCES) == {event for event, channels in ROUTES.items() if SSE in channels}
+    for detailed, plain in SENTENCES.values():
+        assert all(said.ko and said.en and said.ko != said.en for said in (detailed, plain))
+
+
+@pytest.mark.parametrize("event,payload,korean,english", [
+    ("seat.available", {"round_id": 1, "seat_ids": [4]}, "관심 좌석이 다시 예매 가능합니다",
+     "A seat you watch is available again"),
+    ("coupon.issued", {"n": 1}, "쿠폰이 발급되었습니다", "You received a coupon"),
+    ("reservation.canceled", {"reservation_id": "twelve"}, "예매가 취소되었습니다", "Your booking was canceled"),
+    ("reminder.upcoming", {"performance_title": "햄릿", "starts_at": "2026-12-24T19:30:00+09:00"},
+     "햄릿 공연이 곧 시작됩니다 (2026년 12월 24일 (목) 19:30)",
+     "햄릿 is coming up soon (Thu 24 Dec 2026, 19:30 (KST))"),
+    ("hold.expired", {"round_id": 1, "seat_ids": [4, 5]}, "좌석 선점 시간이 끝났습니다", "Your seat hold ran out"),
+], ids=["seats-not-named", "no-coupon-name", "wrong-type", "reminder-named", "hold"])
+def test_a_sentence_names_what_the_payload_tells_and_is_plain_without_it(event, payload, korean, english):
+    assert sentence(event, payload, "ko", SEOUL) == korean and sentence(event, payload, "en", SEOUL) == english

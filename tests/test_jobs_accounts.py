@@ -45,6 +45,7 @@ async def test_accounts_are_warned_then_made_dormant_and_a_login_wakes_them(clie
     recent = await account(client, app, unused_days=300)      # 65 days to go: not yet
     back = await account(client, app, unused_days=400)
     await execute(app, users.update().where(users.c.id == back["id"]).values(last_login_at=utcnow()))
+    await execute(app, users.update().where(users.c.id == overdue["id"]).values(language="en"))
 
     told = await run(app, "dormant-users-notice")
     assert told.status == "succeeded" and told.counts == {"noticed": 3, "mailed": 2}
@@ -61,9 +62,13 @@ async def test_accounts_are_warned_then_made_dormant_and_a_login_wakes_them(clie
 
     received = await eventually(lambda: _mails_received(smtp_server, 2))
     assert sorted(m["To"].addresses[0].addr_spec for m in received) == sorted([soon["email"], overdue["email"]])
-    body = received[0].get_content()
-    assert "휴면" in received[0]["Subject"] and "dormant" in received[0]["Subject"]
-    assert "휴면 전환 예정일:" in body and "Dormant from:" in body
+    # Each in its reader's language only.
+    korean, english = sorted(received, key=lambda m: m["To"].addresses[0].addr_spec != soon["email"])
+    assert korean["Subject"] == "[Ticket Blue] 휴면 계정 전환 안내" and korean["Content-Language"] == "ko"
+    assert "휴면 전환 예정일:" in korean.get_content() and "Dormant" not in korean.get_content()
+    assert english["Subject"] == "[Ticket Blue] Your account will become dormant"
+    assert "Dormant from:" in english.get_content() and "휴면" not in english.get_content()
+    assert english["Content-Language"] == "en"
     posted = await eventually(lambda: _slack_posted(slack))
     assert posted == [f":zzz: 휴면 전환 예정 안내 3건 발송 (dormant notices sent) · {summary.payload['dormant_on']}부터 휴면 전환"]
 

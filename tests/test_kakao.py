@@ -23,9 +23,9 @@ async def kakao_client(aiohttp_client, aiohttp_server, kakao, settings):
     return ApiClient(await aiohttp_client(app))
 
 
-async def kakao_login(client: ApiClient) -> tuple[int, dict]:
+async def kakao_login(client: ApiClient, query: str = "") -> tuple[int, dict]:
     """What a browser does: follow our redirect to Kakao, consent, come back with the code."""
-    start = await client.get("/api/auth/kakao/login")
+    start = await client.get(f"/api/auth/kakao/login{query}")
     assert start.status == 302
     async with client.http.session.get(start.headers["Location"], allow_redirects=False) as consent:
         assert consent.status == 302
@@ -44,6 +44,23 @@ async def test_login_creates_account_then_reuses_it(kakao_client, kakao):
     status, again = await kakao_login(kakao_client)
     me_again = await kakao_client.get("/api/users/me", token=again["access_token"])
     assert status == 200 and me_again.json["id"] == me.json["id"]
+
+
+async def test_a_new_account_takes_the_language_the_login_started_in_and_an_old_one_keeps_its_own(
+        kakao_client, kakao):
+    status, token = await kakao_login(kakao_client, "?language=en")
+    me = await kakao_client.get("/api/users/me", token=token["access_token"])
+    assert status == 200 and me.json["language"] == "en"
+    assert (await kakao_client.patch("/api/users/me", token=token["access_token"],
+                                     json={"language": "ko"})).status == 200
+    status, again = await kakao_login(kakao_client, "?language=en")
+    me_again = await kakao_client.get("/api/users/me", token=again["access_token"])
+    assert (me_again.json["id"], me_again.json["language"]) == (me.json["id"], "ko")
+
+
+async def test_a_login_in_an_unknown_language_is_400(kakao_client, kakao):
+    reply = await kakao_client.get("/api/auth/kakao/login?language=fr")
+    assert reply.status == 400 and reply.json["error"]["details"]["fields"] == ["language"]
 
 
 async def test_verified_email_links_to_existing_account(kakao_client, kakao):

@@ -34,7 +34,11 @@ async def test_a_watcher_hears_of_a_freed_seat_after_the_map_does(client, show):
     viewer = await LiveViewer.connect(client.http, show["round_id"])
     assert (await client.delete(path(show, "/holds"), token=holder, json={"seat_ids": [seat]})).status == 204
     event = await next_event(stream, "seat.available")
-    assert event["data"] == {"round_id": show["round_id"], "seat_ids": [seat]}
+    place = show["seats"][0]
+    assert event["data"] == {
+        "round_id": show["round_id"], "seat_ids": [seat], "performance_title": "Test Show",
+        "seats": [{k: place[k] for k in ("section", "row", "number", "grade")}],
+        "message": f"Test Show 관심 좌석이 다시 예매 가능합니다 ({place['section']}구역 {place['row']}열 {place['number']}번)"}
     assert viewer.states[seat] == "available"          # the map had it first (the viewer got the delta already)
     assert (await client.post(path(show, "/holds"), token=watcher, json={"seat_ids": [seat]})).status == 200
     assert (await client.get(path(show, "/watches"), token=watcher)).json == []        # held: the watch ended

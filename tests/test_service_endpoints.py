@@ -43,9 +43,15 @@ async def test_openapi_is_generated_from_the_code(client):
     request_schema = spec["components"]["schemas"][schema_ref.rsplit("/", 1)[1]]
     assert set(request_schema["required"]) == {"email", "password", "name"}
     assert request_schema["properties"]["password"]["minLength"] == 8
+    assert request_schema["properties"]["language"] == {"enum": ["en", "ko"], "default": "ko"}
     assert "409" in signup["responses"] and "201" in signup["responses"]
     me = spec["paths"]["/api/users/me"]["get"]
     assert me["security"] == [{"bearer": []}] and "401" in me["responses"]
+    change = spec["paths"]["/api/users/me"]["patch"]
+    change_ref = change["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    change_schema = spec["components"]["schemas"][change_ref.rsplit("/", 1)[1]]
+    assert set(change_schema["properties"]) == {"name", "language"} and not change_schema.get("required")
+    assert {"200", "400", "401"} <= set(change["responses"]) and change["security"] == [{"bearer": []}]
 
 
 async def test_openapi_covers_every_api_route(client, app):

@@ -1,8 +1,8 @@
-"""Helpers every catalogue service shares: one page of a list, one row or 404, the fields a PATCH gave
-and writing them."""
+"""Helpers every catalogue service shares: one page of a list, one row or 404, and writing the fields
+a PATCH gave."""
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from sqlalchemy.engine import Row
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from server.errors import NotFound
-from server.schemas.common import Page, PageQuery
+from server.schemas.common import Page, PageQuery, given_fields
 from server.search.sync import changed as search_changed
 
 T = TypeVar("T")
@@ -49,12 +49,6 @@ def grouped(rows, key: str) -> dict[int, list[Row]]:
     for row in rows:
         out.setdefault(getattr(row, key), []).append(row)
     return out
-
-
-def given_fields(update: msgspec.Struct) -> dict[str, Any]:
-    """The fields a PATCH body actually contained (``None`` included: it clears an optional field)."""
-    return {name: value for name in update.__struct_fields__
-            if (value := getattr(update, name)) is not msgspec.UNSET}
 
 
 async def patch_row(conn: AsyncConnection, table: sa.Table, row_id: int, what: str, update: msgspec.Struct,

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.catalogue.common import fetch_page, given_fields, grouped, lock_or_404, make_page, one_or_404
+from server.catalogue.common import fetch_page, grouped, lock_or_404, make_page, one_or_404
 from server.catalogue.rounds import refuse_if_booked, round_ids_of, rounds_outside
 from server.db.database import Database
 from server.db.tables import cast, halls, performances, performers, posters, prices, rounds, seats
@@ -15,7 +15,7 @@ from server.db.types import utcnow
 from server.errors import InvalidRequest, InvalidState, require
 from server.schemas.catalogue import (CastMember, PerformanceCreate, PerformanceOut, PerformanceQuery,
                                       PerformanceUpdate)
-from server.schemas.common import Page
+from server.schemas.common import Page, given_fields
 from server.search.backend import PERFORMANCES
 from server.search.sync import changed as search_changed
 from server.seating import Seating

@@ -8,13 +8,13 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.catalogue.common import fetch_page, given_fields, lock_or_404, make_page, one_or_404
+from server.catalogue.common import fetch_page, lock_or_404, make_page, one_or_404
 from server.db.database import Database
 from server.db.tables import performances, reservations, rounds
 from server.db.types import utcnow
 from server.errors import InvalidRequest, InvalidState, require
 from server.schemas.catalogue import RoundCreate, RoundOut, RoundUpdate
-from server.schemas.common import Page, PageQuery
+from server.schemas.common import Page, PageQuery, given_fields
 from server.seating import Seating
 
 LIVE_STATUSES = ("pending", "confirmed", "attended")

@@ -48,12 +48,15 @@ users = sa.Table(
     # Carried in every access token; a logout or a password change adds one, which ends every
     # token issued before (server/revocation.py).
     sa.Column("token_version", sa.Integer, nullable=False, server_default="0"),
+    # What the server writes to the person in (mail, SSE messages): 'ko' or 'en'.
+    sa.Column("language", sa.String(2), nullable=False, server_default="ko"),
     _created(),
     sa.Column("last_login_at", UtcDateTime),
     sa.Column("dormant_at", UtcDateTime),
     sa.Column("deleted_at", UtcDateTime),
     sa.CheckConstraint("role IN ('user', 'admin', 'staff')", name="role"),
     sa.CheckConstraint("status IN ('active', 'dormant', 'deleted')", name="status"),
+    sa.CheckConstraint("language IN ('ko', 'en')", name="language"),
 )
 
 halls = sa.Table(

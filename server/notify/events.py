@@ -8,7 +8,9 @@ is in the database, not in memory), delivery order the id order, and replay afte
 `Last-Event-ID` the same query as live delivery. A stream subscribes before it first reads, so an
 event committed while it replays rings the bell and is read next: no gap, and since it only ever
 sends ids above the last one sent, no duplicate. (Per user, ids commit in order: see
-outbox.enqueue.)
+outbox.enqueue.) Each event's `data` is its payload with a `message` for the person
+(server/notify/sentences.py), in the language the user has when the event is sent: read once per
+page of rows, so a change applies from the next page on.
 
 In one process the bus is a dict of subscriptions. With Redis, every instance publishes doorbells
 on one channel and holds one subscription to it, however many streams it serves. On a Redis
@@ -23,6 +25,7 @@ from collections import defaultdict
 from contextlib import asynccontextmanager
 from functools import partial
 from typing import AsyncIterator
+from zoneinfo import ZoneInfo
 
 import msgspec
 import sqlalchemy as sa
@@ -30,10 +33,12 @@ from redis.exceptions import RedisError
 
 from server.background import Background
 from server.db.database import Database, fresh_reader
-from server.db.tables import outbox
+from server.db.tables import outbox, users
+from server.notify.sentences import sentence
 from server.outbox.dispatch import DeliveryFailed, Message
 from server.outbox.routes import SSE
 from server.redis_client import Client, is_cluster, listen, listen_sharded, namespace, open_redis, subscribe
+from server.schemas.common import DEFAULT_LANGUAGE, Language
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -174,10 +179,11 @@ class SseChannel:
 class EventStreams:
     """What one `GET /api/events` connection receives, as SSE-encoded chunks."""
 
-    def __init__(self, db: Database, bus: LocalBus, *, heartbeat_seconds: float):
+    def __init__(self, db: Database, bus: LocalBus, *, heartbeat_seconds: float, zone: ZoneInfo):
         self._db = db
         self._bus = bus
         self._heartbeat = heartbeat_seconds
+        self._zone = zone
 
     @asynccontextmanager
     async def open(self, user_id: int, last_event_id: int | None) -> AsyncIterator[AsyncIterator[bytes]]:
@@ -195,21 +201,33 @@ class EventStreams:
     async def _stream(self, subscription: Subscription, after: int) -> AsyncIterator[bytes]:
         """Ends when the bus hangs up (shutdown)."""
         while not subscription.closed:
-            rows = await self._after(subscription.user_id, after)
+            language, rows = await self._after(subscription.user_id, after)
             for event_id, event, payload in rows:
-                yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event.encode(), _encode(payload))
+                yield b"id: %d\nevent: %s\ndata: %s\n\n" % (event_id, event.encode(),
+                                                          _encode(self._data(event, payload, language)))
                 after = event_id
             if len(rows) == READ_PAGE:
                 continue                      # more to replay before waiting
             if not await subscription.wait(self._heartbeat):
                 yield PING
 
-    async def _after(self, user_id: int, after: int) -> list:
+    def _data(self, event: str, payload: object, language: Language) -> object:
+        if not isinstance(payload, dict):         # (every event's payload is an object; nothing to add to another)
+            return payload
+        return {**payload, "message": sentence(event, payload, language, self._zone)}
+
+    async def _after(self, user_id: int, after: int) -> tuple[Language, list]:
+        """The next page of the user's events, and the language to word them in (read only when there
+        are events: a doorbell with nothing new costs one query)."""
         async with fresh_reader(self._db) as conn:
-            return (await conn.execute(
+            rows = (await conn.execute(
                 sa.select(outbox.c.id, outbox.c.event, outbox.c.payload)
                 .where(outbox.c.user_id == user_id, outbox.c.channel == SSE, outbox.c.id > after)
                 .order_by(outbox.c.id).limit(READ_PAGE))).all()
+            if not rows:
+                return DEFAULT_LANGUAGE, rows
+            language = (await conn.execute(sa.select(users.c.language).where(users.c.id == user_id))).scalar()
+        return language or DEFAULT_LANGUAGE, rows
 
     async def _latest(self, user_id: int) -> int:
         async with fresh_reader(self._db) as conn:

@@ -1,5 +1,6 @@
-"""What mail and Slack messages are made from: the payload a booking event carries, and how its
-parts read in Korean and English. The same payload is the SSE event's `data`.
+"""What mail, SSE and Slack messages are made from: the payload a booking event carries, and how its
+parts read in Korean and English (`WORDS[language]`, and `Bilingual` for one thing said in both). The
+same payload is the SSE event's `data`.
 
 The code that enqueues builds a `Booking` (or the same fields as a dict):
 
@@ -9,11 +10,13 @@ The code that enqueues builds a `Booking` (or the same fields as a dict):
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Callable, NamedTuple
 from zoneinfo import ZoneInfo
 
 import msgspec
 
 from server.outbox.dispatch import DeliveryFailed
+from server.schemas.common import Language
 
 _WEEKDAYS_KO = "월화수목금토일"
 
@@ -67,6 +70,16 @@ def as_struct(payload: dict, kind: type[msgspec.Struct]):
         raise DeliveryFailed(f"payload is not a {kind.__name__}: {exc}", permanent=True) from None
 
 
+# ---- how the parts read ----------------------------------------------------------------------------
+class Bilingual(NamedTuple):
+    """One thing said in each language, side by side where it is written."""
+    ko: str
+    en: str
+
+    def in_(self, language: Language) -> str:
+        return self.en if language == "en" else self.ko
+
+
 def won(amount: int) -> str:
     return f"{amount:,}원"
 
@@ -93,3 +106,38 @@ def seats_ko(seats: list[SeatLabel]) -> str:
 def seats_en(seats: list[SeatLabel]) -> str:
     return ", ".join(f"section {s.section}, row {s.row}, seat {s.number}" + (f" ({s.grade})" if s.grade else "")
                      for s in seats)
+
+
+def day_ko(day: date) -> str:
+    return f"{day.year}년 {day.month}월 {day.day}일"
+
+
+def day_en(day: date) -> str:
+    return f"{day.day} {day:%B %Y}"
+
+
+class Words(NamedTuple):
+    """How money, a show's time, a day and seats read in one language."""
+    money: Callable[[int], str]
+    when: Callable[[datetime, ZoneInfo], str]
+    day: Callable[[date], str]
+    seats: Callable[[list[SeatLabel]], str]
+
+
+WORDS: dict[str, Words] = {"ko": Words(won, when_ko, day_ko, seats_ko), "en": Words(krw, when_en, day_en, seats_en)}
+
+
+# The names of a booking's details, in mail lines ("공연: 레미제라블") and on its tickets.
+LABELS: dict[str, Bilingual] = {
+    "performance": Bilingual("공연", "Performance"),
+    "venue": Bilingual("공연장", "Venue"),
+    "date": Bilingual("일시", "Date"),
+    "seats": Bilingual("좌석", "Seats"),
+    "seat": Bilingual("좌석", "Seat"),
+    "grade": Bilingual("등급", "Grade"),
+    "price": Bilingual("가격", "Price"),
+    "paid": Bilingual("결제 금액", "Amount paid"),
+    "discount": Bilingual("할인", "discount"),
+    "refunded": Bilingual("환불 금액", "Refunded"),
+    "booking_number": Bilingual("예매 번호", "Booking number"),
+}

@@ -10,7 +10,7 @@ show's duration cannot overflow; times must carry their offset.
 from __future__ import annotations
 
 from datetime import date, datetime, timezone
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar, get_args
 
 import msgspec
 
@@ -54,6 +54,12 @@ class Query(msgspec.Struct, forbid_unknown_fields=False, kw_only=True):
 
     def __post_init__(self) -> None:
         _check_times(self)
+
+
+def given_fields(update: msgspec.Struct) -> dict[str, Any]:
+    """The fields a PATCH body actually contained (``None`` included: it clears an optional field)."""
+    return {name: value for name in update.__struct_fields__
+            if (value := getattr(update, name)) is not msgspec.UNSET}
 
 
 def page_offset(page: int, size: int) -> int:
@@ -120,6 +126,11 @@ def text(max_length: int, **meta: Any) -> Any:
 
 
 Name = line(200)
+
+# The languages the server speaks to a person in (mail, SSE messages), Korean first and by default.
+Language = Literal["ko", "en"]
+LANGUAGES: tuple[str, ...] = get_args(Language)
+DEFAULT_LANGUAGE: Language = "ko"
 Email = Annotated[str, msgspec.Meta(pattern=EMAIL_PATTERN, max_length=254, examples=["kim@example.com"])]
 
 # ---- times, dates, ids ---------------------------------------------------------------------------

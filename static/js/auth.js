@@ -1,6 +1,6 @@
 // The log-in / sign-up dialog, and the account area of the header.
 import { $, $$, h, replace } from "./dom.js";
-import { t } from "./i18n.js";
+import { language, t } from "./i18n.js";
 import { session } from "./session.js";
 
 let mode = "login";
@@ -118,7 +118,7 @@ export function setUpAuthDialog({ adminKey = false } = {}) {
       if (mode === "login") await session.login(form.get("email"), form.get("password"));
       else {
         await session.signup(form.get("name") || form.get("email").split("@")[0], form.get("email"),
-          form.get("password"), form.get("admin_key"));
+          form.get("password"), { adminKey: form.get("admin_key"), language });
       }
       e.target.reset();
       close(true);

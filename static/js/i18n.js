@@ -4,6 +4,7 @@
 // falls back to Korean, then to the key itself, so a gap shows up plainly instead of as an error.
 import en from "./i18n/en.js";
 import ko from "./i18n/ko.js";
+import { session } from "./session.js";
 
 /** Each language in its own words, in the order the switch offers them. */
 export const LANGUAGES = { ko: "한국어", en: "English" };
@@ -23,10 +24,12 @@ export function t(key, params = {}) {
   return entry.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
 
-/** Save `next` and show the page again in it (every view renders its words once). */
+/** Save `next` and show the page again in it (every view renders its words once). Signed in, the
+ * server is told too: its mail and notifications follow the switch. */
 export function setLanguage(next) {
   if (!(next in CATALOGUES) || next === language) return;
   localStorage.setItem(STORAGE_KEY, next);
+  if (session.signedIn) tellServer(next);
   const url = new URL(location.href);
   url.searchParams.delete("lang");
   location.replace(url);
@@ -49,6 +52,15 @@ export function showLanguageSwitch(button) {
   button.lang = other;
   button.setAttribute("aria-label", t("shell.switchLanguage", { name: LANGUAGES[other] }));
   button.addEventListener("click", () => setLanguage(other));
+}
+
+/** Fire and forget: `keepalive` lets the request outlive the reload that follows at once, and a
+ * failure (offline, an ended session) leaves the switch working; the next switch tells it again. */
+function tellServer(next) {
+  fetch("/api/users/me", {
+    method: "PATCH", keepalive: true, body: JSON.stringify({ language: next }),
+    headers: { "Content-Type": "application/json", Accept: "application/json", Authorization: `Bearer ${session.token}` },
+  }).catch(() => {});
 }
 
 function chosenLanguage() {

@@ -27,10 +27,11 @@ class Session extends EventTarget {
     this.#save();
   }
 
-  /** With `adminKey` (the admin page), an admin account. */
-  async signup(name, email, password, adminKey = null) {
-    if (adminKey) await api("POST", "/api/auth/signup/admin", { name, email, password, admin_key: adminKey });
-    else await api("POST", "/api/auth/signup", { name, email, password });
+  /** In `language` (what the server's mail and notifications speak); with `adminKey` (the admin
+   * page), an admin account. */
+  async signup(name, email, password, { adminKey = null, language } = {}) {
+    if (adminKey) await api("POST", "/api/auth/signup/admin", { name, email, password, language, admin_key: adminKey });
+    else await api("POST", "/api/auth/signup", { name, email, password, language });
     await this.login(email, password);
   }
 
