@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from server.logs import configure
-    configure(settings.log_level)        # every handler redacts ?token= values
+    configure(settings.log_level, settings.log_format)        # every handler redacts ?token= values
     log = logging.getLogger("server")
     command = args.command or "serve"
     if command == "job":

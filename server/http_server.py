@@ -18,6 +18,7 @@ from aiohttp.http_exceptions import (BadHttpMessage, BadHttpMethod, BadStatusLin
                                      InvalidHeader, LineTooLong, TransferEncodingError)
 from aiohttp.web_protocol import RequestHandler
 
+from server import request_ids
 from server.errors import InvalidRequest
 from server.middleware import error_response
 
@@ -48,8 +49,11 @@ class ApiRequestHandler(RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         if not isinstance(exc, HttpProcessingError):          # our own failures keep aiohttp's handling
             return super().handle_error(request, status, exc, message)
+        request_id = request_ids.new()           # it never reached the middleware that gives one
+        request_ids.REQUEST_ID.set(request_id)
         log.info("refused a malformed HTTP request from %s: %s", request.remote, type(exc).__name__)
         response = parse_error_response(exc)
+        response.headers[request_ids.HEADER] = request_id
         response.force_close()        # what follows on this connection cannot be trusted to be a request
         return response
 
