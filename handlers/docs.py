@@ -9,6 +9,7 @@ import msgspec
 import swagger_ui
 from aiohttp import web
 
+from handlers.assets import REVALIDATE, AssetFolder
 from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, STAFF, Endpoint
 from server.middleware import json_response
 from server.schemas.common import ErrorBody
@@ -18,11 +19,14 @@ _STATUS_TEXT = {400: "Invalid request", 401: "Not signed in", 403: "Not allowed"
                 409: "Conflict", 413: "Payload too large", 415: "Unsupported media type",
                 429: "Rate limited", 502: "Upstream provider error", 503: "Unavailable"}
 
+SWAGGER_PREFIX = "/docs/static"
+# The bundle's and the style sheet's URLs name their content (?v=<hash>): a browser keeps them for a
+# year and the page itself, which links them, revalidates.
 SWAGGER_PAGE = """<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>Ticket Blue API</title>
-<link rel="stylesheet" href="/docs/static/swagger-ui.css"></head>
+<link rel="stylesheet" href="{css}"></head>
 <body><div id="swagger-ui" data-spec="/openapi.json"></div>
-<script src="/docs/static/swagger-ui-bundle.js"></script>
+<script src="{bundle}"></script>
 <script src="/docs/init.js"></script>
 </body></html>"""
 # A file of its own, not inline: the Content-Security-Policy allows no inline scripts.
@@ -113,8 +117,12 @@ def setup(app: web.Application, endpoints: list[Endpoint], version: str) -> None
     async def openapi_json(request: web.Request) -> web.Response:
         return web.Response(body=spec, content_type="application/json")
 
+    swagger = AssetFolder(SWAGGER_STATIC)
+
     async def docs(request: web.Request) -> web.Response:
-        return web.Response(text=SWAGGER_PAGE, content_type="text/html")
+        page = SWAGGER_PAGE.format(css=await swagger.versioned(SWAGGER_PREFIX, "swagger-ui.css"),
+                                   bundle=await swagger.versioned(SWAGGER_PREFIX, "swagger-ui-bundle.js"))
+        return web.Response(text=page, content_type="text/html", headers={"Cache-Control": REVALIDATE})
 
     async def docs_init(request: web.Request) -> web.Response:
         return web.Response(text=SWAGGER_INIT, content_type="text/javascript")
@@ -122,4 +130,4 @@ def setup(app: web.Application, endpoints: list[Endpoint], version: str) -> None
     app.router.add_get("/openapi.json", openapi_json)
     app.router.add_get("/docs", docs)
     app.router.add_get("/docs/init.js", docs_init)
-    app.router.add_static("/docs/static", SWAGGER_STATIC)
+    app.router.add_get(SWAGGER_PREFIX + "/{path:.+}", swagger.route())

@@ -1,18 +1,19 @@
 """The browser pages in static/, served by the server itself (no build step): the seat-picking page
 at /, the admin page at /admin, their CSS and JavaScript modules under /static, posters under /media.
 
-Pages and modules are sent with `Cache-Control: no-cache`: browsers keep them but ask again
-(a cheap 304 thanks to Last-Modified), so a deploy never leaves a page with yesterday's modules.
+Pages and modules are sent by handlers/assets.py: compressed, with an ETag and `Cache-Control:
+no-cache` (browsers keep them but ask again, a cheap 304), so a deploy never leaves a page with
+yesterday's modules.
 """
 from __future__ import annotations
 
 from aiohttp import web
 
+from handlers.assets import AssetFolder
 from server.settings import REPO_ROOT
 from server.wiring import SETTINGS
 
 STATIC = REPO_ROOT / "static"
-REVALIDATED = ("/static/",)
 PAGES = {"/": "index.html", "/admin": "admin.html"}
 # Paths that machines call: an unknown one keeps docs/API.md's JSON error shape.
 MACHINE_PREFIXES = ("/api/", "/ws/", "/sandbox/")
@@ -39,19 +40,20 @@ NOT_FOUND_PAGE = """<!doctype html>
 
 
 def setup(app: web.Application) -> None:
+    static = AssetFolder(STATIC)
+
     def page(name: str):
-        async def serve(request: web.Request) -> web.FileResponse:
-            return web.FileResponse(STATIC / name)
+        async def serve(request: web.Request) -> web.Response:
+            return await static.respond(request, name)
         return serve
 
     for path, name in PAGES.items():
         app.router.add_get(path, page(name))
-    app.router.add_static("/static", STATIC)
+    app.router.add_get("/static/{path:.+}", static.route())
     media = app[SETTINGS].resolved_media_dir
     if not app[SETTINGS].s3_bucket:
         media.mkdir(parents=True, exist_ok=True)
         app.router.add_static("/media", media)
-    app.on_response_prepare.append(_revalidate)
     # Innermost (after the error middleware): it sees the router's 404 before that turns it into JSON.
     app.middlewares.append(_not_found_page)
 
@@ -65,8 +67,3 @@ async def _not_found_page(request: web.Request, handler) -> web.StreamResponse:
         if request.path.startswith(MACHINE_PREFIXES):
             raise
         return web.Response(status=404, text=NOT_FOUND_PAGE, content_type="text/html")
-
-
-async def _revalidate(request: web.Request, response: web.StreamResponse) -> None:
-    if request.path in PAGES or request.path.startswith(REVALIDATED):
-        response.headers.setdefault("Cache-Control", "no-cache")

@@ -85,7 +85,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     from server.logs import configure
-    configure(settings.log_level)        # every handler redacts ?token= values
+    configure(settings.log_level, settings.log_format)        # every handler redacts ?token= values
     log = logging.getLogger("server")
     command = args.command or "serve"
     if command == "job":
@@ -103,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
             return 0
     from server.app import create_app
     from server.http_server import serve
-    log.info("starting with %s", settings_module.safe_summary(settings))
+    log.debug("starting with %s", settings_module.safe_summary(settings))
     _tune_gc()
     serve(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=10)
     return 0

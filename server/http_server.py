@@ -18,6 +18,7 @@ from aiohttp.http_exceptions import (BadHttpMessage, BadHttpMethod, BadStatusLin
                                      InvalidHeader, LineTooLong, TransferEncodingError)
 from aiohttp.web_protocol import RequestHandler
 
+from server import request_ids
 from server.errors import InvalidRequest
 from server.middleware import error_response
 
@@ -48,8 +49,11 @@ class ApiRequestHandler(RequestHandler):
                      message: str | None = None) -> web.StreamResponse:
         if not isinstance(exc, HttpProcessingError):          # our own failures keep aiohttp's handling
             return super().handle_error(request, status, exc, message)
+        request_id = request_ids.new()           # it never reached the middleware that gives one
+        request_ids.REQUEST_ID.set(request_id)
         log.info("refused a malformed HTTP request from %s: %s", request.remote, type(exc).__name__)
         response = parse_error_response(exc)
+        response.headers[request_ids.HEADER] = request_id
         response.force_close()        # what follows on this connection cannot be trusted to be a request
         return response
 
@@ -66,6 +70,11 @@ class ApiRunner(web.AppRunner):
                          handler_cancellation=made.handler_cancellation, **made._kwargs)
 
 
+def http_url(address: tuple) -> str:
+    host, port = address[:2]
+    return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
+
+
 def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float) -> None:
     """What web.run_app does, with ApiRunner: serve until SIGINT or SIGTERM, then shut down gracefully
     (requests in progress finish, cleanup contexts close) before anything left is cancelled."""
@@ -77,6 +86,8 @@ def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
+            for address in runner.addresses:        # the port that was bound (port 0 picks one)
+                log.info("listening on %s", http_url(address))
             await stop.wait()
         finally:
             await runner.cleanup()

@@ -1,9 +1,10 @@
-"""Security headers on every response (pages, files, API answers, errors, the WebSocket handshake, event
-streams), a Content-Security-Policy the pages work under, no framework version in `Server`, and
+"""Security headers and a request id on every response (pages, files, API answers, errors, the WebSocket
+handshake, event streams), a Content-Security-Policy the pages work under, no framework version in `Server`, and
 /metrics behind a bearer token when one is configured."""
 from __future__ import annotations
 
 import asyncio
+import re
 
 import pytest
 from multidict import CIMultiDict
@@ -45,6 +46,7 @@ async def test_every_kind_of_response_carries_the_security_headers(client, show)
     headers.append(handshake)
     for got in headers:
         assert {name: got.get(name) for name in HEADERS} == HEADERS
+        assert re.fullmatch(r"[0-9a-f]{32}", got.get("X-Request-Id", "")), got      # server/request_ids.py
         policy = directives(got["Content-Security-Policy"])
         assert policy["default-src"] == ["'self'"] and policy["frame-ancestors"] == ["'none'"]
         assert policy["script-src"] == ["'self'"] and policy["style-src"] == ["'self'"]

@@ -241,6 +241,7 @@ outbox = sa.Table(
     _created(),
     sa.Column("delivered_at", UtcDateTime),
     sa.Column("claimed_by", sa.String(32)),       # the dispatcher working on it (until next_attempt_at)
+    sa.Column("request_id", sa.String(64)),       # of the request that enqueued it: its deliveries log it
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
     sa.Index("ix_outbox_stream", "user_id", "channel", "id"),      # SSE replay: a user's events after an id
     sa.CheckConstraint("status IN ('pending', 'delivered', 'dead')", name="status"),

@@ -20,6 +20,7 @@ from typing import Any, Callable, Iterable, Mapping, Protocol
 import msgspec
 import sqlalchemy as sa
 
+from server import request_ids
 from server.background import Background
 from server.db.database import Database, fresh_reader
 from server.db.tables import outbox
@@ -43,6 +44,7 @@ class Message(msgspec.Struct, frozen=True):
     payload: dict
     attempts: int
     claim: str                        # the claim's token: only its holder may record the outcome
+    request_id: str | None = None     # of the request that enqueued it (server/request_ids.py)
 
 
 class DeliveryFailed(Exception):
@@ -128,7 +130,7 @@ class Dispatcher:
                 next_attempt_at=now + timedelta(seconds=self.policy.lease_seconds)))
             rows = (await conn.execute(
                 sa.select(outbox.c.id, outbox.c.channel, outbox.c.event, outbox.c.user_id, outbox.c.payload,
-                          outbox.c.attempts, outbox.c.claimed_by)
+                          outbox.c.attempts, outbox.c.claimed_by, outbox.c.request_id)
                 .where(outbox.c.claimed_by == token).order_by(outbox.c.id))).all()
         return [Message(*row) for row in rows]
 
@@ -147,6 +149,9 @@ class Dispatcher:
         return len(messages)
 
     async def _deliver(self, channel: Channel, message: Message) -> tuple[Message, DeliveryFailed | None]:
+        # Each delivery is a task of its own (gather): its log lines, and those of the channel, carry the
+        # id of the request that caused the message, and no other delivery's.
+        request_ids.REQUEST_ID.set(message.request_id)
         try:
             async with asyncio.timeout(self.policy.timeout_seconds):
                 await channel.deliver(message)
@@ -183,10 +188,10 @@ class Dispatcher:
         reason = str(error)[:2000]
         if dead:
             log.warning("outbox %s #%s (%s) is dead after %s attempt(s): %s", message.channel, message.id,
-                        message.event, message.attempts, reason)
+                        message.event, message.attempts, reason, extra={"request_id": message.request_id})
         else:
             log.info("outbox %s #%s failed (attempt %s), retry in %ss: %s", message.channel, message.id,
-                     message.attempts, wait, reason)
+                     message.attempts, wait, reason, extra={"request_id": message.request_id})
         return {"status": "dead" if dead else "pending", "last_error": reason, "claimed_by": None,
                 "next_attempt_at": now + timedelta(seconds=0 if dead else wait)}
 

@@ -7,6 +7,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from server import request_ids
 from server.db.tables import event_streams, outbox
 from server.db.types import utcnow
 from server.db.upsert import insert_ignore, insert_ignore_from_select
@@ -37,7 +38,7 @@ async def enqueue(conn: AsyncConnection, *, event: str, user_id: int | None, pay
     for channel in targets:
         result = await conn.execute(outbox.insert().values(
             channel=channel, event=event, user_id=user_id, payload=body, status="pending",
-            attempts=0, next_attempt_at=now, created_at=now))
+            attempts=0, next_attempt_at=now, created_at=now, request_id=request_ids.current()))
         ids[channel] = result.inserted_primary_key[0]
     # Read by the pool's check-in hook (Dispatcher._after_commit): wake this instance's dispatcher as
     # soon as the transaction is over instead of at its next poll.
@@ -59,12 +60,14 @@ async def enqueue_select(conn: AsyncConnection, *, event: str, source: sa.Select
         user_ids = source.with_only_columns(user_id).group_by(user_id).order_by(user_id)
         await insert_ignore_from_select(conn, event_streams, ["user_id"], user_ids)
     now = sa.literal(utcnow(), outbox.c.created_at.type)
+    request_id = sa.literal(request_ids.current(), outbox.c.request_id.type)    # a job run from the admin API has one
     written = 0
     for channel in targets:
         result = await conn.execute(outbox.insert().from_select(
-            ["channel", "event", "user_id", "payload", "status", "attempts", "next_attempt_at", "created_at"],
+            ["channel", "event", "user_id", "payload", "status", "attempts", "next_attempt_at", "created_at",
+             "request_id"],
             source.with_only_columns(sa.literal(channel), sa.literal(event), user_id, payload, sa.literal("pending"),
-                                     sa.literal(0), now, now)))
+                                     sa.literal(0), now, now, request_id)))
         written += result.rowcount
     if written:
         conn.info.setdefault(WAKE_KEY, set()).update(targets)

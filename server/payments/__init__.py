@@ -50,5 +50,6 @@ async def open_toss(settings: Settings, http: aiohttp.ClientSession
     sandbox = TossSandbox(settings.toss_sandbox_key or TossSandbox.new_secret_key(),
                           latency=(settings.toss_sandbox_min_latency_seconds, settings.toss_sandbox_max_latency_seconds))
     async with serve_on_loopback(sandbox) as base_url:
-        log.info("payments: built-in Toss sandbox (no TICKETBLUE_TOSS_SECRET_KEY), client at %s", base_url)
+        log.info("payments: built-in Toss sandbox (no TICKETBLUE_TOSS_SECRET_KEY)")
+        log.debug("payments: the sandbox answers this server's calls at %s (loopback, not for clients)", base_url)
         yield client(base_url, sandbox.secret_key), sandbox
