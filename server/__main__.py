@@ -105,7 +105,8 @@ def main(argv: list[str] | None = None) -> int:
     from server.http_server import serve
     log.debug("starting with %s", settings_module.safe_summary(settings))
     _tune_gc()
-    serve(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=10)
+    serve(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=10,
+          event_loop=settings.event_loop)
     return 0
 
 

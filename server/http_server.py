@@ -13,6 +13,7 @@ import asyncio
 import logging
 import signal
 
+import uvloop
 from aiohttp import web
 from aiohttp.http_exceptions import (BadHttpMessage, BadHttpMethod, BadStatusLine, HttpProcessingError,
                                      InvalidHeader, LineTooLong, TransferEncodingError)
@@ -75,9 +76,11 @@ def http_url(address: tuple) -> str:
     return f"http://[{host}]:{port}" if ":" in host else f"http://{host}:{port}"
 
 
-def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float) -> None:
+def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float,
+          event_loop: str = "uvloop") -> None:
     """What web.run_app does, with ApiRunner: serve until SIGINT or SIGTERM, then shut down gracefully
-    (requests in progress finish, cleanup contexts close) before anything left is cancelled."""
+    (requests in progress finish, cleanup contexts close) before anything left is cancelled. On
+    `event_loop` "uvloop" or "asyncio"."""
     async def run() -> None:
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -86,10 +89,15 @@ def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float
         await runner.setup()
         try:
             await web.TCPSite(runner, host, port).start()
+            loop = type(asyncio.get_running_loop())
+            log.info("event loop: %s.%s", loop.__module__, loop.__qualname__)
             for address in runner.addresses:        # the port that was bound (port 0 picks one)
                 log.info("listening on %s", http_url(address))
             await stop.wait()
         finally:
             await runner.cleanup()
 
-    asyncio.run(run())
+    if event_loop == "uvloop":
+        uvloop.run(run())
+    else:
+        asyncio.run(run())

@@ -45,10 +45,12 @@ async def test_query_tokens_are_redacted_in_every_log_line(tmp_path):
     assert re.search(r" INFO aiohttp\.access \[[0-9a-f]{32}\]: .*GET /api/events\?", log)   # the request's id
 
 
-async def test_start_up_ends_with_the_address_it_listens_on_and_keeps_chatter_for_debug(tmp_path):
+async def test_start_up_names_its_event_loop_ends_with_the_address_it_listens_on_and_keeps_chatter_for_debug(
+        tmp_path):
     logs = {}
+    loops = {"INFO": "uvloop", "DEBUG": "asyncio"}           # (and the event loop each runs on)
     for level in ("INFO", "DEBUG"):
-        server = ServerProcess(tmp_path / level, log_level=level).start()
+        server = ServerProcess(tmp_path / level, log_level=level, event_loop=loops[level]).start()
         try:
             await server.wait_ready()
         finally:
@@ -64,7 +66,10 @@ async def test_start_up_ends_with_the_address_it_listens_on_and_keeps_chatter_fo
     assert [line for line in info if "http://" in line and "aiohttp.access" not in line] == [
         line for line in info if "listening on" in line]                       # no other address, as if ours
     assert any("Running upgrade" in line and " INFO " in line for line in info)   # what changed is still said
+    assert any(line.endswith(" INFO server.http_server: event loop: uvloop.Loop") for line in info)
     debug = logs["DEBUG"]
+    assert any(" INFO server.http_server: event loop: asyncio.unix_events._UnixSelectorEventLoop" in line
+               for line in debug)
     assert any(" DEBUG alembic.runtime.plugins: setup plugin" in line for line in debug)
     assert any(" DEBUG server: starting with {" in line for line in debug)
 
