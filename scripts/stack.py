@@ -106,7 +106,6 @@ def app_environment(exports: dict[str, str]) -> dict[str, str]:
         "TICKETBLUE_ELASTICSEARCH_INDEX_PREFIX": INDEX_PREFIX,
         "TICKETBLUE_S3_ENDPOINT_URL": exports["TICKETBLUE_TEST_S3_ENDPOINT_URL"],
         "TICKETBLUE_SMTP_URL": exports["TICKETBLUE_TEST_SMTP_URL"],
-        "TICKETBLUE_TOSS_API_URL": f"http://{HOST}:{APP_PORTS[0]}/sandbox/toss",
         "TICKETBLUE_TRUSTED_PROXIES": HOST,          # nginx, on this machine
     })
     env.update({k: v for k, v in os.environ.items()
@@ -117,12 +116,15 @@ def app_environment(exports: dict[str, str]) -> dict[str, str]:
 # ---- the stack's own processes ----------------------------------------------------------------------
 def start_apps(tmp: Path, env: dict[str, str]) -> None:
     run([VENV_BIN / "python", "-m", "server", "migrate"], tmp / "migrate.log", env=env, cwd=ROOT)
+    # app1 hosts the built-in Toss sandbox; app2 pays through it (as in compose.yml)
+    sandbox = {"TICKETBLUE_TOSS_API_URL": f"http://{HOST}:{APP_PORTS[0]}/sandbox/toss"}
     started = []
     for n, app_port in enumerate(APP_PORTS, 1):
         data = tmp / f"app{n}"
         data.mkdir()
         proc, log = spawn(tmp, f"app{n}", [VENV_BIN / "python", "-m", "server", "serve"], cwd=ROOT,
-                          env={**env, "TICKETBLUE_PORT": str(app_port), "TICKETBLUE_DATA_DIR": str(data)})
+                          env={**env, **(sandbox if n > 1 else {}),
+                               "TICKETBLUE_PORT": str(app_port), "TICKETBLUE_DATA_DIR": str(data)})
         started.append((n, app_port, proc, log))
     for n, app_port, proc, log in started:
         wait_until(lambda: http_ok(f"http://{HOST}:{app_port}/readyz"), 60, f"app{n}", proc, log)
