@@ -25,7 +25,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-from testbackends.common import HOST, ROOT, VENV_BIN, BackendError, http_ok, port, port_answers, say, wait_until
+from testbackends.common import HOST, ROOT, VENV_BIN, BackendError, http_ok, port, port_answers, wait_until
 from testbackends.elasticsearch import ELASTICSEARCH
 from testbackends.mariadb import MYSQL, MYSQL_REPLICA
 from testbackends.processes import run, sbin, spawn, stop_sessions
@@ -42,6 +42,10 @@ PROMETHEUS_PORT = NGINX_PORT + 9
 DATABASE = "ticketblue_stack"
 REDIS_DATABASE = 1
 INDEX_PREFIX = "ticketblue-stack"
+
+
+def say(msg: str) -> None:
+    print(f"stack: {msg}", file=sys.stderr, flush=True)
 
 
 def urls() -> dict[str, str]:
