@@ -131,5 +131,5 @@ async def test_prometheus_scrapes_both_instances(stack):
             return {r["metric"]["instance"] for r in await prometheus_query(http, query)} == instances
         # Both targets answered their last scrape (up is 1) ...
         await eventually(lambda: scraped('up{job="ticketblue"} == 1'), timeout=20, every=0.25)
-        # ... with the server's own series (every scrape is itself a counted request).
-        await eventually(lambda: scraped('ticketblue_http_requests_total{route="/metrics"}'), timeout=20, every=0.25)
+        # ... with the server's own series (scripts/stack asked each instance's /readyz before Prometheus began).
+        await eventually(lambda: scraped('ticketblue_http_requests_total{route="/readyz"}'), timeout=20, every=0.25)
