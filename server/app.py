@@ -2,19 +2,23 @@
 what it holds (server/wiring.py)."""
 from __future__ import annotations
 
+import socket
+
 from aiohttp import web
 
 import handlers
+from server import app_version
 from server.health import Health
-from server.middleware import HttpMetrics, errors, security_headers
+from server.metrics import Metrics
+from server.middleware import errors, measure, security_headers
 from server.settings import Settings
 from server.tokens import Tokens
 from server.wiring import HEALTH, METRICS, SERVER, SETTINGS, TOKENS, Context
 
 
 def create_app(settings: Settings, *, contexts: tuple[Context, ...] = SERVER) -> web.Application:
-    metrics = HttpMetrics()
-    app = web.Application(middlewares=[metrics.middleware(), errors], client_max_size=settings.max_body_bytes)
+    metrics = Metrics(instance_id=f"{socket.gethostname()}:{settings.port}", version=app_version())
+    app = web.Application(middlewares=[measure(metrics), errors], client_max_size=settings.max_body_bytes)
     app[SETTINGS] = settings
     app[METRICS] = metrics
     app[HEALTH] = Health()
