@@ -3,10 +3,12 @@ public API and the real backends, and read back by parsing the text a Prometheus
 Every family is described, and no label carries an id."""
 from __future__ import annotations
 
+import asyncio
 import re
 from datetime import timedelta
 
 import pytest
+import redis.asyncio
 import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 from prometheus_client.parser import text_string_to_metric_families
@@ -14,11 +16,12 @@ from prometheus_client.parser import text_string_to_metric_families
 from server.db.tables import outbox
 from server.db.types import utcnow
 from server.outbox.routes import CHANNELS
-from server.wiring import DATABASE
+from server.wiring import DATABASE, SEAT_ENGINE
 from tests.support.api import MANY_ACCOUNTS, PASSWORD, eventually
 from tests.support.backends import backend_url
 from tests.support.factories import pay, reserve
 from tests.support.peers.toss import QUICK_TOSS_CLIENT
+from tests.support.raw_ws import RawSocket
 from tests.support.waiting import queued, set_room, set_sale
 from tests.support.ws import LiveViewer
 from tests.test_replicas import app_client
@@ -52,8 +55,13 @@ async def hold(client, show, token, seat_ids):
 
 @pytest.fixture
 def settings_overrides(request) -> dict:
-    """Toss's failures scriptable, its client quick to give up; a test's own on top."""
-    return {**QUICK_TOSS_CLIENT, "toss_sandbox_faults": True, "jobs_scheduled": False, **getattr(request, "param", {})}
+    """Toss's failures scriptable, its client quick to give up; a test's own on top ("redis": the
+    single Redis, emptied)."""
+    overrides = {**QUICK_TOSS_CLIENT, "toss_sandbox_faults": True, "jobs_scheduled": False,
+                 **getattr(request, "param", {})}
+    if overrides.get("redis_url") == "redis":
+        overrides["redis_url"] = request.getfixturevalue("empty_redis_url")
+    return overrides
 
 
 # ---- holds and releases ------------------------------------------------------------------------------
@@ -191,6 +199,39 @@ async def test_seat_map_sockets_viewers_deltas_and_frames(client, show):
     async def closed():
         return (await scrape(client))("ticketblue_seatmap_viewers") == 0
     await eventually(closed)
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_socket_that_stops_reading_is_dropped_and_counted(client, show, app):
+    """It overflows its backlog (frames dropped, a snapshot owed) and then cannot drain within the send
+    timeout (10 s): closed, and counted."""
+    round_id, seat = show["round_id"], show["seat_ids"][0]
+    engine = app[SEAT_ENGINE]
+    stalled = await RawSocket.connect(client.http.port, f"/ws/rounds/{round_id}", receive_buffer=4096)
+    for _ in range(10_000):                               # ~700 KB of frames, past the backlog's limit
+        await engine.block(round_id, [seat])
+        await engine.unblock(round_id, [seat])
+        await asyncio.sleep(0)
+
+    async def dropped():
+        return (await scrape(client))("ticketblue_slow_sockets_dropped_total") == 1
+    await eventually(dropped, timeout=30)
+    stalled.close()
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+@pytest.mark.parametrize("settings_overrides", [{"redis_url": "redis"}], indirect=True)
+async def test_a_lost_subscription_resyncs_the_hub(client, show, settings):
+    viewer = await LiveViewer.connect(client.http, show["round_id"])
+    assert (await scrape(client))("ticketblue_hub_resyncs_total") == 0
+    async with redis.asyncio.from_url(settings.redis_url) as admin:     # the server's subscriptions cut
+        assert await admin.client_kill_filter(_type="pubsub") >= 1
+
+    async def resynced():
+        return (await scrape(client))("ticketblue_hub_resyncs_total") >= 1
+    await eventually(resynced)
+    await viewer.until(lambda v: v.snapshots >= 2)
+    await viewer.close()
 
 
 @pytest.mark.parametrize("settings_overrides", [MANY_ACCOUNTS], indirect=True)
