@@ -1,9 +1,9 @@
 """The HTTP edge: one module per resource. Each declares its endpoints on an `Api`."""
 from __future__ import annotations
 
-from importlib.metadata import PackageNotFoundError, version
-
 from aiohttp import web
+
+from server import app_version
 
 from handlers import (accounts, clock, config, coupons, docs, events, halls, health, jobs, pages, payments,
                       performances, performers, queue_ws, reservations, reviews, rounds, sandbox, search, seatmap_ws,
@@ -18,11 +18,7 @@ def setup(app: web.Application) -> None:
     for module in RESOURCES:
         module.api.add_to(app)
         endpoints += module.api.endpoints
-    try:
-        app_version = version("ticketblue")
-    except PackageNotFoundError:
-        app_version = "dev"
-    docs.setup(app, endpoints, app_version)
+    docs.setup(app, endpoints, app_version())
     socket_transport.setup(app)
     seatmap_ws.setup(app)
     queue_ws.setup(app)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import hmac
 
 from aiohttp import web
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 
 from handlers.routing import Api
 from server.errors import Unauthorized
@@ -42,5 +42,5 @@ async def metrics(request: web.Request) -> web.Response:
                                          f"Bearer {token}".encode()):
         raise Unauthorized("/metrics needs `Authorization: Bearer <TICKETBLUE_METRICS_TOKEN>`.",
                            headers={"WWW-Authenticate": "Bearer"})
-    body = generate_latest(request.app[METRICS].registry)
+    body = await request.app[METRICS].exposition()
     return web.Response(body=body, headers={"Content-Type": CONTENT_TYPE_LATEST})

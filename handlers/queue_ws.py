@@ -11,7 +11,7 @@ from aiohttp import web
 from handlers.routing import USER, authenticate, path_id, rate_limit
 from handlers.socket_transport import SocketWriter, open_socket
 from server.ratelimit import WS_CONNECTS_PER_ACCOUNT, WS_CONNECTS_PER_ADDRESS
-from server.wiring import QUEUE_WATCH, SERVICES
+from server.wiring import METRICS, QUEUE_WATCH, SERVICES
 
 
 async def queue_socket(request: web.Request) -> web.WebSocketResponse:
@@ -19,16 +19,18 @@ async def queue_socket(request: web.Request) -> web.WebSocketResponse:
     principal = await authenticate(request, USER, token_in_query=True)       # 401 before the upgrade
     await request.app[SERVICES].seating.layout(round_id)                      # 404 likewise
     await rate_limit(request, (WS_CONNECTS_PER_ADDRESS, WS_CONNECTS_PER_ACCOUNT), principal)
-    watch = request.app[QUEUE_WATCH]
+    watch, metrics = request.app[QUEUE_WATCH], request.app[METRICS]
     ws = await open_socket(request)
     # (a socket that falls behind gets nothing in place of its backlog: the next tick tells it all)
-    listener = SocketWriter(ws, request.transport, user_id=principal.user_id, resync=lambda: None)
+    listener = SocketWriter(ws, request.transport, user_id=principal.user_id, resync=lambda: None, metrics=metrics)
     writer = asyncio.create_task(listener.run(), name=f"queue-writer-{round_id}")
     try:
+        metrics.queue_sockets.inc()
         await watch.join(round_id, listener)
         async for _ in ws:
             pass
     finally:
+        metrics.queue_sockets.dec()
         watch.leave(round_id, listener)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)

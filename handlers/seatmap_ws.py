@@ -17,7 +17,7 @@ from seatmap.protocol import ROUND_DELETED, Hold, Resume, SnapshotRequest, decod
 from server.errors import ApiError, Code, NotFound, Unauthorized
 from server.ratelimit import WS_CONNECTS_PER_ACCOUNT, WS_CONNECTS_PER_ADDRESS
 from server.tokens import Principal
-from server.wiring import HUB, SERVICES
+from server.wiring import HUB, METRICS, SERVICES
 
 
 async def round_socket(request: web.Request) -> web.WebSocketResponse:
@@ -25,12 +25,13 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     principal = await authenticate(request, OPTIONAL, token_in_query=True)
     await request.app[SERVICES].seating.layout(round_id)         # 404 before the upgrade, in the error shape
     await rate_limit(request, (WS_CONNECTS_PER_ADDRESS, WS_CONNECTS_PER_ACCOUNT), principal)     # 429, likewise
-    hub = request.app[HUB]
+    hub, metrics = request.app[HUB], request.app[METRICS]
     ws = await open_socket(request)
     viewer = SocketWriter(ws, request.transport, user_id=principal.user_id if principal else None,
-                          resync=lambda: hub.snapshot_frame(round_id, viewer))
+                          resync=lambda: hub.snapshot_frame(round_id, viewer), metrics=metrics)
     writer = asyncio.create_task(viewer.run(), name=f"ws-writer-{round_id}")
     try:
+        metrics.seatmap_viewers.inc()
         try:
             await hub.join(round_id, viewer)
         except (NoSuchRound, NotFound):      # deleted since the check above (another instance's, maybe)
@@ -43,6 +44,7 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
             elif message.type == WSMsgType.BINARY:
                 viewer.push(error_frame(ApiError("Send text frames.", code=Code.INVALID_REQUEST).body()["error"]))
     finally:
+        metrics.seatmap_viewers.dec()
         await hub.leave(round_id, viewer)
         writer.cancel()
         await asyncio.gather(writer, return_exceptions=True)

@@ -18,6 +18,7 @@ from typing import Callable
 from aiohttp import WSCloseCode, web
 
 from seatmap.frames import Batch
+from server.metrics import Metrics
 
 WRITE_BUFFER_HIGH = 64 * 1024      # above this a socket is behind: frames wait in its backlog
 WRITE_BUFFER_LOW = 16 * 1024       # ...until its buffer is down to this
@@ -60,8 +61,9 @@ class SocketWriter:
     as they are in it."""
 
     def __init__(self, ws: web.WebSocketResponse, transport: asyncio.Transport, *,
-                 resync: Callable[[], bytes | None], user_id: int | None = None):
+                 resync: Callable[[], bytes | None], metrics: Metrics, user_id: int | None = None):
         self.ws = ws
+        self._metrics = metrics
         self.user_id = user_id
         self._transport = transport
         self._resync = resync
@@ -114,7 +116,7 @@ class SocketWriter:
                 await self._drained()
                 if self._behind:
                     if self._overflows >= MAX_OVERFLOWS_IN_A_ROW:
-                        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+                        await self._drop()
                         return
                     frame = self._resync()
                     self._behind = False        # from here on, frames follow this one
@@ -130,8 +132,15 @@ class SocketWriter:
                     code, reason = self._closing_with
                     await self.ws.close(code=code, message=reason)
                     return
-        except (asyncio.TimeoutError, ConnectionError, RuntimeError):
+        except asyncio.TimeoutError:
+            await self._drop()
+        except (ConnectionError, RuntimeError):          # the peer went away meanwhile
             await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
+
+    async def _drop(self) -> None:
+        """Close a socket that does not keep up."""
+        self._metrics.slow_socket_dropped()
+        await self.ws.close(code=WSCloseCode.TRY_AGAIN_LATER, message=b"too slow")
 
     async def _drained(self) -> None:
         """Until the socket's buffer is low again; only slow sockets ever wait here."""

@@ -86,7 +86,9 @@ class SeatEngine(Protocol):
         has a newer version. Never loads the round (the caller is inside the database transaction
         that made the change); a round loaded later keeps the newer of this and what it read."""
 
-    async def block(self, round_id: int, seat_ids: list[int]) -> None: ...
+    async def block(self, round_id: int, seat_ids: list[int]) -> int:
+        """Not for sale from now on; SeatUnavailable for sold ones. Returns how many were held (their
+        holds end)."""
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None: ...
 
     async def snapshot(self, round_id: int) -> Snapshot: ...

@@ -25,6 +25,7 @@ from seatmap.engine import SeatEngine
 from seatmap.frames import Batch, delta_frame, round_deleted_frame, snapshot_frame
 from seatmap.model import Delta, NoSuchRound, RoundDeleted, Snapshot
 from seatmap.protocol import ROUND_DELETED
+from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.02          # a busy round's viewers are sent to at most this often...
@@ -88,13 +89,13 @@ class RoundFeed:
 
 
 class Hub:
-    def __init__(self, engine: SeatEngine, seat_ids: SeatIds):
+    def __init__(self, engine: SeatEngine, seat_ids: SeatIds, metrics: Metrics | None = None):
         self._engine = engine
+        self._metrics = metrics or Metrics()
         self._seat_ids = seat_ids
         self._feeds: dict[int, RoundFeed] = {}
         self._starting: dict[int, asyncio.Future] = {}
         self._tasks: set[asyncio.Task] = set()
-        self.deltas_seen = 0
 
     # ---- viewers ---------------------------------------------------------------------------
     async def join(self, round_id: int, viewer: Viewer) -> None:
@@ -107,6 +108,7 @@ class Hub:
         self._send_group(feed, group)      # what the snapshot already holds must not follow it
         feed.add(viewer, group)
         viewer.push(feed.frame_for(viewer))
+        self._metrics.frames_sent(1)
 
     async def leave(self, round_id: int, viewer: Viewer) -> None:
         feed = self._feeds.get(round_id)
@@ -127,6 +129,7 @@ class Hub:
         group = feed.group_of.get(viewer)
         if group is not None:
             self._send_group(feed, group)
+        self._metrics.frames_sent(1)               # (its caller sends it)
         return feed.frame_for(viewer)
 
     async def resume(self, round_id: int, viewer: Viewer, seq: int) -> None:
@@ -144,6 +147,7 @@ class Hub:
             return
         for delta in replay:
             viewer.push(delta_frame(delta, viewer.user_id))
+        self._metrics.frames_sent(len(replay))
 
     def current_seq(self, round_id: int) -> int | None:
         feed = self._feeds.get(round_id)
@@ -212,7 +216,7 @@ class Hub:
             self._resync_later(feed)
             return
         feed.snapshot.apply(delta)
-        self.deltas_seen += 1
+        self._metrics.deltas_published()
         for group in feed.groups:
             if group.viewers:                # (a viewer joining an empty group starts from the copy)
                 group.outgoing.append(delta)
@@ -266,6 +270,7 @@ class Hub:
                 viewer.push_batch(batch)
             else:
                 viewer.push_batch(shared)
+        self._metrics.frames_sent(len(deltas) * len(group.viewers))
 
     def _end(self, feed: RoundFeed) -> None:
         """The round was deleted: its viewers are told and let go, its subscription dropped."""
@@ -275,6 +280,7 @@ class Hub:
         frame = round_deleted_frame(feed.round_id)
         for viewer in list(feed.viewers):
             viewer.end(frame, *ROUND_DELETED)
+        self._metrics.frames_sent(len(feed.viewers))
         self._background(self._engine.unsubscribe(feed.round_id, self._listener))
 
     def _background(self, coroutine) -> None:
@@ -286,6 +292,7 @@ class Hub:
         if feed.resyncing:
             return
         feed.resyncing = True
+        self._metrics.hub_resynced()
         self._background(self._resync(feed))
 
     async def _resync(self, feed: RoundFeed) -> None:
@@ -305,6 +312,7 @@ class Hub:
         early, feed.early = feed.early, []
         for viewer in list(feed.viewers):
             viewer.push(feed.frame_for(viewer))
+        self._metrics.frames_sent(len(feed.viewers))
         for delta in early:
             self._apply(feed, delta)
 

@@ -209,13 +209,16 @@ class MemoryEngine:
         else:
             self._gates[round_id] = newer(gate, self._gates.get(round_id))
 
-    async def block(self, round_id, seat_ids) -> None:
+    async def block(self, round_id, seat_ids) -> int:
         r = await self._round(round_id)
         sold = [s for s in seat_ids if (st := r.seats.get(s)) is not None and st.state in (PENDING, SOLD)]
         if sold:
             raise SeatUnavailable(sold)        # a sold seat cannot be blocked; a held one can
-        self._emit(r, [r.set(s, SeatState(BLOCKED)) for s in dict.fromkeys(seat_ids)
+        seats = dict.fromkeys(seat_ids)
+        held = sum(1 for s in seats if (st := r.seats.get(s)) is not None and st.state == HELD)
+        self._emit(r, [r.set(s, SeatState(BLOCKED)) for s in seats
                        if (st := r.seats.get(s)) is None or st.state == HELD])
+        return held
 
     async def unblock(self, round_id, seat_ids) -> None:
         r = await self._round(round_id)

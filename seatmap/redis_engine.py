@@ -221,10 +221,11 @@ class RedisEngine:
     async def free(self, round_id, seat_ids) -> None:
         await self._run("free", round_id, *seat_ids)
 
-    async def block(self, round_id, seat_ids) -> None:
+    async def block(self, round_id, seat_ids) -> int:
         result = await self._run("block", round_id, *dict.fromkeys(seat_ids))
         if result[0] == "taken":
             raise SeatUnavailable([int(s) for s in result[1]])
+        return int(result[1])
 
     async def unblock(self, round_id, seat_ids) -> None:
         await self._run("unblock", round_id, *seat_ids)

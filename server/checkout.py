@@ -32,6 +32,7 @@ from server.db.database import Database
 from server.db.tables import payments, reservations, rounds
 from server.db.types import utcnow
 from server.errors import ApiError, Code, Conflict, InvalidState, NotFound
+from server.metrics import Metrics
 from server.outbox import enqueue
 from server.payments.toss import (PaymentAlreadyProcessed, PaymentError, PaymentNotFound, PaymentProviderError,
                                   PaymentStatus, TossPayment, TossPayments, error_for)
@@ -53,8 +54,9 @@ SETTLE_WINDOW = timedelta(days=1)
 
 class Checkout:
     def __init__(self, db: Database, toss: TossPayments, reservations: Reservations, seating: Seating,
-                 zone: ZoneInfo, *, refund_cutoff_minutes: int = 0):
+                 zone: ZoneInfo, *, refund_cutoff_minutes: int = 0, metrics: Metrics | None = None):
         self._db = db
+        self._metrics = metrics or Metrics()
         self._toss = toss
         self._reservations = reservations
         self._seating = seating
@@ -162,6 +164,9 @@ class Checkout:
                 await self._reservations.announce(conn, reservation_id, "reservation.confirmed")
                 await self._announce_payment(conn, reservation_id, "payment.confirmed")
         if status == "pending":
+            self._metrics.reservation("confirmed")
+            if payment is not None:
+                self._metrics.payment("confirmed", payment.amount)
             user_id, booked_out = await self._booking_of(reservation_id)
             await self._seating.paid(booked_out.round_id, user_id, booked_out.seat_ids)
         elif not booked:
@@ -260,8 +265,12 @@ class Checkout:
             await self._refund_refused(p)
             raise
         async with self._db.begin() as conn:
-            await conn.execute(payments.update().where(payments.c.id == payment_id)
-                               .values(status="canceled", canceled_at=utcnow()))
+            # (not over an earlier end: twin refunds each get here, and the refund is counted once)
+            ended = await conn.execute(payments.update().where(payments.c.id == payment_id,
+                                                               payments.c.status != "canceled")
+                                       .values(status="canceled", canceled_at=utcnow()))
+        if ended.rowcount == 1:
+            self._metrics.payment("canceled", p.amount)
         return p.amount
 
     async def _refunded_at_provider(self, payment_key: str) -> bool:
@@ -353,8 +362,11 @@ class Checkout:
     async def _mark_failed(self, payment_id: int) -> None:
         """(Only from 'confirming': a twin request may have approved the same payment meanwhile.)"""
         async with self._db.begin() as conn:
-            await conn.execute(payments.update().where(payments.c.id == payment_id, payments.c.status == "confirming")
-                               .values(status="failed"))
+            failed = await conn.execute(payments.update().where(payments.c.id == payment_id,
+                                                                payments.c.status == "confirming")
+                                        .values(status="failed"))
+        if failed.rowcount == 1:
+            self._metrics.payment("failed")
 
     async def _announce_payment(self, conn: AsyncConnection, reservation_id: int, event: str, **extra) -> None:
         r = (await conn.execute(sa.select(reservations.c.user_id, reservations.c.amount, reservations.c.order_id)

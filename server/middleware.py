@@ -8,9 +8,9 @@ from typing import Any
 
 import msgspec
 from aiohttp import web
-from prometheus_client import CollectorRegistry, Counter, Histogram
 
 from server.errors import ApiError, Code
+from server.metrics import Metrics
 from server.settings import Settings
 from server.storage import s3_public_url
 
@@ -50,36 +50,24 @@ async def errors(request: web.Request, handler) -> web.StreamResponse:
         return error_response(ApiError("Something went wrong on our side.", code=Code.INTERNAL_ERROR, status=500))
 
 
-class HttpMetrics:
-    """Request count and latency by route and status, in a registry of this app's own."""
-
-    def __init__(self) -> None:
-        self.registry = CollectorRegistry()
-        self.requests = Counter("ticketblue_http_requests_total", "HTTP requests",
-                                ["method", "route", "status"], registry=self.registry)
-        self.latency = Histogram("ticketblue_http_request_duration_seconds", "HTTP request latency",
-                                 ["method", "route"], registry=self.registry,
-                                 buckets=(.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10))
-
-    def middleware(self):
-        @web.middleware
-        async def measure(request: web.Request, handler) -> web.StreamResponse:
-            started = time.perf_counter()
-            status = 500
-            try:
-                response = await handler(request)
-                status = response.status
-                return response
-            except web.HTTPException as exc:
-                status = exc.status
-                raise
-            finally:
-                info = request.match_info.route.resource
-                route = info.canonical if info is not None else "unmatched"
-                self.requests.labels(request.method, route, str(status)).inc()
-                self.latency.labels(request.method, route).observe(time.perf_counter() - started)
-        return measure
-
+def measure(metrics: Metrics):
+    """Every request counted and timed by its route (the route's pattern, never its ids)."""
+    @web.middleware
+    async def measure_request(request: web.Request, handler) -> web.StreamResponse:
+        started = time.perf_counter()
+        status = 500
+        try:
+            response = await handler(request)
+            status = response.status
+            return response
+        except web.HTTPException as exc:
+            status = exc.status
+            raise
+        finally:
+            info = request.match_info.route.resource
+            metrics.request(request.method, info.canonical if info is not None else "unmatched", status,
+                            time.perf_counter() - started)
+    return measure_request
 
 
 TOSS_SCRIPT = "https://js.tosspayments.com"

@@ -30,6 +30,7 @@ from limits.errors import StorageError
 from server.accounts import normalize_email
 from server.client_address import client_address
 from server.errors import RateLimited, ServiceUnavailable
+from server.metrics import Metrics
 from server.redis_client import (CLUSTER_CONNECTIONS_PER_NODE, CLUSTER_SOCKET_TIMEOUT_SECONDS, is_cluster_url,
                                  open_redis)
 from server.settings import Settings
@@ -65,7 +66,8 @@ def email_key(email: str) -> str:
 
 
 class RateLimits:
-    def __init__(self, settings: Settings, storage: Storage):
+    def __init__(self, settings: Settings, storage: Storage, metrics: Metrics | None = None):
+        self._metrics = metrics or Metrics()
         self._limiter = STRATEGIES[settings.rate_limit_strategy](storage)
         self._rates = {limit.setting: settings.rate_limit(limit.setting) for limit in LIMITS}
         self._trusted_proxies = settings.trusted_proxy_networks
@@ -85,6 +87,7 @@ class RateLimits:
             raise ServiceUnavailable("Rate limits cannot be checked right now; try again shortly.") from None
 
     async def _refusal(self, limit: Limit, rate: RateLimitItem, identifiers: tuple[str, ...]) -> RateLimited:
+        self._metrics.rate_limited(limit.setting)
         stats = await self._limiter.get_window_stats(rate, *identifiers)
         return refused(limit, stats.reset_time - time.time())
 
@@ -98,11 +101,11 @@ def refused(limit: Limit, retry_after_seconds: float) -> RateLimited:
 
 
 @asynccontextmanager
-async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
+async def open_rate_limits(settings: Settings, metrics: Metrics | None = None) -> AsyncIterator[RateLimits]:
     """Redis storage when TICKETBLUE_REDIS_URL is set (the `limits` library's cluster storage for a
     redis+cluster:// URL: each count is one key, so it lives on one node), else in-process counts."""
     if not settings.redis_url:
-        yield RateLimits(settings, MemoryStorage())
+        yield RateLimits(settings, MemoryStorage(), metrics)
         return
     options = dict(implementation="redispy", key_prefix=f"{settings.redis_key_prefix}:limits", wrap_exceptions=True)
     if is_cluster_url(settings.redis_url):
@@ -111,7 +114,7 @@ async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
                                       socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **options)
         await storage.bridge.storage.initialize()   # see open_redis
         try:
-            yield RateLimits(settings, storage)
+            yield RateLimits(settings, storage, metrics)
         finally:
             await storage.bridge.storage.aclose()   # limits never closes the cluster client it made
         return
@@ -119,6 +122,6 @@ async def open_rate_limits(settings: Settings) -> AsyncIterator[RateLimits]:
     client = await open_redis(settings.redis_url, decode_responses=False)
     try:
         yield RateLimits(settings, RedisStorage("async+" + settings.redis_url, connection_pool=client.connection_pool,
-                                                **options))
+                                                **options), metrics)
     finally:
         await client.aclose()

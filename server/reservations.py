@@ -19,6 +19,7 @@ from server.db.database import Database
 from server.db.tables import halls, performances, prices, reservation_seats, reservations, rounds, seats
 from server.db.types import utcnow
 from server.errors import Code, Conflict, InvalidState, NotFound
+from server.metrics import Metrics
 from server.notify.messages import Booking, SeatLabel
 from server.outbox import enqueue
 from server.schemas.common import Page, PageQuery
@@ -33,8 +34,9 @@ EXPIRE_BATCH = 500
 
 class Reservations:
     def __init__(self, db: Database, seating: Seating, coupons: Coupons, tickets: Tickets, *,
-                 payment_window_seconds: int, zone: ZoneInfo):
+                 payment_window_seconds: int, zone: ZoneInfo, metrics: Metrics | None = None):
         self._db = db
+        self._metrics = metrics or Metrics()
         self.tickets = tickets
         self._zone = zone
         self._seating = seating
@@ -74,6 +76,7 @@ class Reservations:
                 await self.announce(conn, reservation_id, "reservation.created")
         except IntegrityError:
             raise await self._already_sold(round_id, seat_ids) from None
+        self._metrics.reservation("created")
         await self._seating.sell(round_id, user_id, seat_ids)
         return await self.get(user_id, reservation_id)
 
@@ -157,6 +160,7 @@ class Reservations:
             if also is not None:
                 await also(conn)
             await self.announce(conn, reservation_id, f"reservation.{status}")
+        self._metrics.reservation(status)
         await self._seating.free(row.round_id, list(seat_ids))
         return True
 

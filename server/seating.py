@@ -26,9 +26,10 @@ from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
 from server.db.types import utcnow
-from server.errors import (Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, ServiceUnavailable,
-                           require)
+from server.errors import (Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, RateLimited,
+                           ServiceUnavailable, require)
 from server.gates import read_gate
+from server.metrics import Metrics
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
 from server.schemas.catalogue import SeatOut
@@ -41,8 +42,11 @@ SOLD_STATUSES = ("confirmed", "attended")
 REPAIR_TRIES = 3
 BEST_TRIES = 20               # looks for the best seats when others keep taking them first (each loss is
                               # someone else's hold: with seats left, losing them all is next to impossible)
-HOLD_REFUSALS = (SaleNotOpen, NotAdmitted, TooManyRequests, SeatUnavailable, HoldTimeExceeded, HoldLimitExceeded,
-                 NoSuchRound)
+# The engine's refusals of a hold (answers, not failures of the engine), as /metrics counts them.
+HOLD_OUTCOMES = {SaleNotOpen: "sale_not_open", NotAdmitted: "not_admitted", TooManyRequests: "rate_limited",
+                 SeatUnavailable: "unavailable", HoldTimeExceeded: "limit", HoldLimitExceeded: "limit",
+                 NoSuchRound: "other"}
+HOLD_REFUSALS = tuple(HOLD_OUTCOMES)
 
 
 class SeatEvents(Protocol):
@@ -92,7 +96,7 @@ async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
 class Seating:
     def __init__(self, db: Database, engine: SeatEngine, *, hold_seconds: int, max_seats_per_user: int,
                  zone: ZoneInfo, max_hold_seconds: int = 0, hold_cooldown_seconds: int = 0,
-                 hold_rates: Rates = (), pace: AdmissionPace | None = None):
+                 hold_rates: Rates = (), pace: AdmissionPace | None = None, metrics: Metrics | None = None):
         """`max_hold_seconds` 0: twice the hold; `hold_cooldown_seconds` 0: one hold (the settings' defaults).
         `hold_rates`: how often one user may hold or release in a round (requests, window ms), counted
         by the engine in the same step as the hold."""
@@ -105,6 +109,7 @@ class Seating:
         self._limit = max_seats_per_user
         self._rates = hold_rates
         self._pace = pace or AdmissionPace(slow_hold_ms=1000, error_share=1)
+        self._metrics = metrics or Metrics()
         self.events: SeatEvents = NO_EVENTS          # who else hears of freed and held seats (seat watch)
         self._choosing: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)     # round -> best seats
         self._layouts: dict[int, RoundLayout] = {}
@@ -257,7 +262,7 @@ class Seating:
             raise Forbidden("This show has a waiting room: join it, and hold seats once you are let in.",
                             code=Code.NOT_ADMITTED, details={"position": exc.position}) from None
         except TooManyRequests as exc:
-            raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
+            raise self._over_rate(exc) from None
         except SeatUnavailable as exc:
             raise Conflict("Some of these seats are not available.", code=Code.SEAT_UNAVAILABLE,
                            details={"seat_ids": exc.seat_ids}) from None
@@ -307,18 +312,24 @@ class Seating:
         """The engine's hold, timed for the waiting rooms' admission pace: a refusal is an answer, any
         other exception a failure of the engine."""
         started = time.perf_counter()
-        failed = True
+        failed, outcome = True, "other"
         try:
             granted = await self._engine.hold(round_id, user_id, seat_ids, ttl_ms=self._hold_ms, limit=self._limit,
                                               max_hold_ms=self._max_hold_ms, cooldown_ms=self._cooldown_ms,
                                               rates=self._rates)
-            failed = False
+            failed, outcome = False, "granted"
             return granted
-        except HOLD_REFUSALS:
-            failed = False
+        except HOLD_REFUSALS as exc:
+            failed, outcome = False, HOLD_OUTCOMES[type(exc)]
             raise
         finally:
             self._pace.record(time.perf_counter() - started, failed=failed)
+            self._metrics.hold(outcome)
+
+    def _over_rate(self, exc: TooManyRequests) -> RateLimited:
+        """The 429 for holds and releases over the per-account rate (counted by the engine)."""
+        self._metrics.rate_limited(HOLDS_PER_ACCOUNT.setting)
+        return refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000)
 
     async def release(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         seat_ids = await self.checked_seats(round_id, seat_ids, on_sale=False)
@@ -326,7 +337,8 @@ class Seating:
             with self._asking_engine(round_id):
                 released = await self._engine.release(round_id, user_id, seat_ids, rates=self._rates)
         except TooManyRequests as exc:
-            raise refused(HOLDS_PER_ACCOUNT, exc.retry_after_ms / 1000) from None
+            raise self._over_rate(exc) from None
+        self._metrics.released("released", len(released))
         await self.events.available(round_id, released)
         return released
 
@@ -343,6 +355,7 @@ class Seating:
         expired = await self._engine.expire_due()
         if not expired:
             return 0
+        self._metrics.released("expired", len(expired))
         seats_of: dict[tuple[int, int], list[int]] = defaultdict(list)
         for hold in expired:
             seats_of[(hold.user_id, hold.round_id)].append(hold.seat_id)
@@ -414,7 +427,7 @@ class Seating:
                 await conn.execute(round_blocks.insert(), new)
                 await self._blocks_changed(conn, round_id)
         with self._asking_engine(round_id):
-            await self._engine.block(round_id, seat_ids)
+            self._metrics.released("blocked", await self._engine.block(round_id, seat_ids))
         return seat_ids
 
     async def unblock(self, round_id: int, seat_ids: list[int]) -> None:

@@ -12,6 +12,7 @@ checks admission in its own atomic step, and every instance sees one line. What 
 """
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import logging
@@ -31,6 +32,7 @@ from server.db.database import Database
 from server.db.tables import rounds, waiting_rooms
 from server.db.types import utcnow
 from server.errors import Code, Conflict, Forbidden, InvalidState, NotFound, ServiceUnavailable
+from server.metrics import Metrics
 from server.schemas.waiting_room import PREQUEUE_MINUTES, SESSION_SECONDS, QueueOut, WaitingRoomIn, WaitingRoomOut
 from server.seating import Seating
 
@@ -49,8 +51,10 @@ def admission_rate(admitted_last_minute: int, opens_ms: int | None, now_ms: floa
 
 class WaitingRoom:
     def __init__(self, db: Database, engine: SeatEngine, seating: Seating, zone: ZoneInfo, *, draw_key: str,
-                 grace_seconds: int, accounts_per_address: int, pace: AdmissionPace, step_seconds: float):
+                 grace_seconds: int, accounts_per_address: int, pace: AdmissionPace, step_seconds: float,
+                 metrics: Metrics | None = None):
         self._db = db
+        self._metrics = metrics or Metrics()
         self._line = engine.line
         self._seating = seating
         self._zone = zone
@@ -161,7 +165,17 @@ class WaitingRoom:
                 self._open_rooms.pop(round_id, None)
             except Exception:
                 log.exception("admission step of round %d failed", round_id)
+        self._metrics.admitted(admitted)
         return admitted
+
+    async def waiting(self) -> int:
+        """How many people wait now in all the waiting rooms of rounds not yet started (for /metrics):
+        one query for the rooms, one look at each line."""
+        async with self._db.read() as conn:
+            round_ids = (await conn.execute(
+                sa.select(waiting_rooms.c.round_id).join(rounds, rounds.c.id == waiting_rooms.c.round_id)
+                .where(waiting_rooms.c.enabled.is_(True), rounds.c.starts_at > utcnow()))).scalars().all()
+        return sum(f.waiting for f in await asyncio.gather(*(self._line.figures(r) for r in round_ids)))
 
     async def _rooms_to_step(self) -> list[int]:
         if time.monotonic() - self._open_rooms_read > OPEN_ROOMS_TTL_SECONDS:

@@ -39,10 +39,11 @@ from server.health import Health
 from server.jobs.base import JobContext
 from server.jobs.service import Jobs
 from server.kakao import Kakao
-from server.middleware import HttpMetrics
+from server.metrics import Metrics
 from server.notify import open_channels
 from server.notify.events import EventStreams, LocalBus, open_bus
 from server.outbox.dispatch import Dispatcher, Policy
+from server.outbox.figures import outbox_figures
 from server.outbox.routes import SEARCH_SYNC
 from server.passwords import Passwords
 from server.payments import open_toss
@@ -68,7 +69,7 @@ log = logging.getLogger(__name__)
 
 # ---- what the application holds ------------------------------------------------------------
 SETTINGS = web.AppKey("settings", Settings)
-METRICS = web.AppKey("metrics", HttpMetrics)
+METRICS = web.AppKey("metrics", Metrics)
 HEALTH = web.AppKey("health", Health)
 TOKENS = web.AppKey("tokens", Tokens)
 DATABASE = web.AppKey("database", Database)
@@ -115,7 +116,8 @@ QUEUE_WATCH = web.AppKey("queue_watch", QueueWatch)
 
 
 def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSession, storage: Storage,
-                   engine: SeatEngine, tokens: Tokens, toss: TossPayments, bus: LocalBus, search: Search) -> Services:
+                   engine: SeatEngine, tokens: Tokens, toss: TossPayments, bus: LocalBus, search: Search,
+                   metrics: Metrics) -> Services:
     zone = ZoneInfo(settings.timezone)
     pace = AdmissionPace(slow_hold_ms=settings.waiting_room_slow_hold_ms,
                          error_share=settings.waiting_room_hold_error_share)
@@ -123,7 +125,8 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
                       max_seats_per_user=settings.max_seats_per_user, zone=zone,
                       max_hold_seconds=settings.max_hold_seconds, hold_cooldown_seconds=settings.hold_cooldown_seconds,
                       hold_rates=tuple((rate.amount, rate.get_expiry() * 1000)
-                                       for rate in settings.rate_limit("holds_per_account")), pace=pace)
+                                       for rate in settings.rate_limit("holds_per_account")), pace=pace,
+                      metrics=metrics)
     passwords = Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib,
                           concurrency=settings.password_hash_concurrency)
     revocation = Revocation(db, ttl_seconds=settings.token_check_seconds)
@@ -132,7 +135,7 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
     seat_watch = SeatWatch(db, seating, per_user=settings.seat_watches_per_user)
     seating.events = seat_watch
     reservations = Reservations(db, seating, coupons, tickets, payment_window_seconds=settings.payment_window_seconds,
-                                zone=zone)
+                                zone=zone, metrics=metrics)
     return Services(
         accounts=Accounts(db, passwords, tokens, revocation, settings.admin_signup_key),
         revocation=revocation,
@@ -147,7 +150,8 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         seating=seating,
         reservations=reservations,
         coupons=coupons,
-        checkout=Checkout(db, toss, reservations, seating, zone, refund_cutoff_minutes=settings.refund_cutoff_minutes),
+        checkout=Checkout(db, toss, reservations, seating, zone, refund_cutoff_minutes=settings.refund_cutoff_minutes,
+                          metrics=metrics),
         reviews=Reviews(db, zone),
         events=EventStreams(db, bus, heartbeat_seconds=settings.sse_heartbeat_seconds, zone=zone),
         search=search,
@@ -156,7 +160,7 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
                                  grace_seconds=settings.waiting_room_grace_seconds,
                                  accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace,
-                                 step_seconds=settings.waiting_room_step_seconds),
+                                 step_seconds=settings.waiting_room_step_seconds, metrics=metrics),
     )
 
 
@@ -220,7 +224,7 @@ async def seat_engine(app: web.Application) -> AsyncIterator[None]:
 async def search(app: web.Application) -> AsyncIterator[None]:
     """Search: Elasticsearch when configured (indices created if missing), else SQL queries; answers
     cached in Redis when configured, else in-process. Kept in step through the outbox."""
-    async with open_search(app[SETTINGS], app[DATABASE], registry=app[METRICS].registry) as opened:
+    async with open_search(app[SETTINGS], app[DATABASE], metrics=app[METRICS]) as opened:
         app[SEARCH] = opened
         if app[SETTINGS].elasticsearch_url:
             app[HEALTH].add("elasticsearch", opened.ping)
@@ -228,7 +232,7 @@ async def search(app: web.Application) -> AsyncIterator[None]:
 
 
 async def rate_limits(app: web.Application) -> AsyncIterator[None]:
-    async with open_rate_limits(app[SETTINGS]) as opened:
+    async with open_rate_limits(app[SETTINGS], app[METRICS]) as opened:
         app[RATE_LIMITS] = opened
         yield
 
@@ -254,7 +258,7 @@ async def dispatcher(app: web.Application) -> AsyncIterator[None]:
 
 async def payments(app: web.Application) -> AsyncIterator[None]:
     """The Toss client; without Toss keys also the built-in sandbox it talks to (server/payments)."""
-    async with open_toss(app[SETTINGS], app[HTTP]) as (toss, sandbox):
+    async with open_toss(app[SETTINGS], app[HTTP], app[METRICS]) as (toss, sandbox):
         app[TOSS] = toss
         if sandbox is not None:
             app[TOSS_SANDBOX] = sandbox
@@ -264,9 +268,9 @@ async def payments(app: web.Application) -> AsyncIterator[None]:
 async def services(app: web.Application) -> AsyncIterator[None]:
     built = build_services(app[SETTINGS], db=app[DATABASE], http=app[HTTP], storage=app[STORAGE],
                            engine=app[SEAT_ENGINE], tokens=app[TOKENS], toss=app[TOSS], bus=app[EVENT_BUS],
-                           search=app[SEARCH])
+                           search=app[SEARCH], metrics=app[METRICS])
     app[SERVICES] = built
-    app[HUB] = Hub(app[SEAT_ENGINE], built.seating.seat_ids)
+    app[HUB] = Hub(app[SEAT_ENGINE], built.seating.seat_ids, app[METRICS])
     app[QUEUE_WATCH] = QueueWatch(built.waiting_room, app[SEAT_ENGINE].line)
     yield
     await app[QUEUE_WATCH].close()
@@ -289,14 +293,38 @@ async def background(app: web.Application) -> AsyncIterator[None]:
 async def jobs(app: web.Application) -> AsyncIterator[None]:
     """The batch jobs (server/jobs/): run by the admin API, and on their schedule when
     TICKETBLUE_JOBS_SCHEDULED; stopped first on the way out (a run cut short is recorded as such)."""
-    app[JOBS] = Jobs(job_context(app[SETTINGS], app[DATABASE], app[STORAGE], app[SERVICES]))
+    app[JOBS] = Jobs(job_context(app[SETTINGS], app[DATABASE], app[STORAGE], app[SERVICES]), metrics=app[METRICS])
     app[JOBS].start()
     yield
     await app[JOBS].stop()
 
 
+async def scraped_metrics(app: web.Application) -> AsyncIterator[None]:
+    """The gauges /metrics reads when it is asked: states of the database and the seat engine."""
+    metrics, db, waiting_room = app[METRICS], app[DATABASE], app[SERVICES].waiting_room
+
+    async def outbox():
+        figures = await outbox_figures(db)
+        return {metrics.outbox_backlog: {(c,): f.backlog for c, f in figures.items()},
+                metrics.outbox_oldest_age: {(c,): f.oldest_age_seconds for c, f in figures.items()},
+                metrics.outbox_dead: {(c,): f.dead_letters for c, f in figures.items()}}
+
+    async def waiting():
+        return {metrics.waiting: {(): await waiting_room.waiting()}}
+
+    async def replica_lag():               # (as the last check measured it: no query of its own)
+        return {metrics.replica_lag: {(r.name,): r.lag_seconds for r in db.replicas.members
+                                      if r.lag_seconds is not None}}
+
+    metrics.read_at_scrape("the outbox", outbox, metrics.outbox_backlog, metrics.outbox_oldest_age,
+                           metrics.outbox_dead)
+    metrics.read_at_scrape("the waiting rooms", waiting, metrics.waiting)
+    metrics.read_at_scrape("the replicas' lag", replica_lag, metrics.replica_lag)
+    yield
+
+
 SERVER: tuple[Context, ...] = (database, http_client, storage, seat_engine, search, rate_limits, event_bus,
-                               dispatcher, payments, services, background, jobs)
+                               dispatcher, payments, services, scraped_metrics, background, jobs)
 # A short-lived process (`python -m server job`) opens the same resources and services as a server (so a
 # job frees seats in the same Redis, asks the same Toss, deletes posters from the same bucket), minus the
 # background tasks and the outbox dispatcher: the servers deliver what the job queued, and a dispatcher

@@ -44,6 +44,12 @@ class Replica:
         self.problem: str | None = "not checked yet"
         self.checked_at = float("-inf")            # time.monotonic() of the last check
 
+    @property
+    def name(self) -> str:
+        """host:port: how /metrics names it (no user, password or database)."""
+        url = sa.engine.make_url(self.url)
+        return f"{url.host}:{url.port or 3306}"
+
     def record(self, lag_seconds: float | None, problem: str | None) -> None:
         if (problem is None) != (self.problem is None):
             if problem is None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Mapping
@@ -21,6 +22,7 @@ from server.jobs.base import Counts, Job
 from server.jobs.lock import JobLock, live_locks
 from server.jobs.runs import RunRecords
 from server.jobs.schemas import JobRunOut
+from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -40,8 +42,9 @@ class _Claim:
 
 class Runner:
     def __init__(self, db: Database, jobs: Mapping[str, Job], runs: RunRecords, *, lock_seconds: float,
-                 clock: Callable[[], datetime] = utcnow):
+                 clock: Callable[[], datetime] = utcnow, metrics: Metrics | None = None):
         self._db = db
+        self._metrics = metrics or Metrics()
         self.jobs = dict(jobs)
         self.runs = runs
         self.lock_seconds = lock_seconds
@@ -99,6 +102,7 @@ class Runner:
         lost = asyncio.Event()
         keeper = asyncio.create_task(self._keep(claim, counts, me, lost), name=f"job-lock-{claim.run_id}")
         status, error, interrupted = "failed", None, False
+        started = time.perf_counter()
         try:
             await claim.job.run(counts)
             status = "succeeded"
@@ -114,6 +118,7 @@ class Runner:
         finally:
             keeper.cancel()
             await asyncio.gather(keeper, return_exceptions=True)
+            self._metrics.job_ran(claim.job.name, status, time.perf_counter() - started)
             await self.runs.finish(claim.run_id, status, counts, error)
             if not lost.is_set():
                 await claim.lock.release()

@@ -15,6 +15,7 @@ from server.jobs.runs import RunRecords
 from server.jobs.schedule import Scheduler, parse_intervals
 from server.jobs.schemas import JobName, JobOut, JobRunOut, JobRunQuery, JobRunStarted
 from server.jobs.upcoming_reminders import UpcomingReminders
+from server.metrics import Metrics
 from server.schemas.common import Page
 from server.settings import Settings
 
@@ -30,14 +31,15 @@ def check_intervals(settings: Settings) -> None:
 
 
 class Jobs:
-    def __init__(self, ctx: JobContext, *, jobs: dict[str, Job] | None = None):
+    def __init__(self, ctx: JobContext, *, jobs: dict[str, Job] | None = None, metrics: Metrics | None = None):
         """`jobs` replaces the six (tests of the runner with jobs of their own)."""
         settings = ctx.settings
         self._ctx = ctx
         self.jobs = jobs if jobs is not None else {t.name: t(ctx) for t in JOB_TYPES}
         self.intervals = parse_intervals(settings.job_intervals, {n: j.every_seconds for n, j in self.jobs.items()})
         self.runs = RunRecords(ctx.db, ctx.zone, ctx.clock)
-        self.runner = Runner(ctx.db, self.jobs, self.runs, lock_seconds=settings.job_lock_seconds, clock=ctx.clock)
+        self.runner = Runner(ctx.db, self.jobs, self.runs, lock_seconds=settings.job_lock_seconds, clock=ctx.clock,
+                             metrics=metrics)
         self.scheduler = Scheduler(self.runner, self.intervals, ctx.clock) if settings.jobs_scheduled else None
 
     def start(self) -> None:

@@ -23,6 +23,7 @@ import aiohttp
 from server.payments.sandbox import TossSandbox
 from server.payments.sandbox_http import serve_on_loopback
 from server.payments.toss import TOSS_API_URL, TossPayments
+from server.metrics import Metrics
 from server.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,13 +34,13 @@ def hosts_sandbox(settings: Settings) -> bool:
 
 
 @contextlib.asynccontextmanager
-async def open_toss(settings: Settings, http: aiohttp.ClientSession
+async def open_toss(settings: Settings, http: aiohttp.ClientSession, metrics: Metrics | None = None
                     ) -> AsyncIterator[tuple[TossPayments, TossSandbox | None]]:
     """The Toss client, and the sandbox when this server hosts it (None otherwise)."""
     def client(base_url: str, secret_key: str) -> TossPayments:
         return TossPayments(http, base_url=base_url, secret_key=secret_key,
                             timeout_seconds=settings.toss_timeout_seconds, retries=settings.toss_retries,
-                            backoff_seconds=settings.toss_retry_backoff_seconds)
+                            backoff_seconds=settings.toss_retry_backoff_seconds, metrics=metrics)
 
     if not hosts_sandbox(settings):
         if not settings.toss_secret_key and not settings.toss_sandbox_key:

@@ -26,6 +26,7 @@ import aiohttp
 import msgspec
 
 from server.errors import ApiError, Code
+from server.metrics import Metrics
 
 log = logging.getLogger(__name__)
 
@@ -183,8 +184,9 @@ class TossPayments:
     """
 
     def __init__(self, http: aiohttp.ClientSession, *, base_url: str, secret_key: str,
-                 timeout_seconds: float, retries: int, backoff_seconds: float):
+                 timeout_seconds: float, retries: int, backoff_seconds: float, metrics: Metrics | None = None):
         self.base_url = base_url.rstrip("/")
+        self._metrics = metrics or Metrics()
         self._http = http
         # Basic auth with the secret key as user name and no password: base64("secretKey:").
         self._authorization = "Basic " + base64.b64encode(f"{secret_key}:".encode()).decode()
@@ -199,7 +201,7 @@ class TossPayments:
 
     async def confirm(self, *, payment_key: str, order_id: str, amount: int, idempotency_key: str) -> TossPayment:
         """Approve the payment the buyer authorised in the widget, for the amount we computed."""
-        return await self._call("POST", "/v1/payments/confirm",
+        return await self._call("confirm", "POST", "/v1/payments/confirm",
                                 {"paymentKey": payment_key, "orderId": order_id, "amount": amount},
                                 idempotency_key=idempotency_key)
 
@@ -209,18 +211,19 @@ class TossPayments:
         body: dict[str, Any] = {"cancelReason": reason}
         if amount is not None:
             body["cancelAmount"] = amount
-        return await self._call("POST", f"/v1/payments/{quote(payment_key, safe='')}/cancel", body,
+        return await self._call("cancel", "POST", f"/v1/payments/{quote(payment_key, safe='')}/cancel", body,
                                 idempotency_key=idempotency_key)
 
     async def get(self, payment_key: str) -> TossPayment:
-        return await self._call("GET", f"/v1/payments/{quote(payment_key, safe='')}")
+        return await self._call("lookup", "GET", f"/v1/payments/{quote(payment_key, safe='')}")
 
     async def get_by_order_id(self, order_id: str) -> TossPayment:
         """The payment of one of our orders: how a lost answer is reconciled."""
-        return await self._call("GET", f"/v1/payments/orders/{quote(order_id, safe='')}")
+        return await self._call("lookup", "GET", f"/v1/payments/orders/{quote(order_id, safe='')}")
 
-    async def _call(self, method: str, path: str, body: dict[str, Any] | None = None, *,
+    async def _call(self, operation: str, method: str, path: str, body: dict[str, Any] | None = None, *,
                     idempotency_key: str | None = None) -> TossPayment:
+        """`operation` (confirm, cancel, lookup) names the call in /metrics."""
         headers = {"Authorization": self._authorization}
         data = None
         if body is not None:
@@ -236,16 +239,20 @@ class TossPayments:
             if attempt > 1:
                 await asyncio.sleep(self._backoff * 2 ** (attempt - 2) * random.uniform(0.5, 1))
             try:
-                async with self._http.request(method, url, data=data, headers=headers,
-                                              timeout=self._timeout) as resp:
-                    status, raw = resp.status, await resp.read()
+                with self._metrics.toss_attempt(operation):
+                    async with self._http.request(method, url, data=data, headers=headers,
+                                                  timeout=self._timeout) as resp:
+                        status, raw = resp.status, await resp.read()
             except (aiohttp.ClientConnectionError, aiohttp.ClientPayloadError, TimeoutError) as exc:
+                self._metrics.toss_error(operation, "timeout" if isinstance(exc, TimeoutError) else "network")
                 problem = type(exc).__name__
                 log.warning("toss %s %s: %s (attempt %d of %d)", method, path, problem, attempt, self._attempts)
                 continue
             if status == 200:
                 return _decode_payment(raw)
             error = _decode_error(status, raw)
+            if isinstance(error, PaymentProviderError):     # the provider's failure, not the buyer's
+                self._metrics.toss_error(operation, "provider")
             if error.provider_code != _STILL_PROCESSING:
                 if isinstance(error, PaymentProviderError):
                     log.error("toss %s %s answered %d %s", method, path, status, error.provider_code)

@@ -24,6 +24,7 @@ import msgspec
 import redis.asyncio as redis
 from redis.exceptions import RedisError
 
+from server.metrics import Metrics
 from server.search.backend import CatalogueSearch
 from server.search.schemas import CatalogueResults
 
@@ -115,11 +116,11 @@ Store = MemoryStore | RedisStore
 class AnswerCache:
     """Catalogue answers by (version, query), msgpack-encoded, kept `ttl` seconds."""
 
-    def __init__(self, store: Store, *, prefix: str, ttl: float, counter=None):
+    def __init__(self, store: Store, *, prefix: str, ttl: float, metrics: Metrics | None = None):
         self.store = store
         self._prefix = prefix
         self._ttl = ttl
-        self._counter = counter               # prometheus Counter with a `result` label, or None
+        self._metrics = metrics or Metrics()
         self._decoder = msgspec.msgpack.Decoder(CatalogueResults)
         self._encoder = msgspec.msgpack.Encoder()
 
@@ -130,12 +131,8 @@ class AnswerCache:
 
     async def get(self, version: str, search: CatalogueSearch) -> CatalogueResults | None:
         raw = await self.store.get(self.key(version, search))
-        self._count("miss" if raw is None else "hit")
+        self._metrics.search_cache("miss" if raw is None else "hit")
         return None if raw is None else self._decoder.decode(raw)
 
     async def put(self, version: str, search: CatalogueSearch, results: CatalogueResults) -> None:
         await self.store.set(self.key(version, search), self._encoder.encode(results), self._ttl)
-
-    def _count(self, result: str) -> None:
-        if self._counter is not None:
-            self._counter.labels(result=result).inc()

@@ -14,9 +14,9 @@ from zoneinfo import ZoneInfo
 import msgspec
 import sqlalchemy as sa
 from elasticsearch import AsyncElasticsearch
-from prometheus_client import CollectorRegistry, Counter
 
 from server.db.database import Database
+from server.metrics import Metrics
 from server.redis_client import open_redis
 from server.schemas.common import Page
 from server.search.backend import KINDS, CatalogueSearch, ReservationSearch, SearchBackend
@@ -77,13 +77,6 @@ class Search:
         await self.backend.ping()
 
 
-def _counter(registry: CollectorRegistry | None) -> Counter | None:
-    if registry is None:
-        return None
-    return Counter("ticketblue_search_cache", "Catalogue searches answered from the cache (hit) or not (miss)",
-                   ["result"], registry=registry)
-
-
 async def _warn_if_unindexed(db: Database, created: list[str]) -> None:
     """New, empty indices for tables that have rows: this deployment just turned Elasticsearch on."""
     async with db.read() as conn:
@@ -95,7 +88,7 @@ async def _warn_if_unindexed(db: Database, created: list[str]) -> None:
 
 @asynccontextmanager
 async def open_search(settings: Settings, db: Database, *,
-                      registry: CollectorRegistry | None = None) -> AsyncIterator[Search]:
+                      metrics: Metrics | None = None) -> AsyncIterator[Search]:
     prefix = settings.elasticsearch_index_prefix
     if settings.redis_url:
         store = RedisStore(await open_redis(settings.redis_url, decode_responses=False), f"{prefix}:search")
@@ -117,7 +110,7 @@ async def open_search(settings: Settings, db: Database, *,
     cache = None
     if settings.search_cache_seconds > 0:
         cache = AnswerCache(store, prefix=f"{prefix}:search", ttl=settings.search_cache_seconds,
-                            counter=_counter(registry))
+                            metrics=metrics)
     try:
         yield Search(backend, cache, db=db, zone=ZoneInfo(settings.timezone))
     finally:
