@@ -29,6 +29,10 @@ def parser() -> argparse.ArgumentParser:
     serve = sub.add_parser("serve", help="run the server (the default)")
     serve.add_argument("--demo", action="store_true", help="load the demo hall, performance and rounds first "
                                                            "(only into an empty database)")
+    serve.add_argument("--workers", type=int, default=1, metavar="N",
+                       help="run N server processes on the port (SO_REUSEPORT), each a whole instance sharing "
+                            "the database and Redis, restarted if one dies (needs Redis and Toss; default 1)")
+    serve.add_argument("--as-worker", action="store_true", help=argparse.SUPPRESS)   # (one of --workers')
     sub.add_parser("migrate", help="bring the database schema up to date")
     sub.add_parser("demo", help="load the demo hall, performance and rounds into an empty database")
     sub.add_parser("reindex", help="rebuild the Elasticsearch indices from the database (bulk, then an alias "
@@ -37,16 +41,6 @@ def parser() -> argparse.ArgumentParser:
                                      "failed, 3 if it is running elsewhere)")
     job.add_argument("name", choices=get_args(JobName))
     return p
-
-
-async def _migrate(settings) -> None:
-    from server.db.database import Database
-    from server.db.migrate import upgrade
-    db = Database(settings.resolved_database_url)
-    try:
-        await upgrade(db)
-    finally:
-        await db.close()
 
 
 async def _demo(settings) -> None:
@@ -94,19 +88,31 @@ def main(argv: list[str] | None = None) -> int:
     if command == "reindex":
         return asyncio.run(_reindex(settings))
     if command == "migrate":
-        asyncio.run(_migrate(settings))
+        from server.db.migrate import upgrade_url
+        asyncio.run(upgrade_url(settings.resolved_database_url))
         log.info("database is up to date")
         return 0
+    workers = getattr(args, "workers", 1)
+    from server.workers import serve_workers, why_not
+    refusal = why_not(settings, workers)
+    if refusal:
+        print(f"error: {refusal}", file=sys.stderr)
+        return 2
+    if workers > 1:                            # once, before any worker: none of them races another to it
+        from server.db.migrate import upgrade_url
+        asyncio.run(upgrade_url(settings.resolved_database_url))
     if command == "demo" or getattr(args, "demo", False):
         asyncio.run(_demo(settings))
         if command == "demo":
             return 0
+    if workers > 1:
+        return serve_workers(settings, workers)
     from server.app import create_app
     from server.http_server import serve
     log.debug("starting with %s", settings_module.safe_summary(settings))
     _tune_gc()
     serve(create_app(settings), host=settings.host, port=settings.port, shutdown_timeout=10,
-          event_loop=settings.event_loop)
+          event_loop=settings.event_loop, reuse_port=getattr(args, "as_worker", False))
     return 0
 
 

@@ -77,10 +77,11 @@ def http_url(address: tuple) -> str:
 
 
 def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float,
-          event_loop: str = "uvloop") -> None:
+          event_loop: str = "uvloop", reuse_port: bool = False) -> None:
     """What web.run_app does, with ApiRunner: serve until SIGINT or SIGTERM, then shut down gracefully
     (requests in progress finish, cleanup contexts close) before anything left is cancelled. On
-    `event_loop` "uvloop" or "asyncio"."""
+    `event_loop` "uvloop" or "asyncio"; with `reuse_port`, beside other processes on the same port
+    (server/workers.py)."""
     async def run() -> None:
         stop = asyncio.Event()
         for signum in (signal.SIGINT, signal.SIGTERM):
@@ -88,7 +89,7 @@ def serve(app: web.Application, *, host: str, port: int, shutdown_timeout: float
         runner = ApiRunner(app, shutdown_timeout=shutdown_timeout, keepalive_timeout=75)   # run_app's default
         await runner.setup()
         try:
-            await web.TCPSite(runner, host, port).start()
+            await web.TCPSite(runner, host, port, reuse_port=reuse_port or None).start()
             loop = type(asyncio.get_running_loop())
             log.info("event loop: %s.%s", loop.__module__, loop.__qualname__)
             for address in runner.addresses:        # the port that was bound (port 0 picks one)

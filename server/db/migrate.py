@@ -25,3 +25,12 @@ async def upgrade(db: Database, revision: str = "head") -> None:
 
     async with db.primary.begin() as conn:
         await conn.run_sync(_run)
+
+
+async def upgrade_url(url: str) -> None:
+    """`python -m server migrate`: the database at `url` to the newest schema, with a connection of its own."""
+    db = Database(url)
+    try:
+        await upgrade(db)
+    finally:
+        await db.close()

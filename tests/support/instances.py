@@ -33,7 +33,8 @@ def free_port() -> int:
 class ServerProcess:
     """One server instance on a free loopback port, configured only through TICKETBLUE_* variables."""
 
-    def __init__(self, data_dir: Path, **settings: object):
+    def __init__(self, data_dir: Path, *, serve_args: tuple[str, ...] = (), **settings: object):
+        self.serve_args = serve_args            # after `python -m server serve` (e.g. --workers 2)
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = data_dir / f"server-{self.port}.log"
@@ -48,8 +49,8 @@ class ServerProcess:
         data_dir = self.log_path.parent
         data_dir.mkdir(parents=True, exist_ok=True)
         with open(self.log_path, "ab") as log:
-            self._process = subprocess.Popen([sys.executable, "-m", "server", "serve"], cwd=ROOT, env=self._env,
-                                             stdout=log, stderr=subprocess.STDOUT)
+            self._process = subprocess.Popen([sys.executable, "-m", "server", "serve", *self.serve_args], cwd=ROOT,
+                                             env=self._env, stdout=log, stderr=subprocess.STDOUT)
         return self
 
     @property
