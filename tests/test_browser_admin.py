@@ -40,7 +40,7 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await open_view(page, "Performers")
     await main.get_by_label("Name").fill("Han Ji-woo")
     await page.get_by_role("button", name="Add performer").click()
-    await expect(page.get_by_role("cell", name="Han Ji-woo")).to_be_visible()
+    await expect(page.get_by_role("cell", name="Han Ji-woo", exact=True)).to_be_visible()
 
     # A performance with a price per grade of the hall and a poster.
     await open_view(page, "Performances")

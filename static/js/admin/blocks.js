@@ -2,6 +2,7 @@
 import { del, get, post } from "../api.js";
 import { h, replace } from "../dom.js";
 import { dateTime } from "../format.js";
+import { t } from "../i18n.js";
 import { session } from "../session.js";
 import { toast } from "../toast.js";
 import { legend } from "../seats/legend.js";
@@ -19,7 +20,7 @@ export async function blocksView(main, { id }) {
   const selected = new Set();
   const count = h("span", { "aria-live": "polite" });
   const map = new SeatMap(store, {
-    colours, label: `Seats of ${performance.title}, ${dateTime(round.starts_at)}`, help: "blocks-help",
+    colours, label: t("admin.blocks.mapLabel", { title: performance.title, when: dateTime(round.starts_at) }), help: "blocks-help",
     stateOf: (seat) => (selected.has(seat.id) ? "selected" : seat.state),
     selectable: (seat) => seat.state !== "sold",
     onActivate: (seat) => {
@@ -29,7 +30,7 @@ export async function blocksView(main, { id }) {
       showCount();
     },
   });
-  const showCount = () => { count.textContent = `${selected.size} seat${selected.size === 1 ? "" : "s"} selected`; };
+  const showCount = () => { count.textContent = t("admin.blocks.selected", { count: selected.size }); };
   const apply = async (block) => {
     const ids = [...selected];
     if (!ids.length) return;
@@ -39,25 +40,25 @@ export async function blocksView(main, { id }) {
       selected.clear();
       map.refresh(ids.map((i) => store.get(i)));
       showCount();
-      toast(`${ids.length} seat${ids.length === 1 ? "" : "s"} ${block ? "blocked" : "back on sale"}.`, { kind: "ok" });
+      toast(t(block ? "admin.blocks.blocked" : "admin.blocks.unblocked", { count: ids.length }), { kind: "ok" });
     } catch (err) { toast(err.message, { kind: "bad" }); }
   };
   const live = new LiveRound(roundId, store, { token: session.token });
   store.addEventListener("change", (e) => map.refresh(e.detail.changes.map((c) => c.seat)));
   live.connect();
   showCount();
-  replace(main, h("p", {}, h("a", { href: `#/rounds/${performance.id}` }, "‹ Rounds")),
+  replace(main, h("p", {}, h("a", { href: `#/rounds/${performance.id}` }, t("admin.blocks.back"))),
     h("h1", {}, `${performance.title} · ${dateTime(round.starts_at)}`),
     h("section", { class: "panel" },
       h("p", { id: "blocks-help", class: "muted" },
-        "Choose seats (click, or arrow keys and Enter), then block them (not for sale) or put them back on sale."),
+        t("admin.blocks.help")),
       legend(store.grades(), colours, ["available", "held", "sold", "blocked", "selected"]),
       map.element,
       h("div", { class: "row selection-bar" }, count,
-        h("button", { type: "button", onclick: () => apply(true) }, "Block selected"),
-        h("button", { type: "button", class: "secondary", onclick: () => apply(false) }, "Unblock selected"),
+        h("button", { type: "button", onclick: () => apply(true) }, t("admin.blocks.block")),
+        h("button", { type: "button", class: "secondary", onclick: () => apply(false) }, t("admin.blocks.unblock")),
         h("button", { type: "button", class: "link", onclick: () => {
           const ids = [...selected]; selected.clear(); map.refresh(ids.map((i) => store.get(i))); showCount();
-        } }, "Clear selection"))));
+        } }, t("admin.blocks.clear")))));
   return { leave: () => live.close() };
 }

@@ -2,6 +2,7 @@
 import { get, getAll } from "../api.js";
 import { h, replace } from "../dom.js";
 import { dateTime, won } from "../format.js";
+import { t } from "../i18n.js";
 import { choice, errorBox, field, showError, table } from "./forms.js";
 
 const STATUSES = ["pending", "confirmed", "canceled", "expired", "attended"];

@@ -1,0 +1,112 @@
+"""The admin page corrects mistakes (issue 17): things are changed and deleted from their lists, a
+confirmation dialog says first what depends on the thing, a round with bookings is refused in words
+made from the API's 409 details, and a name already in use is warned about before saving."""
+from __future__ import annotations
+
+import re
+
+from playwright.async_api import expect
+
+from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, signed_in_context
+from tests.support.factories import hold_and_reserve, make_round
+
+
+async def test_an_admin_edits_and_deletes_and_is_told_what_depends(server, api, browser):
+    admin = await api.user(admin=True)
+    show = await make_round(api, admin["token"])
+    other = await api.post("/api/halls", token=admin["token"], json={
+        "name": "Small Hall", "address": "Busan", "sections": [{"name": "A", "rows": 1, "seats_per_row": 4, "grade": "R"}]})
+    assert other.status == 201
+    page = await open_page(await signed_in_context(browser, admin, DESKTOP), f"{server.url}/admin#/halls")
+    main = page.get_by_role("main")
+
+    # Renaming a hall to another's name is warned about as it is typed, and saved when asked.
+    await page.get_by_role("button", name="Edit Small Hall").click()
+    dialog = page.get_by_role("dialog", name="Edit Small Hall")
+    await dialog.get_by_label("Name").fill("blue hall ")
+    await expect(dialog.get_by_role("status")).to_have_text(re.compile("“blue hall” is already in use"))
+    await dialog.get_by_label("Name").fill("Chamber Hall")
+    await expect(dialog.get_by_role("status")).to_be_hidden()
+    await dialog.get_by_label("Address").fill("Busan, Haeundae")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("row", name=re.compile("Chamber Hall Busan, Haeundae 4"))).to_be_visible()
+    assert (await api.get(f"/api/halls/{other.json['id']}")).json["address"] == "Busan, Haeundae"
+    # The new-hall form warns too.
+    await main.get_by_label("Name", exact=True).fill("Chamber Hall")
+    await expect(main.get_by_role("status")).to_have_text(re.compile("“Chamber Hall” is already in use"))
+
+    # The hall in use says which performance uses it.
+    await page.get_by_role("button", name="Delete Blue Hall").click()
+    dialog = page.get_by_role("dialog", name="Delete Blue Hall?")
+    await expect(dialog).to_contain_text("Performances use this hall: Test Show.")
+    await screenshot(page, "admin-delete-hall-desktop")
+    await dialog.get_by_role("button", name="Delete", exact=True).click()
+    await expect(dialog.get_by_role("alert")).to_have_text(
+        "It cannot be deleted: 1 performance uses this hall. Delete them first.")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await page.get_by_role("button", name="Delete Chamber Hall").click()
+    dialog = page.get_by_role("dialog", name="Delete Chamber Hall?")
+    await expect(dialog).to_contain_text("Nothing else depends on it.")
+    await dialog.get_by_role("button", name="Delete", exact=True).click()
+    await expect(page.get_by_role("row", name=re.compile("Chamber Hall"))).to_have_count(0)
+    assert (await api.get(f"/api/halls/{other.json['id']}")).status == 404
+
+    # A round with a booking: the dialog says so before, and the server's refusal after.
+    buyer = await api.user()
+    assert (await hold_and_reserve(api, buyer["token"], show["round_id"], show["seat_ids"][:2])).status == 201
+    await page.goto(f"{server.url}/admin#/rounds/{show['performance_id']}")
+    await page.get_by_role("button", name=re.compile("^Delete ")).click()
+    dialog = page.get_by_role("dialog")
+    await expect(dialog).to_contain_text("2 seats sold: a round with bookings cannot be deleted.")
+    await dialog.get_by_role("button", name="Delete", exact=True).click()
+    await expect(dialog.get_by_role("alert")).to_have_text(
+        "It cannot be deleted: it has 1 booking (pending, paid or attended). Cancel them first.")
+    await expect(dialog.get_by_role("button", name="Delete", exact=True)).to_be_disabled()
+    await page.set_viewport_size(PHONE)
+    await screenshot(page, "admin-delete-round-phone")
+    await page.set_viewport_size(DESKTOP)
+    await dialog.get_by_role("button", name="Cancel").click()
+    assert (await api.get(f"/api/rounds/{show['round_id']}")).status == 200
+
+    # Its sale opening can still change: the edit sends only what changed.
+    await page.get_by_role("button", name=re.compile("^Edit ")).click()
+    dialog = page.get_by_role("dialog")
+    await dialog.get_by_label("Sale opens at (Asia/Seoul; empty: on sale now)").fill("2020-01-01T10:00")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(dialog).to_be_hidden()
+    assert (await api.get(f"/api/rounds/{show['round_id']}")).json["sale_opens_at"].startswith("2020-01-01T10:00:00")
+
+    # A performance is renamed and given new prices; a performer is deleted, leaving its cast.
+    performer = await api.post("/api/performers", token=admin["token"], json={"name": "Kim Seo-yeon"})
+    assert (await api.post(f"/api/performances/{show['performance_id']}/performers", token=admin["token"],
+                           json={"performer_id": performer.json["id"]})).status == 201
+    await page.get_by_role("link", name="Performances", exact=True).click()
+    await page.get_by_role("button", name="Edit Test Show").click()
+    dialog = page.get_by_role("dialog", name="Edit Test Show")
+    await dialog.get_by_label("Title").fill("Test Show II")
+    await dialog.get_by_label("R grade").fill("130000")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("row", name=re.compile("Test Show II .*R 130,000 won"))).to_be_visible()
+    await page.get_by_role("link", name="Performers", exact=True).click()
+    await page.get_by_role("button", name="Delete Kim Seo-yeon").click()
+    dialog = page.get_by_role("dialog", name="Delete Kim Seo-yeon?")
+    await expect(dialog).to_contain_text("Leaves the cast of Test Show II.")
+    await dialog.get_by_role("button", name="Delete", exact=True).click()
+    await expect(page.get_by_role("cell", name="Kim Seo-yeon", exact=True)).to_have_count(0)
+    assert (await api.get(f"/api/performers/{performer.json['id']}")).status == 404
+    assert page.errors == []
+
+
+async def test_the_admin_page_is_in_korean_first(server, api, browser):
+    admin = await api.user(admin=True)
+    await make_round(api, admin["token"])
+    page = await open_page(await signed_in_context(browser, admin, DESKTOP, language=None), f"{server.url}/admin#/halls")
+    await expect(page.get_by_role("heading", level=1, name="공연장")).to_be_visible()
+    await expect(page.get_by_role("navigation", name="관리 메뉴").get_by_role("link")).to_have_text(
+        ["공연장", "출연자", "공연", "회차 · 좌석", "쿠폰", "예매"])
+    await page.get_by_role("button", name="Blue Hall 삭제").click()
+    dialog = page.get_by_role("dialog", name="Blue Hall을(를) 삭제할까요?")
+    await expect(dialog).to_contain_text("이 공연장을 쓰는 공연: Test Show.")
+    await screenshot(page, "admin-delete-hall-ko-desktop")
+    assert await page.evaluate("document.documentElement.lang") == "ko"
+    assert page.errors == []
