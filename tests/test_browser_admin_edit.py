@@ -8,7 +8,7 @@ import re
 from playwright.async_api import expect
 
 from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, signed_in_context
-from tests.support.factories import hold_and_reserve, make_round
+from tests.support.factories import hold_and_reserve, make_round, window
 
 
 async def test_an_admin_edits_and_deletes_and_is_told_what_depends(server, api, browser):
@@ -109,4 +109,44 @@ async def test_the_admin_page_is_in_korean_first(server, api, browser):
     await expect(dialog).to_contain_text("이 공연장을 쓰는 공연: Test Show.")
     await screenshot(page, "admin-delete-hall-ko-desktop")
     assert await page.evaluate("document.documentElement.lang") == "ko"
+    assert page.errors == []
+
+
+async def test_every_coupon_is_listed_with_its_state_and_can_be_corrected(server, api, browser):
+    admin = await api.user(admin=True)
+    made = {}
+    for name, days, quantity in (("Next week", (7, 14), 50), ("Last month", (-30, -20), 10), ("Tiny", (-1, 7), 1)):
+        reply = await api.post("/api/coupons", token=admin["token"], json={
+            "name": name, "discount_type": "percent", "discount": 10, "quantity": quantity, **window(*days)})
+        made[name] = reply.json
+    buyer = await api.user()
+    assert (await api.post(f"/api/coupons/{made['Tiny']['id']}/issue", token=buyer["token"])).status == 201
+    page = await open_page(await signed_in_context(browser, admin, DESKTOP), f"{server.url}/admin#/coupons")
+    await expect(page.get_by_role("row", name=re.compile(r"^Next week \(10% off\) Scheduled 0 of 50"))).to_be_visible()
+    await expect(page.get_by_role("row", name=re.compile(r"^Last month \(10% off\) Ended 0 of 10"))).to_be_visible()
+    await expect(page.get_by_role("row", name=re.compile(r"^Tiny \(10% off\) Sold out 1 of 1"))).to_be_visible()
+    await screenshot(page, "admin-coupons-desktop")
+
+    await page.get_by_role("button", name="Edit Tiny").click()
+    dialog = page.get_by_role("dialog", name="Edit Tiny")
+    await dialog.get_by_label("Name").fill("Next Week")
+    await expect(dialog.get_by_role("status")).to_have_text(re.compile("“Next Week” is already in use"))
+    await dialog.get_by_label("Name").fill("Tiny plus")
+    await dialog.get_by_label("Quantity (at least 1, already issued)").fill("5")
+    await dialog.get_by_role("button", name="Save").click()
+    await expect(page.get_by_role("row", name=re.compile(r"^Tiny plus \(10% off\) Live 1 of 5"))).to_be_visible()
+
+    await page.get_by_role("button", name="Delete Tiny plus").click()
+    dialog = page.get_by_role("dialog", name="Delete Tiny plus?")
+    await expect(dialog).to_contain_text("1 person has taken this coupon: it cannot be deleted")
+    await dialog.get_by_role("button", name="Delete", exact=True).click()
+    await expect(dialog.get_by_role("alert")).to_contain_text("1 person has taken this coupon")
+    await dialog.get_by_role("button", name="Cancel").click()
+    await page.get_by_role("button", name="Delete Last month").click()
+    await page.get_by_role("dialog", name="Delete Last month?").get_by_role("button", name="Delete", exact=True).click()
+    await expect(page.get_by_role("row", name=re.compile("^Last month"))).to_have_count(0)
+    await page.set_viewport_size(PHONE)
+    await screenshot(page, "admin-coupons-phone")
+    listed = (await api.get("/api/admin/coupons", token=admin["token"])).json["items"]
+    assert sorted((c["name"], c["quantity"]) for c in listed) == [("Next week", 50), ("Tiny plus", 5)]
     assert page.errors == []

@@ -437,9 +437,7 @@ const admin = {
   "admin.coupons.title": "Coupons",
   "admin.coupons.new": "New coupon",
   "admin.coupons.coupon": "Coupon",
-  "admin.coupons.left": "Left",
   "admin.coupons.valid": "Valid",
-  "admin.coupons.remaining": "{remaining} of {quantity}",
   "admin.coupons.discountType": "Discount type",
   "admin.coupons.amount": "Amount (won)",
   "admin.coupons.percent": "Percent",
@@ -448,6 +446,15 @@ const admin = {
   "admin.coupons.from": "Valid from ({zone})",
   "admin.coupons.until": "Valid until ({zone})",
   "admin.coupons.create": "Create coupon",
+  "admin.coupons.state": "State",
+  "admin.coupons.state.scheduled": "Scheduled",
+  "admin.coupons.state.live": "Live",
+  "admin.coupons.state.sold_out": "Sold out",
+  "admin.coupons.state.ended": "Ended",
+  "admin.coupons.issued": "Issued",
+  "admin.coupons.issuedOf": "{issued} of {quantity}",
+  "admin.coupons.quantityMin": "Quantity (at least {issued}, already issued)",
+  "admin.coupons.taken": ({ count }) => `${count} ${count === 1 ? "person has" : "people have"} taken this coupon: it cannot be deleted (end its window instead).`,
 };
 
 export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale, ...checkin, ...admin };

@@ -439,9 +439,7 @@ const admin = {
   "admin.coupons.title": "쿠폰",
   "admin.coupons.new": "새 쿠폰",
   "admin.coupons.coupon": "쿠폰",
-  "admin.coupons.left": "남은 수량",
   "admin.coupons.valid": "사용 기간",
-  "admin.coupons.remaining": "{quantity}장 중 {remaining}장",
   "admin.coupons.discountType": "할인 방식",
   "admin.coupons.amount": "금액 (원)",
   "admin.coupons.percent": "비율 (%)",
@@ -450,6 +448,15 @@ const admin = {
   "admin.coupons.from": "시작 ({zone})",
   "admin.coupons.until": "종료 ({zone})",
   "admin.coupons.create": "쿠폰 만들기",
+  "admin.coupons.state": "상태",
+  "admin.coupons.state.scheduled": "예정",
+  "admin.coupons.state.live": "발급 중",
+  "admin.coupons.state.sold_out": "소진",
+  "admin.coupons.state.ended": "종료",
+  "admin.coupons.issued": "발급",
+  "admin.coupons.issuedOf": "{quantity}장 중 {issued}장",
+  "admin.coupons.quantityMin": "수량 (이미 발급된 {issued}장 이상)",
+  "admin.coupons.taken": "{count}명이 이 쿠폰을 받았습니다: 삭제할 수 없습니다 (대신 종료 시각을 앞당겨 주세요).",
 };
 
 export default { ...common, ...shell, ...catalogue, ...map, ...booking, ...onsale, ...checkin, ...admin };
