@@ -101,6 +101,15 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await main.get_by_label("User email").fill(buyer["user"]["email"])
     await page.get_by_role("button", name="Search").click()
     await expect(page.get_by_text("1 booking", exact=True)).to_be_visible()
-    await expect(page.get_by_role("row", name=re.compile(rf"{booked.json['id']} .*{re.escape(buyer['user']['email'])}.* 220,000 won pending"))) \
+    await expect(page.get_by_role("row", name=re.compile(
+        rf"{booked.json['id']} .*{re.escape(buyer['user']['email'])}.* Blue Night Thu, 2 May 2030, 19:30 2 220,000 won pending"))) \
         .to_be_visible()
+    # The round is picked by its date once the performance is chosen, never typed as an id.
+    await main.get_by_label("User email").fill("")
+    await expect(main.get_by_label(re.compile(r"^Date"))).to_be_disabled()
+    await main.get_by_label("Performance").select_option(label="Blue Night")
+    await main.get_by_label(re.compile(r"^Date")).select_option(label="Thu, 2 May 2030, 19:30")
+    await page.get_by_role("button", name="Search").click()
+    await expect(page.get_by_role("row", name=re.compile(rf"^{booked.json['id']} "))).to_be_visible()
+    await screenshot(page, "admin-bookings-desktop")
     assert page.errors == []
