@@ -7,7 +7,7 @@ import re
 
 from playwright.async_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, signed_in_context
+from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, seat, signed_in_context
 from tests.support.factories import hold_and_reserve, make_round, window
 
 
@@ -149,4 +149,35 @@ async def test_every_coupon_is_listed_with_its_state_and_can_be_corrected(server
     await screenshot(page, "admin-coupons-phone")
     listed = (await api.get("/api/admin/coupons", token=admin["token"])).json["items"]
     assert sorted((c["name"], c["quantity"]) for c in listed) == [("Next week", 50), ("Tiny plus", 5)]
+    assert page.errors == []
+
+
+async def test_seats_are_blocked_by_row_by_section_or_by_a_dragged_rectangle(server, api, browser):
+    admin = await api.user(admin=True)
+    show = await make_round(api, admin["token"])           # A: 2 rows of 5 (R), B: 1 row of 5 (S)
+    page = await open_page(await signed_in_context(browser, admin, DESKTOP), f"{server.url}/admin#/seats/{show['round_id']}")
+    main = page.get_by_role("main")
+    await main.locator("select[name=section]").select_option("B")
+    await page.get_by_role("button", name="Select the section").click()
+    await expect(page.get_by_text("5 seats selected")).to_be_visible()
+    await main.locator("select[name=section]").select_option("A")
+    await main.locator("select[name=row]").select_option(label="Row 2")
+    await page.get_by_role("button", name="Select the row").click()
+    await expect(page.get_by_text("10 seats selected")).to_be_visible()
+    await page.get_by_role("button", name="Block selected", exact=True).click()
+    await expect(seat(page, "B", 1, 3)).to_have_attribute("aria-label", re.compile(r", not for sale$"))
+
+    # A rectangle from the first seat of row 1 to the third: three seats, whatever lies around them.
+    await page.get_by_role("button", name="Drag a rectangle").click()
+    first, third = await seat(page, "A", 1, 1).bounding_box(), await seat(page, "A", 1, 3).bounding_box()
+    await page.mouse.move(first["x"] + 2, first["y"] + 2)
+    await page.mouse.down()
+    await page.mouse.move(third["x"] + third["width"] - 2, third["y"] + third["height"] - 2, steps=5)
+    await page.mouse.up()
+    await expect(page.get_by_text("3 seats selected")).to_be_visible()
+    await screenshot(page, "admin-seats-rectangle-desktop")
+    await page.get_by_role("button", name="Block selected", exact=True).click()
+    await expect(seat(page, "A", 1, 3)).to_have_attribute("aria-label", re.compile(r", not for sale$"))
+    availability = (await api.get(f"/api/rounds/{show['round_id']}/availability")).json
+    assert (availability["blocked"], availability["available"]) == (13, 2)
     assert page.errors == []
