@@ -55,6 +55,10 @@ async def test_an_admin_builds_a_show_blocks_seats_and_finds_a_booking(server, a
     await main.get_by_label("Poster (PNG, JPEG or WebP, up to 5 MiB)").set_input_files(str(poster))
     await page.get_by_role("button", name="Create performance").click()
     await expect(page.get_by_role("img", name="Poster of Blue Night")).to_be_visible()
+    # The form starts again for the next show: no hall's price fields left, the duration not blanked.
+    await expect(main.get_by_label("R grade")).to_have_count(0)
+    await expect(main.get_by_text("Choose a hall first.")).to_be_visible()
+    await expect(main.get_by_label("Duration (minutes)")).to_have_value("120")
     await main.get_by_label("Add a performer to Blue Night").select_option(label="Han Ji-woo")
     await page.get_by_role("button", name="Add", exact=True).click()
     await expect(page.get_by_role("row", name=re.compile("Blue Night")).get_by_text("Han Ji-woo", exact=True)).to_be_visible()

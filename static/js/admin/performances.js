@@ -28,10 +28,12 @@ export async function performancesView(main) {
   const prices = h("fieldset", {}, h("legend", {}, t("admin.performances.prices")),
     h("p", { class: "muted" }, t("admin.performances.hallFirst")));
   const hallSelect = choice(t("admin.performances.hall"), "hall_id", [["", t("admin.choose")], ...halls], { required: true });
-  hallSelect.querySelector("select").addEventListener("change", async (e) => {
-    const grades = e.target.value ? await hallGrades(e.target.value) : [];
-    replace(prices, h("legend", {}, t("admin.performances.pricesWon")), priceFields(grades));
-  });
+  const showPrices = async () => {          // one price field per grade of the hall chosen now
+    const hall = hallSelect.querySelector("select").value;
+    if (!hall) replace(prices, h("legend", {}, t("admin.performances.prices")), h("p", { class: "muted" }, t("admin.performances.hallFirst")));
+    else replace(prices, h("legend", {}, t("admin.performances.pricesWon")), priceFields(await hallGrades(hall)));
+  };
+  hallSelect.querySelector("select").addEventListener("change", showPrices);
   const form = onSubmit(h("form", { class: "panel stack", "aria-labelledby": "new-performance" },
     h("h2", { id: "new-performance" }, t("admin.performances.new")),
     performanceFields(titles),
@@ -46,6 +48,9 @@ export async function performancesView(main) {
     toast(t("admin.performances.created", { title: created.title }), { kind: "ok" });
     await refresh();
   });
+  // After creating, the form starts again: no hall, so no price fields of the last one; the duration
+  // (a reset would blank it, as the field's value is set by script) back to its default.
+  form.addEventListener("reset", () => setTimeout(() => { form.duration_minutes.value = 120; showPrices(); }));
   replace(main, h("h1", {}, t("admin.nav.performances")), h("div", { class: "admin-grid" }, form,
     h("section", { class: "panel", "aria-label": t("admin.performances.all") }, list)));
   await refresh();
