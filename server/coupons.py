@@ -13,14 +13,14 @@ import sqlalchemy as sa
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from server.catalogue.common import fetch_page, make_page
+from server.catalogue.common import fetch_page, given_fields, lock_or_404, make_page
 from server.db.database import Database
 from server.db.tables import coupons, user_coupons
 from server.db.types import utcnow
 from server.errors import Code, Conflict, InvalidState, NotFound, require
 from server.outbox import enqueue
 from server.schemas.common import Page, PageQuery
-from server.schemas.coupons import CouponCreate, CouponOut, IssuedCouponOut
+from server.schemas.coupons import CouponCreate, CouponOut, CouponUpdate, IssuedCouponOut
 
 MIN_CARD_PAYMENT = 100        # KRW: Toss refuses card payments below this
 
@@ -31,15 +31,25 @@ def discount_for(discount_type: str, discount: int, total: int) -> int:
     return min(off, total)
 
 
+def coupon_state(row, now: datetime) -> str:
+    """scheduled (its window is ahead), ended (behind), sold_out (all issued), else live."""
+    if now < row.starts_at:
+        return "scheduled"
+    if now >= row.ends_at:
+        return "ended"
+    return "sold_out" if row.issued_count >= row.quantity else "live"
+
+
 class Coupons:
     def __init__(self, db: Database, zone: ZoneInfo):
         self._db = db
         self._zone = zone
 
-    def _coupon_out(self, row) -> CouponOut:
+    def _coupon_out(self, row, now: datetime | None = None) -> CouponOut:
         return CouponOut(id=row.id, name=row.name, discount_type=row.discount_type, discount=row.discount,
                          quantity=row.quantity, issued=row.issued_count, remaining=row.quantity - row.issued_count,
-                         starts_at=row.starts_at.astimezone(self._zone), ends_at=row.ends_at.astimezone(self._zone))
+                         starts_at=row.starts_at.astimezone(self._zone), ends_at=row.ends_at.astimezone(self._zone),
+                         state=coupon_state(row, now or utcnow()))
 
     async def create(self, request: CouponCreate) -> CouponOut:
         require(request.ends_at > request.starts_at, "ends_at must be after starts_at.", "ends_at")
@@ -61,6 +71,45 @@ class Coupons:
         async with self._db.read() as conn:
             rows, total = await fetch_page(conn, select, query)
         return make_page([self._coupon_out(r) for r in rows], query, total)
+
+    async def list_all(self, query: PageQuery) -> Page[CouponOut]:
+        """Every coupon, whatever its state, the newest window first (for admins)."""
+        select = sa.select(coupons).order_by(coupons.c.starts_at.desc(), coupons.c.id.desc())
+        async with self._db.read_own_writes() as conn:
+            rows, total = await fetch_page(conn, select, query)
+        now = utcnow()
+        return make_page([self._coupon_out(r, now) for r in rows], query, total)
+
+    async def update(self, coupon_id: int, request: CouponUpdate) -> CouponOut:
+        """Rename, move the window, or change the quantity — never below what has been issued: the
+        update is conditional on the count, so an issue racing it cannot slip past the new quantity."""
+        changes = given_fields(request)
+        require(bool(changes), "Give at least one field to change.", "name")
+        async with self._db.begin() as conn:
+            row = (await conn.execute(sa.select(coupons).where(coupons.c.id == coupon_id).with_for_update())).first()
+            if row is None:
+                raise NotFound("No such coupon.")
+            starts_at = changes.get("starts_at", row.starts_at)
+            ends_at = changes.get("ends_at", row.ends_at)
+            require(ends_at > starts_at, "ends_at must be after starts_at.", "ends_at")
+            update = coupons.update().where(coupons.c.id == coupon_id).values(**changes)
+            if "quantity" in changes:
+                update = update.where(coupons.c.issued_count <= changes["quantity"])
+            if (await conn.execute(update)).rowcount != 1:
+                issued = (await conn.execute(sa.select(coupons.c.issued_count).where(coupons.c.id == coupon_id))).scalar_one()
+                raise InvalidState(f"{issued} of these coupons have been issued: the quantity cannot be less.",
+                                   details={"issued": issued})
+            return self._coupon_out((await conn.execute(sa.select(coupons).where(coupons.c.id == coupon_id))).one())
+
+    async def delete(self, coupon_id: int) -> None:
+        """Only a coupon nobody has taken: the delete is conditional on the count, so it cannot race an issue."""
+        async with self._db.begin() as conn:
+            await lock_or_404(conn, coupons, coupon_id, "coupon")
+            gone = await conn.execute(coupons.delete().where(coupons.c.id == coupon_id, coupons.c.issued_count == 0))
+            if gone.rowcount != 1:
+                issued = (await conn.execute(sa.select(coupons.c.issued_count).where(coupons.c.id == coupon_id))).scalar_one()
+                raise InvalidState(f"{issued} of these coupons have been issued; they stay as people's coupons.",
+                                   details={"issued": issued})
 
     async def issue(self, user_id: int, coupon_id: int) -> IssuedCouponOut:
         now = utcnow()

@@ -112,3 +112,45 @@ async def hold_and_reserve_with(client, token, show, seats, coupon_id):
     await client.post(f"/api/rounds/{show['round_id']}/holds", token=token, json={"seat_ids": seats})
     return await client.post("/api/reservations", token=token,
                              json={"round_id": show["round_id"], "seat_ids": seats, "coupon_id": coupon_id})
+
+
+async def test_admins_see_every_coupon_with_its_state_and_correct_or_delete_it(client, show):
+    admin, user = show["admin"], await client.token()
+    scheduled = await make_coupon(client, admin, name="Next week", **window(7, 14))
+    ended = await make_coupon(client, admin, name="Last month", **window(-30, -20))
+    sold_out = await make_coupon(client, admin, name="Tiny", quantity=1)
+    live = await make_coupon(client, admin, name="Open", quantity=5)
+    assert (await client.post(f"/api/coupons/{sold_out['id']}/issue", token=user)).status == 201
+    assert (await client.post(f"/api/coupons/{live['id']}/issue", token=user)).status == 201
+    assert (await client.get("/api/admin/coupons", token=user)).status == 403
+    listed = (await client.get("/api/admin/coupons", token=admin)).json
+    states = {c["id"]: (c["state"], c["issued"], c["quantity"]) for c in listed["items"]}
+    assert states == {scheduled["id"]: ("scheduled", 0, 10), ended["id"]: ("ended", 0, 10),
+                      sold_out["id"]: ("sold_out", 1, 1), live["id"]: ("live", 1, 5)}
+    assert listed["total"] == 4 and listed["items"][0]["id"] == scheduled["id"]     # the newest window first
+
+    renamed = await client.patch(f"/api/coupons/{live['id']}", token=admin, json={"name": "Open day", "quantity": 1})
+    assert renamed.status == 200 and (renamed.json["name"], renamed.json["state"]) == ("Open day", "sold_out")
+    below = await client.patch(f"/api/coupons/{live['id']}", token=admin, json={"quantity": 1, **window(1, 2)})
+    assert below.status == 200 and below.json["state"] == "scheduled"
+    too_few = await client.patch(f"/api/coupons/{sold_out['id']}", token=admin, json={"quantity": 0})
+    assert too_few.status == 400
+    backwards = await client.patch(f"/api/coupons/{scheduled['id']}", token=admin, json=window(3, 2))
+    assert backwards.status == 400 and "ends_at" in backwards.json["error"]["details"]["fields"]
+    assert (await client.patch("/api/coupons/999999", token=admin, json={"name": "x"})).status == 404
+
+    taken = await client.delete(f"/api/coupons/{sold_out['id']}", token=admin)
+    assert taken.status == 409 and taken.error_code() == "invalid_state" and taken.json["error"]["details"]["issued"] == 1
+    assert (await client.delete(f"/api/coupons/{scheduled['id']}", token=admin)).status == 204
+    assert (await client.delete(f"/api/coupons/{scheduled['id']}", token=admin)).status == 404
+    assert (await client.delete(f"/api/coupons/{ended['id']}", token=user)).status == 403
+
+
+async def test_a_quantity_below_what_was_issued_is_refused(client, show):
+    admin = show["admin"]
+    coupon = await make_coupon(client, admin, quantity=3)
+    for _ in range(2):
+        assert (await client.post(f"/api/coupons/{coupon['id']}/issue", token=await client.token())).status == 201
+    reply = await client.patch(f"/api/coupons/{coupon['id']}", token=admin, json={"quantity": 1})
+    assert reply.status == 409 and reply.error_code() == "invalid_state" and reply.json["error"]["details"]["issued"] == 2
+    assert (await client.get("/api/admin/coupons", token=admin)).json["items"][0]["quantity"] == 3

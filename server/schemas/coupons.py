@@ -5,18 +5,29 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from msgspec import UNSET, UnsetType
+
 from server.schemas.common import Instant, Name, Request
 
 Discount = Annotated[int, msgspec.Meta(ge=1, le=100_000_000)]
+Quantity = Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
 
 
 class CouponCreate(Request):
     name: Name
     discount_type: Literal["amount", "percent"]
     discount: Discount                     # KRW, or percent (1..100)
-    quantity: Annotated[int, msgspec.Meta(ge=1, le=10_000_000)]
+    quantity: Quantity
     starts_at: Instant
     ends_at: Instant
+
+
+class CouponUpdate(Request):
+    """Only the given fields change; the discount stays what people took."""
+    name: Name | UnsetType = UNSET
+    quantity: Quantity | UnsetType = UNSET
+    starts_at: Instant | UnsetType = UNSET
+    ends_at: Instant | UnsetType = UNSET
 
 
 class CouponOut(msgspec.Struct):
@@ -29,6 +40,7 @@ class CouponOut(msgspec.Struct):
     remaining: int
     starts_at: datetime
     ends_at: datetime
+    state: Literal["scheduled", "live", "sold_out", "ended"]
 
 
 class IssuedCouponOut(msgspec.Struct):

@@ -5,6 +5,7 @@ import { showServerClock } from "../clock.js";
 import { config } from "../config.js";
 import { $, $$, h, replace } from "../dom.js";
 import { setTimeZone } from "../format.js";
+import { showLanguageSwitch, t, translatePage } from "../i18n.js";
 import { route, start } from "../router.js";
 import { session } from "../session.js";
 import { blocksView } from "./blocks.js";
@@ -32,9 +33,9 @@ route("/", adminOnly(hallsView));
 
 function gate(main) {
   replace(main, h("section", { class: "panel stack" },
-    h("h1", {}, "Admin"),
-    h("p", {}, session.signedIn ? "This account is not an admin account." : "Log in with an admin account."),
-    h("button", { type: "button", onclick: async () => { session.logout(); await askToSignIn(); } }, "Log in")));
+    h("h1", {}, t("admin.gate.title")),
+    h("p", {}, t(session.signedIn ? "admin.gate.notAdmin" : "admin.gate.signIn")),
+    h("button", { type: "button", onclick: async () => { session.logout(); await askToSignIn(); } }, t("shell.auth.logIn"))));
 }
 
 function showNav() {
@@ -47,6 +48,8 @@ function showNav() {
 }
 
 async function main() {
+  translatePage();
+  showLanguageSwitch(document.getElementById("language-switch"));
   setTimeZone((await config()).timezone);
   await showServerClock();
   setUpAuthDialog({ adminKey: true });
