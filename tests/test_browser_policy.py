@@ -17,7 +17,7 @@ async def test_the_pages_and_the_api_docs_work_under_the_policy(server, api, bro
         policy = page.response.headers["content-security-policy"]
         assert "default-src 'self'" in policy and "'unsafe-inline'" not in policy
     await expect(pages["/"].get_by_role("link", name="Test Show", exact=True)).to_be_visible()
-    await expect(pages["/admin"].get_by_text("Log in with an admin account.")).to_be_visible()
+    await expect(pages["/admin"].get_by_role("main")).to_contain_text("관리자 계정으로 로그인")   # (Korean first)
     await expect(pages["/docs"].get_by_role("heading", name="Ticket Blue")).to_be_visible()
     await expect(pages["/docs"].get_by_text("/api/auth/logout")).to_be_visible()
     await screenshot(pages["/"], "policy-home")
