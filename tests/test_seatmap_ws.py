@@ -214,4 +214,5 @@ async def test_the_holder_is_told_over_sse_when_a_hold_expires(client, show):
             while (line := (await events.content.readline()).decode().strip()) != "event: hold.expired":
                 assert line != "" or not events.content.at_eof()
             data = (await events.content.readline()).decode()
-    assert json.loads(data.removeprefix("data:")) == {"round_id": show["round_id"], "seat_ids": [seat]}
+    assert json.loads(data.removeprefix("data:")) == {"round_id": show["round_id"], "seat_ids": [seat],
+                                                      "message": "좌석 선점 시간이 끝났습니다"}   # (a Korean account)
