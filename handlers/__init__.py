@@ -6,11 +6,11 @@ from aiohttp import web
 from server import app_version
 
 from handlers import (accounts, clock, config, coupons, docs, events, halls, health, jobs, pages, payments,
-                      performances, performers, queue_ws, reservations, reviews, rounds, sandbox, search, seatmap_ws,
-                      seats, socket_transport, tickets, waiting_room)
+                      performances, performers, queue_ws, reservations, reviews, rounds, sales_report, sandbox, search,
+                      seatmap_ws, seats, socket_transport, tickets, waiting_room)
 
 RESOURCES = [health, clock, accounts, halls, performers, performances, rounds, seats, reservations, payments, coupons,
-             waiting_room, tickets, reviews, search, events, sandbox, config, jobs]
+             waiting_room, sales_report, tickets, reviews, search, events, sandbox, config, jobs]
 
 
 def setup(app: web.Application) -> None:

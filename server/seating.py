@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from seatmap.engine import RoundTruth, SeatEngine
 from seatmap.line import FINISHED, NotAdmitted, SaleNotOpen
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, EngineUnavailable, HoldGranted, HoldLimitExceeded,
-                           HoldTimeExceeded, NoSuchRound, Rates, SeatUnavailable, TooManyRequests)
+                           HoldTimeExceeded, NoSuchRound, Rates, SeatUnavailable, Snapshot, TooManyRequests)
 from server.admission_pace import AdmissionPace
 from server.best_seats import choose
 from server.catalogue.common import lock_or_404
@@ -201,13 +201,18 @@ class Seating:
         return list(dict.fromkeys(seat_ids))
 
     # ---- reads -------------------------------------------------------------------------------
+    async def snapshot(self, round_id: int) -> Snapshot:
+        """The seat engine's states of the round's seats that are not available, as of now (held with
+        their holders, pending, sold, blocked); 404 for a deleted round, 503 when the engine does not answer."""
+        with self._asking_engine(round_id):
+            return await self._engine.snapshot(round_id)
+
     async def round_seats(self, round_id: int, viewer_id: int | None) -> RoundSeatsOut:
         layout = await self.layout(round_id)
         async with self._db.read() as conn:
             price_of = dict((await conn.execute(sa.select(prices.c.grade, prices.c.price)
                                                 .where(prices.c.performance_id == layout.performance_id))).all())
-        with self._asking_engine(round_id):
-            snapshot = await self._engine.snapshot(round_id)
+        snapshot = await self.snapshot(round_id)
         out = []
         for s in layout.seats.values():
             state = snapshot.seats.get(s.id)
@@ -217,8 +222,7 @@ class Seating:
 
     async def availability(self, round_id: int) -> AvailabilityOut:
         layout = await self.layout(round_id)
-        with self._asking_engine(round_id):
-            snapshot = await self._engine.snapshot(round_id)
+        snapshot = await self.snapshot(round_id)
         counts = {AVAILABLE: 0, HELD: 0, SOLD: 0, BLOCKED: 0}
         by_grade: dict[str, GradeAvailability] = {}
         for s in layout.seats.values():
@@ -293,8 +297,7 @@ class Seating:
 
     async def _hold_best(self, layout: RoundLayout, round_id: int, user_id: int, request: BestSeatsRequest) -> HoldOut:
         for attempt in range(BEST_TRIES):
-            with self._asking_engine(round_id):
-                snapshot = await self._engine.snapshot(round_id)
+            snapshot = await self.snapshot(round_id)
             free = {seat_id for seat_id in layout.seat_ids if seat_id not in snapshot.seats}
             chosen = choose(list(layout.seats.values()), free, request.count, grade=request.grade,
                             section=request.section, spread=2 * attempt)
@@ -344,8 +347,7 @@ class Seating:
 
     async def holds_of(self, round_id: int, user_id: int, seat_ids: list[int]) -> list[int]:
         """Which of `seat_ids` this user holds right now (not expired)."""
-        with self._asking_engine(round_id):
-            snapshot = await self._engine.snapshot(round_id)
+        snapshot = await self.snapshot(round_id)
         now_ms = time.time() * 1000
         return [s for s in seat_ids if (st := snapshot.seats.get(s)) is not None and st.state == HELD
                 and st.user_id == user_id and (st.expires_ms is None or st.expires_ms > now_ms)]

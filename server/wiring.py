@@ -56,6 +56,7 @@ from server.redis_client import open_redis
 from server.reservations import Reservations
 from server.reviews import Reviews
 from server.revocation import Revocation
+from server.sales_report import SalesReport
 from server.search.service import Search, open_search
 from server.seat_watch import SeatWatch
 from server.seating import Seating, load_truth
@@ -109,6 +110,7 @@ class Services:
     waiting_room: WaitingRoom
     tickets: Tickets
     seat_watch: SeatWatch
+    sales_report: SalesReport
 
 
 SERVICES = web.AppKey("services", Services)
@@ -157,6 +159,7 @@ def build_services(settings: Settings, *, db: Database, http: aiohttp.ClientSess
         search=search,
         tickets=tickets,
         seat_watch=seat_watch,
+        sales_report=SalesReport(db, seating, zone),
         waiting_room=WaitingRoom(db, engine, seating, zone, draw_key=settings.jwt_secret,
                                  grace_seconds=settings.waiting_room_grace_seconds,
                                  accounts_per_address=settings.waiting_room_accounts_per_address, pace=pace,

@@ -1,5 +1,6 @@
 // The admin page: an admin signs in, then manages halls, performers, performances, rounds and
-// their seats, coupons, and searches bookings. Everything goes through the public API.
+// their seats, coupons, searches bookings, and watches a round's sales live. Everything goes
+// through the public API.
 import { askToSignIn, renderAccount, setUpAuthDialog } from "../auth.js";
 import { showServerClock } from "../clock.js";
 import { config } from "../config.js";
@@ -12,6 +13,7 @@ import { blocksView } from "./blocks.js";
 import { bookingsView } from "./bookings.js";
 import { couponsView } from "./coupons.js";
 import { hallsView } from "./halls.js";
+import { onSaleView } from "./onsale.js";
 import { performancesView } from "./performances.js";
 import { performersView } from "./performers.js";
 import { roundsView } from "./rounds.js";
@@ -29,6 +31,8 @@ route("/rounds/:performance", adminOnly(roundsView));
 route("/seats/:id", adminOnly(blocksView));
 route("/coupons", adminOnly(couponsView));
 route("/bookings", adminOnly(bookingsView));
+route("/sales", adminOnly(onSaleView));
+route("/sales/:round", adminOnly(onSaleView));
 route("/", adminOnly(hallsView));
 
 function gate(main) {

@@ -5,32 +5,20 @@ import { h, replace } from "../dom.js";
 import { dateTime, won } from "../format.js";
 import { t } from "../i18n.js";
 import { choice, errorBox, field, showError, table } from "./forms.js";
+import { roundPicker } from "./roundpicker.js";
 
 const STATUSES = ["pending", "confirmed", "canceled", "expired", "attended"];
 
 export async function bookingsView(main) {
   const shows = await getAll("/api/performances");
   const titles = new Map(shows.map((p) => [p.id, p.title]));
-  const roundsOf = new Map();                  // performance id → its rounds, fetched once
-  const rounds = async (performanceId) => {
-    if (!roundsOf.has(performanceId)) roundsOf.set(performanceId, getAll(`/api/performances/${performanceId}/rounds`));
-    return roundsOf.get(performanceId);
-  };
-  const performancePicker = choice(t("admin.bookings.performance"), "performance_id",
-    [["", t("admin.bookings.any")], ...shows.map((p) => [String(p.id), p.title])]);
-  const roundPicker = choice(t("admin.bookings.round"), "round_id", [["", t("admin.bookings.anyRound")]], { disabled: true });
-  const roundSelect = roundPicker.querySelector("select");
-  performancePicker.querySelector("select").addEventListener("change", async (e) => {
-    const chosen = e.target.value ? await rounds(Number(e.target.value)) : [];
-    replace(roundSelect, h("option", { value: "" }, t("admin.bookings.anyRound")),
-      chosen.map((r) => h("option", { value: r.id }, dateTime(r.starts_at))));
-    roundSelect.disabled = !chosen.length;
-  });
+  const { performancePicker, datePicker, rounds } = roundPicker(shows,
+    { noPerformance: t("admin.bookings.any"), noRound: t("admin.bookings.anyRound") });
   const results = h("div", { "aria-live": "polite" });
   const form = h("form", { class: "panel stack", role: "search", "aria-labelledby": "search-bookings" },
     h("h2", { id: "search-bookings" }, t("admin.bookings.search")),
     h("div", { class: "form-grid" },
-      performancePicker, roundPicker,
+      performancePicker, datePicker,
       field(t("admin.bookings.email"), { name: "user_email", type: "search" }),
       choice(t("admin.bookings.status"), "status", [["", t("admin.bookings.any")], ...STATUSES.map((s) => [s, t(`admin.bookings.status.${s}`)])]),
       field(t("admin.bookings.from"), { name: "from", type: "date" }),

@@ -31,7 +31,8 @@ async function roundsOf(performanceId) {
       return [when, r.sale_opens_at ? dateTime(r.sale_opens_at) : t("admin.rounds.onSaleNow"),
         t("admin.rounds.counts", a),
         h("div", { class: "row" },
-          h("a", { href: `#/seats/${r.id}`, "aria-label": t("admin.rounds.seatsOf", { when }) }, t("admin.rounds.seats"))),
+          h("a", { href: `#/seats/${r.id}`, "aria-label": t("admin.rounds.seatsOf", { when }) }, t("admin.rounds.seats")),
+          h("a", { href: `#/sales/${r.id}`, "aria-label": t("admin.rounds.salesOf", { when }) }, t("admin.rounds.sales"))),
         rowActions(when, () => editRound(r, timezone, refresh), () => deleteDialog({
           name: when,
           dependents: a.sold ? [t("admin.rounds.soldSeats", { count: a.sold })] : [],
