@@ -43,9 +43,13 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-async def _demo(settings) -> None:
-    from server.demo import load_demo
+async def _demo(settings, *, serving: bool) -> None:
+    from server.demo import DEMO_ADMIN_EMAIL, demo_admin, load_demo
     await load_demo(settings)
+    password = await demo_admin(settings) if serving else None
+    if password:                       # (printed, not logged: see server/demo.py)
+        print(f"demo admin for http://{settings.host}:{settings.port}/admin : {DEMO_ADMIN_EMAIL} / {password} "
+              "(a new password at every start)", flush=True)
 
 
 async def _reindex(settings) -> int:
@@ -102,7 +106,7 @@ def main(argv: list[str] | None = None) -> int:
         from server.db.migrate import upgrade_url
         asyncio.run(upgrade_url(settings.resolved_database_url))
     if command == "demo" or getattr(args, "demo", False):
-        asyncio.run(_demo(settings))
+        asyncio.run(_demo(settings, serving=command == "serve"))
         if command == "demo":
             return 0
     if workers > 1:

@@ -2,10 +2,15 @@
 
 Loaded by `python -m server demo` and `serve --demo`, only into a database without halls, through the
 same services the API uses (so the demo obeys every rule real data does). Running it twice is harmless.
+
+`serve --demo` on the embedded database (no TICKETBLUE_DATABASE_URL: `scripts/run`) also makes the way
+into /admin: the demo admin account, with a new random password at every start, which only the
+terminal is told (never a log line: logs are shipped and kept).
 """
 from __future__ import annotations
 
 import logging
+import secrets
 from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -18,7 +23,9 @@ from server.catalogue.performers import Performers
 from server.catalogue.rounds import Rounds
 from server.db.database import Database
 from server.db.migrate import upgrade
-from server.db.tables import halls
+from server.db.tables import halls, users
+from server.db.types import utcnow
+from server.passwords import Passwords
 from server.schemas.catalogue import CastAdd, HallCreate, PerformanceCreate, PerformerCreate, RoundCreate, SectionSpec
 from server.settings import Settings
 from server.storage import open_storage
@@ -35,6 +42,30 @@ DEMO_PERFORMERS = [PerformerCreate(name="Han Ji-woo (한지우)", nationality="K
 DEMO_PRICES = {"VIP": 150_000, "R": 120_000, "S": 90_000}
 DEMO_ROUNDS = 5
 DEMO_SHOW_TIME = time(19, 30)
+DEMO_ADMIN_EMAIL = "admin@ticketblue.local"
+
+
+async def demo_admin(settings: Settings) -> str | None:
+    """On the embedded database only: the demo admin account (made, or its password renewed) and its
+    new password; None, touching nothing, with a database of one's own (TICKETBLUE_DATABASE_URL)."""
+    if settings.database_url:
+        return None
+    password = secrets.token_urlsafe(12)
+    password_hash = await Passwords(settings.password_hash_time_cost, settings.password_hash_memory_kib).hash(password)
+    db = Database(settings.resolved_database_url)
+    try:
+        await upgrade(db)
+        async with db.begin() as conn:
+            renewed = await conn.execute(users.update().where(users.c.email == DEMO_ADMIN_EMAIL).values(
+                password_hash=password_hash, role="admin", status="active",
+                token_version=users.c.token_version + 1))        # the last run's tokens end
+            if renewed.rowcount == 0:
+                await conn.execute(users.insert().values(
+                    email=DEMO_ADMIN_EMAIL, password_hash=password_hash, name="Demo admin", role="admin",
+                    status="active", language="ko", created_at=utcnow()))
+    finally:
+        await db.close()
+    return password
 
 
 async def load_demo(settings: Settings) -> bool:

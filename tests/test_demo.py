@@ -1,11 +1,17 @@
-"""The demo loader: a hall, performers, a performance with prices, cast and rounds; once only."""
+"""The demo loader: a hall, performers, a performance with prices, cast and rounds; once only. And the
+embedded demo run's way into /admin: a demo admin whose new password each start is printed."""
 from __future__ import annotations
 
 import logging
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
-from server.demo import DEMO_PRICES, DEMO_ROUNDS, load_demo
+import aiohttp
+
+from server.demo import DEMO_ADMIN_EMAIL, DEMO_PRICES, DEMO_ROUNDS, load_demo
+from tests.support.api import ApiClient
+from tests.support.instances import ServerProcess
 
 
 async def test_demo_loads_once_into_an_empty_catalogue(client, settings, caplog):
@@ -41,3 +47,48 @@ async def test_demo_does_not_touch_a_catalogue_with_halls(client, settings):
     assert await load_demo(settings) is False
     assert (await client.get("/api/halls")).json["total"] == 1
     assert (await client.get("/api/performances")).json["total"] == 0
+
+
+def demo_admin_password(log: str) -> str | None:
+    """The password the demo run printed for its admin, the newest one."""
+    found = re.findall(rf"demo admin for http://\S+/admin : {re.escape(DEMO_ADMIN_EMAIL)} / (\S+) ", log)
+    return found[-1] if found else None
+
+
+async def log_in(url: str, password: str) -> tuple[int, dict]:
+    async with aiohttp.ClientSession(url) as http:
+        api = ApiClient(http)    # type: ignore[arg-type]
+        reply = await api.post("/api/auth/login", json={"email": DEMO_ADMIN_EMAIL, "password": password})
+        if reply.status != 200:
+            return reply.status, {}
+        return 200, (await api.get("/api/users/me", token=reply.json["access_token"])).json
+
+
+async def test_the_embedded_demo_run_prints_a_demo_admin_with_a_new_password_each_start(tmp_path):
+    passwords = []
+    for _ in range(2):                                   # the same embedded database, started twice
+        server = ServerProcess(tmp_path, serve_args=("--demo",), log_level="INFO").start()
+        try:
+            await server.wait_ready()
+            password = demo_admin_password(server.log_path.read_text())
+            assert password and password not in passwords
+            status, me = await log_in(server.url, password)
+            assert status == 200 and me["role"] == "admin"
+            for earlier in passwords:                    # the last start's password works no more
+                assert (await log_in(server.url, earlier))[0] == 401
+            passwords.append(password)
+        finally:
+            assert server.stop() == 0
+    assert "password" not in "".join(line for line in server.log_path.read_text().splitlines()
+                                     if " INFO " in line or " WARNING " in line)      # printed, not logged
+
+
+async def test_a_demo_on_a_database_of_its_own_makes_no_admin(tmp_path, empty_mysql_url):
+    server = ServerProcess(tmp_path, serve_args=("--demo",), log_level="INFO", database_url=empty_mysql_url).start()
+    try:
+        await server.wait_ready()
+        assert demo_admin_password(server.log_path.read_text()) is None
+        async with aiohttp.ClientSession(server.url) as http:
+            assert (await ApiClient(http).get("/api/performances")).json["total"] == 1     # the demo itself loaded
+    finally:
+        server.stop()

@@ -39,6 +39,7 @@ function gate(main) {
   replace(main, h("section", { class: "panel stack" },
     h("h1", {}, t("admin.gate.title")),
     h("p", {}, t(session.signedIn ? "admin.gate.notAdmin" : "admin.gate.signIn")),
+    h("p", { class: "muted gate-how-to" }, t("admin.gate.howTo")),
     h("button", { type: "button", onclick: async () => { session.logout(); await askToSignIn(); } }, t("shell.auth.logIn"))));
 }
 

@@ -339,6 +339,7 @@ const admin = {
   "admin.gate.title": "Admin",
   "admin.gate.signIn": "Log in with an admin account.",
   "admin.gate.notAdmin": "This account is not an admin account. Log in with an admin account.",
+  "admin.gate.howTo": "In the demo run (scripts/run) the admin account (admin@ticketblue.local) and this run's password are printed in the terminal that started the server. Otherwise get an account from an admin, or sign up with the admin sign-up key in the log-in dialog.",
   "admin.none": "None yet.",
   "admin.name": "Name",
   "admin.choose": "Choose…",

@@ -341,6 +341,7 @@ const admin = {
   "admin.gate.title": "관리자",
   "admin.gate.signIn": "관리자 계정으로 로그인해 주세요.",
   "admin.gate.notAdmin": "이 계정은 관리자 계정이 아닙니다. 관리자 계정으로 로그인해 주세요.",
+  "admin.gate.howTo": "데모 실행(scripts/run)에서는 관리자 계정(admin@ticketblue.local)과 이번 실행의 비밀번호가 서버를 시작한 터미널에 표시됩니다. 그 밖에는 관리자에게 계정을 받거나, 로그인 창의 회원가입에서 관리자 가입 키로 관리자 계정을 만드세요.",
   "admin.none": "아직 없습니다.",
   "admin.name": "이름",
   "admin.choose": "선택…",
