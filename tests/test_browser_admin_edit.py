@@ -7,7 +7,7 @@ import re
 
 from playwright.async_api import expect
 
-from tests.support.browser import DESKTOP, PHONE, open_page, screenshot, seat, signed_in_context
+from tests.support.browser import DESKTOP, PHONE, fits_the_phone, open_page, screenshot, seat, signed_in_context
 from tests.support.factories import hold_and_reserve, make_round, window
 
 
@@ -63,6 +63,7 @@ async def test_an_admin_edits_and_deletes_and_is_told_what_depends(server, api, 
         "It cannot be deleted: it has 1 booking (pending, paid or attended). Cancel them first.")
     await expect(dialog.get_by_role("button", name="Delete", exact=True)).to_be_disabled()
     await page.set_viewport_size(PHONE)
+    assert await fits_the_phone(page)
     await screenshot(page, "admin-delete-round-phone")
     await page.set_viewport_size(DESKTOP)
     await dialog.get_by_role("button", name="Cancel").click()
@@ -103,7 +104,7 @@ async def test_the_admin_page_is_in_korean_first(server, api, browser):
     page = await open_page(await signed_in_context(browser, admin, DESKTOP, language=None), f"{server.url}/admin#/halls")
     await expect(page.get_by_role("heading", level=1, name="공연장")).to_be_visible()
     await expect(page.get_by_role("navigation", name="관리 메뉴").get_by_role("link")).to_have_text(
-        ["공연장", "출연자", "공연", "회차 · 좌석", "쿠폰", "예매"])
+        ["공연장", "출연자", "공연", "회차 · 좌석", "쿠폰", "예매", "판매 현황"])
     await page.get_by_role("button", name="Blue Hall 삭제").click()
     dialog = page.get_by_role("dialog", name="Blue Hall을(를) 삭제할까요?")
     await expect(dialog).to_contain_text("이 공연장을 쓰는 공연: Test Show.")
@@ -146,6 +147,7 @@ async def test_every_coupon_is_listed_with_its_state_and_can_be_corrected(server
     await page.get_by_role("dialog", name="Delete Last month?").get_by_role("button", name="Delete", exact=True).click()
     await expect(page.get_by_role("row", name=re.compile("^Last month"))).to_have_count(0)
     await page.set_viewport_size(PHONE)
+    assert await fits_the_phone(page)
     await screenshot(page, "admin-coupons-phone")
     listed = (await api.get("/api/admin/coupons", token=admin["token"])).json["items"]
     assert sorted((c["name"], c["quantity"]) for c in listed) == [("Next week", 50), ("Tiny plus", 5)]

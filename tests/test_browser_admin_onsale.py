@@ -8,7 +8,7 @@ import pytest
 from playwright.async_api import expect
 
 from tests.support.api import eventually
-from tests.support.browser import PHONE, open_page, screenshot, signed_in_context
+from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, signed_in_context
 from tests.support.factories import make_round, pay
 
 WIDE = {"width": 1366, "height": 900}
@@ -64,10 +64,7 @@ async def test_the_figures_move_as_a_buyer_holds_and_pays(server, api, browser, 
     await expect(page.get_by_role("img", name=re.compile(r"^2 seats for 240,000 won in the last 60 minutes"))).to_be_visible()
     await expect(page.locator(".onsale-card", has_text="Admitted in total")).to_have_text(re.compile(r"1 person"))
     if viewport is PHONE:
-        # Nothing of the view is wider than the phone, its table included (which could scroll in its box).
-        # (The whole page, fits_the_phone, waits for the admin header's phone layout: see the report.)
-        assert await page.evaluate("""() => [...document.querySelectorAll('main *')]
-            .every((e) => e.getBoundingClientRect().right <= window.innerWidth)""")
+        assert await fits_the_phone(page)
     await screenshot(page, f"admin-onsale-{name}", full_page=True)
     assert page.errors == []
 

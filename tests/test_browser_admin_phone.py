@@ -1,0 +1,36 @@
+"""Every admin view on a phone (390x844), in Korean: nothing needs sideways scrolling — the menu scrolls
+in its own row and a wide table in its own box — with a screenshot of each at both sizes."""
+from __future__ import annotations
+
+from playwright.async_api import expect
+
+from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, signed_in_context
+from tests.support.factories import make_round, pay, reserve
+
+WIDE = {"width": 1366, "height": 900}
+
+
+async def test_every_admin_view_fits_a_phone(server, api, browser):
+    admin = await api.user(admin=True)
+    show = await make_round(api, admin["token"])
+    buyer = await api.user()
+    _, paid = await pay(api, buyer["token"], await reserve(api, show, buyer["token"]))
+    assert paid.status == 200
+    views = {"halls": "#/halls", "performers": "#/performers", "performances": "#/performances",
+             "rounds": f"#/rounds/{show['performance_id']}", "seats": f"#/seats/{show['round_id']}",
+             "coupons": "#/coupons", "bookings": "#/bookings", "sales": f"#/sales/{show['round_id']}"}
+    page = await open_page(await signed_in_context(browser, admin, PHONE, language=None), f"{server.url}/admin")
+    for name, view in views.items():
+        await page.goto(f"{server.url}/admin{view}")
+        await expect(page.get_by_role("heading", level=1)).to_be_visible()
+        await expect(page.locator("main")).not_to_contain_text("불러오는 중")
+        assert await fits_the_phone(page), (name, await page.evaluate("""[...document.querySelectorAll('main *')]
+            .filter((e) => e.getBoundingClientRect().right > 390).slice(0, 8)
+            .map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""))
+        await screenshot(page, f"admin-phone-{name}", full_page=True)
+        await page.set_viewport_size(WIDE)
+        await screenshot(page, f"admin-desktop-{name}")
+        await page.set_viewport_size(PHONE)
+    nav = await page.locator("#admin-nav").bounding_box()
+    assert nav["x"] >= 0 and nav["x"] + nav["width"] <= PHONE["width"]      # the menu scrolls in its own row
+    assert page.errors == []
