@@ -10,6 +10,8 @@ Measures, per viewer count, on one server instance and on two sharing the viewer
 The viewers run in separate processes (benchmarks/viewers.py), the driver and probes in this one.
 
     benchmarks/run fanout [--counts 1000,5000,10000] [--instances 1,2] [--seconds 15]
+                          [--event-loops uvloop|asyncio|asyncio,uvloop]
+(with more than one event loop the rows go to a section of their own, fanout-event-loops)
 """
 from __future__ import annotations
 
@@ -172,22 +174,28 @@ async def main() -> None:
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--redis", choices=("single", "cluster", "both"), default="single",
                         help="one Redis, the Redis Cluster (3 masters), or both in turn (its own section)")
+    parser.add_argument("--event-loops", default="uvloop",
+                        help="the servers' TICKETBLUE_EVENT_LOOP, one or more in turn (e.g. asyncio,uvloop)")
     args = parser.parse_args()
+    loops = args.event_loops.split(",")
     rows = []
     for instances in map(int, args.instances.split(",")):
         for count in map(int, args.counts.split(",")):
             for redis_kind in redis_kinds(args.redis):
-                settings = await fresh_backends(redis_kind=redis_kind)
-                result = {**await measure(settings, count, args.seconds, instances), "redis": redis_kind}
-                print(json.dumps(result), flush=True)
-                rows.append(result)
+                for loop in loops:
+                    settings = {**await fresh_backends(redis_kind=redis_kind), "event_loop": loop}
+                    result = {**await measure(settings, count, args.seconds, instances), "redis": redis_kind,
+                              "loop": loop}
+                    print(json.dumps(result), flush=True)
+                    rows.append(result)
     results = table(
-        ["instances", "viewers", "Redis", "p50 latency", "p99 latency", "max", "frames/s delivered", "RSS per viewer",
-         "server CPU (all instances)", "load generators' CPU", "lost"], "rrl" + "r" * 8,
-        [[f"{r['instances']}", f"{r['viewers']:,}", r["redis"], f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms",
+        ["instances", "viewers", "Redis", "event loop", "p50 latency", "p99 latency", "max", "frames/s delivered", "RSS per viewer",
+         "server CPU (all instances)", "load generators' CPU", "lost"], "rrll" + "r" * 8,
+        [[f"{r['instances']}", f"{r['viewers']:,}", r["redis"], r["loop"], f"{r['p50_ms']:.1f} ms", f"{r['p99_ms']:.1f} ms",
           f"{r['max_ms']:.0f} ms", f"{r['frames_per_s']:,.0f}", f"{r['rss_per_viewer_kib']:.1f} KiB",
           f"{r['server_cpu']:.0%}", f"{r['load_cpu']:.0%}", f"{r['missing']}"] for r in rows])
-    record("fanout" if args.redis == "single" else f"fanout-redis-{args.redis}", f"""
+    name = "fanout" if args.redis == "single" else f"fanout-redis-{args.redis}"
+    record(name if len(loops) == 1 else "fanout-event-loops", f"""
 One server instance, then two (MariaDB + Redis), one round of a 2,000-seat hall, a driver making {RATE}
 seat changes per second over a WebSocket to the first instance for {args.seconds:.0f} s; {PROBES} probe viewers
 parse every frame and time each change from the driver's send to its arrival; the other viewers run in
