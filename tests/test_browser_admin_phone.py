@@ -38,3 +38,15 @@ async def test_every_admin_view_fits_a_phone(server, api, browser):
     nav = await page.locator("#admin-nav").bounding_box()
     assert nav["x"] >= 0 and nav["x"] + nav["width"] <= PHONE["width"]      # the menu scrolls in its own row
     assert page.errors == []
+
+
+async def test_the_gate_says_how_to_get_in_and_fits_a_phone(server, browser):
+    for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
+        page = await open_page(await signed_in_context(browser, None, viewport, language=None), f"{server.url}/admin")
+        await expect(page.get_by_role("heading", level=1, name="관리자")).to_be_visible()
+        await expect(page.locator(".gate-how-to")).to_contain_text("서버를 시작한 터미널")       # the demo run's way in
+        await expect(page.locator(".gate-how-to")).to_contain_text("관리자 가입 키")             # and everyone else's
+        if viewport is PHONE:
+            assert await fits_the_phone(page)
+        await screenshot(page, f"admin-gate-{size}")
+        assert page.errors == []
