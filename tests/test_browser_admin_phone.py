@@ -1,5 +1,5 @@
 """Every admin view on a phone (390x844), in Korean: nothing needs sideways scrolling — the menu scrolls
-in its own row and a wide table in its own box — with a screenshot of each at both sizes."""
+in its own row, a list's rows are cards — with a screenshot of each at both sizes."""
 from __future__ import annotations
 
 from playwright.async_api import expect
@@ -27,6 +27,10 @@ async def test_every_admin_view_fits_a_phone(server, api, browser):
         assert await fits_the_phone(page), (name, await page.evaluate("""[...document.querySelectorAll('main *')]
             .filter((e) => e.getBoundingClientRect().right > 390).slice(0, 8)
             .map((e) => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))"""))
+        # A list's rows are cards on a phone: every row's buttons and links are on the screen, none past
+        # the right edge of a table that would have to scroll in its box to show them.
+        assert await page.evaluate("""[...document.querySelectorAll('main table button, main table a')]
+            .every((e) => { const r = e.getBoundingClientRect(); return r.left >= 0 && r.right <= innerWidth; })"""), name
         await screenshot(page, f"admin-phone-{name}", full_page=True)
         await page.set_viewport_size(WIDE)
         await screenshot(page, f"admin-desktop-{name}")
@@ -34,3 +38,15 @@ async def test_every_admin_view_fits_a_phone(server, api, browser):
     nav = await page.locator("#admin-nav").bounding_box()
     assert nav["x"] >= 0 and nav["x"] + nav["width"] <= PHONE["width"]      # the menu scrolls in its own row
     assert page.errors == []
+
+
+async def test_the_gate_says_how_to_get_in_and_fits_a_phone(server, browser):
+    for size, viewport in (("phone", PHONE), ("desktop", WIDE)):
+        page = await open_page(await signed_in_context(browser, None, viewport, language=None), f"{server.url}/admin")
+        await expect(page.get_by_role("heading", level=1, name="관리자")).to_be_visible()
+        await expect(page.locator(".gate-how-to")).to_contain_text("서버를 시작한 터미널")       # the demo run's way in
+        await expect(page.locator(".gate-how-to")).to_contain_text("관리자 가입 키")             # and everyone else's
+        if viewport is PHONE:
+            assert await fits_the_phone(page)
+        await screenshot(page, f"admin-gate-{size}")
+        assert page.errors == []

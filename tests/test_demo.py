@@ -64,6 +64,15 @@ async def log_in(url: str, password: str) -> tuple[int, dict]:
         return 200, (await api.get("/api/users/me", token=reply.json["access_token"])).json
 
 
+async def demo_admin_email_is_free(url: str) -> bool:
+    """Whether no account has the demo admin's email: a sign-up with it is taken (201) or refused (409)."""
+    async with aiohttp.ClientSession(url) as http:
+        reply = await ApiClient(http).post("/api/auth/signup", json={   # type: ignore[arg-type]
+            "email": DEMO_ADMIN_EMAIL, "password": "not-the-admin-1", "name": "Someone"})
+    assert reply.status in (201, 409), reply.json
+    return reply.status == 201
+
+
 async def test_the_embedded_demo_run_prints_a_demo_admin_with_a_new_password_each_start(tmp_path):
     passwords = []
     for _ in range(2):                                   # the same embedded database, started twice
@@ -77,6 +86,7 @@ async def test_the_embedded_demo_run_prints_a_demo_admin_with_a_new_password_eac
             for earlier in passwords:                    # the last start's password works no more
                 assert (await log_in(server.url, earlier))[0] == 401
             passwords.append(password)
+            assert not await demo_admin_email_is_free(server.url)
         finally:
             assert server.stop() == 0
     assert "password" not in "".join(line for line in server.log_path.read_text().splitlines()
@@ -90,5 +100,16 @@ async def test_a_demo_on_a_database_of_its_own_makes_no_admin(tmp_path, empty_my
         assert demo_admin_password(server.log_path.read_text()) is None
         async with aiohttp.ClientSession(server.url) as http:
             assert (await ApiClient(http).get("/api/performances")).json["total"] == 1     # the demo itself loaded
+        assert await demo_admin_email_is_free(server.url)
     finally:
         server.stop()
+
+
+async def test_the_embedded_run_without_demo_makes_no_admin(tmp_path):
+    server = ServerProcess(tmp_path, log_level="INFO").start()
+    try:
+        await server.wait_ready()
+        assert demo_admin_password(server.log_path.read_text()) is None
+        assert await demo_admin_email_is_free(server.url)
+    finally:
+        assert server.stop() == 0

@@ -10,11 +10,17 @@ export const field = (text, attrs) => h("label", {}, text, " ", h("input", attrs
 export const choice = (text, name, options, attrs = {}) => h("label", {}, text, " ",
   h("select", { name, ...attrs }, options.map(([value, label]) => h("option", { value }, label))));
 
-export function table(caption, headers, rows) {
-  return h("div", { class: "table-wrap" }, h("table", {},
+/** A list as a table; on a phone (`cards`, the default) each row is a card of its own, every cell
+ * under its column's name (admin.css), since the page must never scroll sideways and a table that
+ * scrolls in its box hides a row's buttons off the screen. Each cell's content is one box, so that the
+ * name and the content are the card's two columns. */
+export function table(caption, headers, rows, { cards = true } = {}) {
+  return h("div", { class: "table-wrap" }, h("table", { class: cards && "cards" },
     h("caption", { class: "visually-hidden" }, caption),
     h("thead", {}, h("tr", {}, headers.map((text) => h("th", { scope: "col" }, text)))),
-    h("tbody", {}, rows.length ? rows.map((cells) => h("tr", {}, cells.map((c) => h("td", {}, c))))
+    h("tbody", {}, rows.length
+      ? rows.map((cells) => h("tr", {}, cells.map((c, i) => h("td", headers[i] ? { "data-label": headers[i] } : {},
+        h("div", { class: "cell" }, c)))))
       : h("tr", {}, h("td", { colspan: headers.length, class: "muted" }, t("admin.none"))))));
 }
 

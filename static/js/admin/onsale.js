@@ -106,7 +106,7 @@ function gradesTable(grades) {
     grades.map((g) => [
       h("div", { class: "onsale-grade" }, h("strong", {}, g.grade), " ",
         h("span", { class: "muted" }, t("admin.sales.seats", { count: count(g.seats) }), " · ", won(g.price)), bar(g)),
-      ...PARTS.map((part) => count(g[part]))]));
+      ...PARTS.map((part) => count(g[part]))]), { cards: false });    // (five short figures a row: a table fits a phone)
 }
 
 /** A grade's seats as one bar in four parts (the numbers beside it say the same in words). Widths are
