@@ -18,7 +18,7 @@ import signal
 import subprocess
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from server.payments import hosts_sandbox
 from server.settings import Settings
@@ -53,7 +53,6 @@ class Worker:
     started: float = 0.0
     pause: float = 0.0
     due: float = 0.0               # when to start it (again)
-    history: list[int] = field(default_factory=list)      # exit codes, for the log
 
 
 class Supervisor:
@@ -82,7 +81,6 @@ class Supervisor:
 
     def _died(self, worker: Worker, now: float) -> None:
         code = worker.process.returncode
-        worker.history.append(code)
         quick = now - worker.started < QUICK_DEATH_SECONDS
         worker.pause = min(MAX_PAUSE_SECONDS, max(0.5, worker.pause * 2)) if quick else 0.0
         worker.due = now + worker.pause
