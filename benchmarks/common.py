@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import functools
+import resource
 import shutil
 import subprocess
+import sys
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import AsyncIterator
@@ -38,6 +40,25 @@ def go_loadgen() -> Path | None:
     binary = WORK / "loadgen-go"
     subprocess.run(["go", "build", "-o", str(binary), "."], cwd=Path(__file__).parent / "loadgen_go", check=True)
     return binary
+
+
+SPARE_FILES = 500        # a server's own: database and Redis connections, logs, listening socket
+
+
+def allow_open_files(sockets: int) -> None:
+    """One server holds every socket: raise this process's open-file limit (the servers and load
+    generators inherit it) to what that takes, the hard limit too where we may (root), or say why
+    the run cannot be made."""
+    need = sockets + SPARE_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard != resource.RLIM_INFINITY and hard < need:
+        try:
+            resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
+            return
+        except (ValueError, PermissionError):
+            sys.exit(f"{sockets:,} sockets on one server need {need:,} open files, and the hard limit here "
+                     f"is {hard:,} (ulimit -Hn): raise it, or run with fewer")
+    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
 
 
 # The two kinds of Redis the benchmarks run on (--redis): one server, or the test Redis Cluster.

@@ -111,16 +111,22 @@ async def measure(settings: dict, count: int, seconds: float, instances: int) ->
                        rate_limit_holds_per_account="",
                        **settings) as running, api(running[0]) as client:
         show = await big_show(client)
-        round_id, seat_ids = show["round_id"], show["seat_ids"]
-        token = await client.token()
-        driver = await client.http.ws_connect(f"/ws/rounds/{round_id}?token={token}")
+        return await measure_running([server.port for server in running], [server.pid for server in running],
+                                     show["round_id"], show["seat_ids"], await client.token(), count, seconds)
+
+
+async def measure_running(ports: list[int], pids: list[int], round_id: int, seat_ids: list[int], token: str,
+                          count: int, seconds: float) -> dict:
+    """The measurement on servers already running (`ports`, their `pids`), the driver signed in with `token`."""
+    instances = len(ports)
+    async with aiohttp.ClientSession() as http:
+        driver = await http.ws_connect(f"http://127.0.0.1:{ports[0]}/ws/rounds/{round_id}?token={token}")
         drain = asyncio.create_task(_drain(driver))
-        ports = [server.port for server in running]
         probes = [Probe(await RawSocket.connect(ports[i % instances], f"/ws/rounds/{round_id}")) for i in range(PROBES)]
-        rss_before = sum(rss_kib(server.pid) for server in running)
+        rss_before = sum(rss_kib(pid) for pid in pids)
         procs = await spawn_viewers(ports, round_id, count)
-        rss_after = sum(rss_kib(server.pid) for server in running)
-        before, cpu_before = await ask(procs), sum(cpu_seconds(server.pid) for server in running)
+        rss_after = sum(rss_kib(pid) for pid in pids)
+        before, cpu_before = await ask(procs), sum(cpu_seconds(pid) for pid in pids)
         load_cpu_before = sum(cpu_seconds(p.pid) for p in procs) + time.process_time()
         frames_before = sum(p.frames for p in probes)
         started = time.monotonic()
@@ -130,7 +136,7 @@ async def measure(settings: dict, count: int, seconds: float, instances: int) ->
         while not all(last in p.seen for p in probes) and time.monotonic() - started < seconds + 30:
             await asyncio.sleep(0.05)
         elapsed = time.monotonic() - started
-        after, cpu_after = await ask(procs), sum(cpu_seconds(server.pid) for server in running)
+        after, cpu_after = await ask(procs), sum(cpu_seconds(pid) for pid in pids)
         load_cpu = sum(cpu_seconds(p.pid) for p in procs) + time.process_time() - load_cpu_before
         latencies = [(p.seen[key] - t) * 1000 for p in probes for key, t in sent.items() if key in p.seen]
         missing = sum(1 for p in probes for key in sent if key not in p.seen)

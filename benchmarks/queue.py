@@ -25,12 +25,11 @@ import argparse
 import asyncio
 import json
 import os
-import resource
 import sys
 import time
 from collections import Counter
 
-from benchmarks.common import accounts, api, big_show, fresh_backends, redis_kinds, servers
+from benchmarks.common import accounts, allow_open_files, api, big_show, fresh_backends, redis_kinds, servers
 from benchmarks.results import cpu_seconds, load_note, percentile, record, rss_kib, table, verdict
 from tests.support.waiting import set_room, set_sale
 
@@ -41,19 +40,6 @@ ROOM = {"max_active": 100, "session_seconds": 1, "admit_per_minute": 6000, "preq
 # the head moves by ~100 between one tick of the queue watch and the next, not now and then.
 STEP_SECONDS = 0.1
 PROBE_SECONDS = 0.1      # a cheap request this often through the window: how long the event loop is kept busy
-SPARE_FILES = 500        # the server's own: database and Redis connections, logs, listening socket
-
-
-def allow_open_files(sockets: int) -> None:
-    """One server holds every socket: raise this process's open-file limit (the servers and load
-    generators inherit it) to what that takes, or say why the run cannot be made."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    if hard != resource.RLIM_INFINITY and hard < sockets + SPARE_FILES:
-        sys.exit(f"{sockets:,} sockets on one server need {sockets + SPARE_FILES:,} open files, and the hard "
-                 f"limit here is {hard:,} (ulimit -Hn): raise it, or run with fewer --users")
-    resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
-
-
 async def join_all(client, round_id: int, tokens: list[str]) -> None:
     """Every user joins the waiting room through the API, JOINING_AT_ONCE at a time."""
     for start in range(0, len(tokens), JOINING_AT_ONCE):

@@ -52,6 +52,22 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def process_tree(pid: int) -> list[int]:
+    """`pid` and every process under it (a `serve --workers N` supervisor and its workers)."""
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parents[int(stat.parent.name)] = int(stat.read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, ValueError):
+            continue                        # gone meanwhile
+    tree, grown = [pid], True
+    while grown:
+        more = [child for child, parent in parents.items() if parent in tree and child not in tree]
+        tree += more
+        grown = bool(more)
+    return tree
+
+
 def table(columns: list[str], align: str, rows: list[list[str]]) -> str:
     """A Markdown table of formatted cells; `align` has a letter a column: "l" left, "r" right."""
     rule = {"l": "---", "r": "---:"}

@@ -71,8 +71,13 @@ func readFrame(reader *bufio.Reader, payload []byte) ([]byte, byte, error) {
 // textFrame is a client text frame: masked, as RFC 6455 requires (with a zero mask: the bytes
 // stay as they are, the server unmasks all the same).
 func textFrame(payload []byte) []byte {
+	return clientFrame(0x1, payload)
+}
+
+// clientFrame is a final client frame of `opcode` (0x1 text, 0xA pong), masked as textFrame's.
+func clientFrame(opcode byte, payload []byte) []byte {
 	var frame bytes.Buffer
-	frame.WriteByte(0x81)
+	frame.WriteByte(0x80 | opcode)
 	switch n := len(payload); {
 	case n < 126:
 		frame.WriteByte(0x80 | byte(n))
@@ -83,4 +88,64 @@ func textFrame(payload []byte) []byte {
 	frame.Write([]byte{0, 0, 0, 0})
 	frame.Write(payload)
 	return frame.Bytes()
+}
+
+// wireSize is the size of a server frame of `payload` bytes on the wire (header included).
+func wireSize(payload int) int {
+	switch {
+	case payload < 126:
+		return 2 + payload
+	case payload < 1<<16:
+		return 4 + payload
+	}
+	return 10 + payload
+}
+
+// A server the harness measures: Ticket Blue's seat map, or Centrifugo with one channel. What its
+// viewers connect to, what they say first, and how they keep the connection alive.
+type target struct {
+	path       string
+	hello      []byte // sent once after the upgrade (Centrifugo's connect and subscribe), or nil
+	centrifugo bool
+}
+
+func ticketBlue(round string) target {
+	return target{path: "/ws/rounds/" + round}
+}
+
+// Centrifugo's JSON protocol: commands one per line, answered by replies and pushes one per line.
+// An anonymous connect (allowed by the benchmark's config) and a subscribe to the channel.
+func centrifugo(channel string) target {
+	hello := fmt.Sprintf("{\"id\":1,\"connect\":{}}\n{\"id\":2,\"subscribe\":{\"channel\":%q}}", channel)
+	return target{path: "/connection/websocket", hello: []byte(hello), centrifugo: true}
+}
+
+// dial opens a viewer's connection and says hello.
+func (t target) dial(addr string) (net.Conn, *bufio.Reader, error) {
+	conn, reader, err := dialSocket(addr, t.path)
+	if err == nil && t.hello != nil {
+		if _, err = conn.Write(textFrame(t.hello)); err != nil {
+			conn.Close()
+		}
+	}
+	return conn, reader, err
+}
+
+// keepAlive answers what a server sends to see the viewer is still there: a WebSocket ping (Ticket
+// Blue, aiohttp's heartbeat) or Centrifugo's application-level ping, an empty object on a line of
+// its own. A viewer that did not answer would be closed mid-run.
+func (t target) keepAlive(conn net.Conn, opcode byte, payload []byte) error {
+	if opcode == 0x9 {
+		_, err := conn.Write(clientFrame(0xA, payload))
+		return err
+	}
+	if t.centrifugo && opcode == 0x1 {
+		for _, line := range bytes.Split(payload, []byte("\n")) {
+			if string(line) == "{}" {
+				_, err := conn.Write(textFrame(line))
+				return err
+			}
+		}
+	}
+	return nil
 }

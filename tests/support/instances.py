@@ -14,7 +14,7 @@ import sys
 import time
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import AsyncIterator
+from typing import AsyncIterator, Callable
 
 import aiohttp
 
@@ -28,6 +28,26 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def until_answers(process: subprocess.Popen, method: str, url: str, timeout: float = 30,
+                        log: Callable[[], str] = str) -> None:
+    """Ask `url` until it answers 200, while `process` (the server behind it) still runs; `log`
+    says what the process wrote, for the error if it never does."""
+    deadline = time.monotonic() + timeout
+    async with aiohttp.ClientSession() as http:
+        while True:
+            if process.poll() is not None:
+                raise RuntimeError(f"the server of {url} exited with {process.returncode}: {log()}")
+            try:
+                async with http.request(method, url, json={} if method == "POST" else None) as resp:
+                    if resp.status == 200:
+                        return
+            except aiohttp.ClientConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{url} did not answer in {timeout} s: {log()}")
+            await asyncio.sleep(0.05)
 
 
 class ServerProcess:
@@ -59,20 +79,7 @@ class ServerProcess:
 
     async def wait_ready(self, timeout: float = 30) -> None:
         """Poll /readyz until every backend answers (the process needs a moment to import and bind)."""
-        deadline = time.monotonic() + timeout
-        async with aiohttp.ClientSession() as http:
-            while True:
-                if self._process.poll() is not None:
-                    raise RuntimeError(f"server exited with {self._process.returncode}: {self.log()}")
-                try:
-                    async with http.get(self.url + "/readyz") as resp:
-                        if resp.status == 200:
-                            return
-                except aiohttp.ClientConnectionError:
-                    pass
-                if time.monotonic() > deadline:
-                    raise TimeoutError(f"server on {self.url} not ready after {timeout}s: {self.log()}")
-                await asyncio.sleep(0.05)
+        await until_answers(self._process, "GET", self.url + "/readyz", timeout, log=self.log)
 
     def kill(self) -> None:
         """SIGKILL: the crash case, no graceful shutdown."""
