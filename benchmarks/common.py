@@ -45,20 +45,29 @@ def go_loadgen() -> Path | None:
 SPARE_FILES = 500        # a server's own: database and Redis connections, logs, listening socket
 
 
-def allow_open_files(sockets: int) -> None:
-    """One server holds every socket: raise this process's open-file limit (the servers and load
-    generators inherit it) to what that takes, the hard limit too where we may (root), or say why
-    the run cannot be made."""
+def raise_open_files(sockets: int) -> int:
+    """Raise this process's open-file limit (the servers and load generators inherit it) to what
+    `sockets` on one process take, the hard limit too where we may (root with CAP_SYS_RESOURCE), and
+    return how many sockets one process may then hold."""
     need = sockets + SPARE_FILES
     soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     if hard != resource.RLIM_INFINITY and hard < need:
         try:
             resource.setrlimit(resource.RLIMIT_NOFILE, (need, need))
-            return
+            return sockets
         except (ValueError, PermissionError):
-            sys.exit(f"{sockets:,} sockets on one server need {need:,} open files, and the hard limit here "
-                     f"is {hard:,} (ulimit -Hn): raise it, or run with fewer")
+            pass
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+    return sockets if hard == resource.RLIM_INFINITY else min(sockets, hard - SPARE_FILES)
+
+
+def allow_open_files(sockets: int) -> None:
+    """One server holds every socket: raise the open-file limit to what that takes, or say why the
+    run cannot be made."""
+    if raise_open_files(sockets) < sockets:
+        hard = resource.getrlimit(resource.RLIMIT_NOFILE)[1]
+        sys.exit(f"{sockets:,} sockets on one server need {sockets + SPARE_FILES:,} open files, and the hard "
+                 f"limit here is {hard:,} (ulimit -Hn): raise it, or run with fewer")
 
 
 # The two kinds of Redis the benchmarks run on (--redis): one server, or the test Redis Cluster.
