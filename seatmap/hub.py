@@ -234,26 +234,29 @@ class Hub:
             return
         started = loop.time()
         batches: dict = {}
+        sends = 0
         for served in range(1, GROUPS + 1):
             group = feed.groups[feed.cursor]
             feed.cursor = (feed.cursor + 1) % GROUPS
-            self._send_group(feed, group, batches)
+            sends += self._send_group(feed, group, batches)
             if loop.time() - started >= SLICE_SECONDS:
                 break
         took = loop.time() - started
+        self._metrics.hub_sent(sends, took)
         # (each group is served at most once a tick: a step that served a few of them waits that share)
         feed.next_send = started + max(TICK_SECONDS * served / GROUPS, TICK_PER_SEND * took)
         if any(group.outgoing for group in feed.groups):
             feed.send_scheduled = True
             loop.call_at(feed.next_send, self._step, feed)
 
-    def _send_group(self, feed: RoundFeed, group: ViewerGroup, batches: dict | None = None) -> None:
-        """The group's waiting deltas to its viewers: the shared frames once, own ones per user.
+    def _send_group(self, feed: RoundFeed, group: ViewerGroup, batches: dict | None = None) -> int:
+        """The group's waiting deltas to its viewers: the shared frames once, own ones per user. Returns
+        how many viewers were sent to.
         `batches` carries them between groups sent to together (a small round's groups all wait for
         the same deltas), so each batch is still encoded and framed once."""
         deltas, group.outgoing = group.outgoing, []
         if not deltas:
-            return
+            return 0
         batches = {} if batches is None else batches
         span = (deltas[0].seq, deltas[-1].seq)      # consecutive deltas: their first and last name them
         if span not in batches:
@@ -271,6 +274,7 @@ class Hub:
             else:
                 viewer.push_batch(shared)
         self._metrics.frames_sent(len(deltas) * len(group.viewers))
+        return len(group.viewers)
 
     def _end(self, feed: RoundFeed) -> None:
         """The round was deleted: its viewers are told and let go, its subscription dropped."""

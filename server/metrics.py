@@ -17,6 +17,8 @@ of the database and Redis are read when /metrics is asked (`read_at_scrape`).
     ticketblue_deltas_published_total              counter                         seat-map deltas this instance's hub fanned out
     ticketblue_frames_sent_total                   counter                         seat-map frames the hub queued to sockets
     ticketblue_hub_resyncs_total                   counter                         times the hub reloaded a round's copy (a gap)
+    ticketblue_hub_sends_total                     counter                         deltas written to a viewer's socket, one write per viewer per send
+    ticketblue_hub_send_seconds_total              counter                         the hub's time writing them (over sends: one viewer's cost)
     ticketblue_slow_sockets_dropped_total          counter                         sockets closed for not keeping up
     ticketblue_waiting_room_waiting                gauge (scrape)                  people waiting in all open waiting rooms
     ticketblue_waiting_room_admitted_total         counter                         people this instance let in
@@ -117,6 +119,12 @@ class Metrics:
                                "to sockets", registry=registry)
         self._hub_resyncs = Counter("ticketblue_hub_resyncs_total", "Times the hub reloaded a round's copy from the "
                                     "engine (a gap in its deltas, or a lost subscription)", registry=registry)
+        self._hub_sends = Counter("ticketblue_hub_sends_total", "Writes of a busy round's deltas to a viewer's socket "
+                                  "(one per viewer per send, however many deltas it carries)", registry=registry)
+        self._hub_send_seconds = Counter("ticketblue_hub_send_seconds_total", "The hub's time making those writes; over "
+                                         "ticketblue_hub_sends_total it is what one viewer costs per send, the figure "
+                                         "that bounds how many viewers one process can keep up to date",
+                                         registry=registry)
         self._slow_dropped = Counter("ticketblue_slow_sockets_dropped_total", "Sockets closed for not keeping up with "
                                      "their frames", registry=registry)
         self.waiting = ScrapedGauge("ticketblue_waiting_room_waiting", "People waiting in all open waiting rooms",
@@ -187,6 +195,11 @@ class Metrics:
 
     def hub_resynced(self) -> None:
         self._hub_resyncs.inc()
+
+    def hub_sent(self, sends: int, seconds: float) -> None:
+        if sends:
+            self._hub_sends.inc(sends)
+            self._hub_send_seconds.inc(seconds)
 
     def slow_socket_dropped(self) -> None:
         self._slow_dropped.inc()

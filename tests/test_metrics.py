@@ -195,6 +195,8 @@ async def test_seat_map_sockets_viewers_deltas_and_frames(client, show):
     held = await scrape(client)
     assert held("ticketblue_deltas_published_total") == 1
     assert held("ticketblue_frames_sent_total") == 2
+    assert held("ticketblue_hub_sends_total") == 1                        # one viewer, one write
+    assert held("ticketblue_hub_send_seconds_total") > 0
     await viewer.close()
 
     async def closed():
