@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import asyncio
 import socket
-import struct
 import weakref
 from typing import Callable
 
 from aiohttp import WSCloseCode, web
 
-from seatmap.frames import Batch
+from seatmap.frames import Batch, text_frame
 from server.metrics import Metrics
 
 WRITE_BUFFER_HIGH = 64 * 1024      # above this a socket is behind: frames wait in its backlog
@@ -30,18 +29,6 @@ MAX_OVERFLOWS_IN_A_ROW = 3
 MAX_MESSAGE_BYTES = 64 * 1024      # from the client; a larger one closes the socket (1009)
 HEARTBEAT_SECONDS = 25
 SOCKETS = web.AppKey("pushed_sockets", weakref.WeakSet)
-
-
-def text_frame(payload: bytes) -> bytes:
-    """A server-to-client WebSocket text frame (RFC 6455 5.2: final, unmasked, uncompressed). Built
-    here rather than by aiohttp's send_frame so that a tick's frames go out in one write, and the
-    same bytes serve every socket."""
-    n = len(payload)
-    if n < 126:
-        return bytes((0x81, n)) + payload
-    if n < 1 << 16:
-        return struct.pack("!BBH", 0x81, 126, n) + payload
-    return struct.pack("!BBQ", 0x81, 127, n) + payload
 
 
 async def open_socket(request: web.Request) -> web.WebSocketResponse:
@@ -78,7 +65,7 @@ class SocketWriter:
         self._send(text_frame(frame))
 
     def push_batch(self, batch: Batch) -> None:
-        self._send(batch.wire(text_frame))
+        self._send(batch.wire)
 
     def end(self, frame: bytes, code: int, reason: bytes = b"") -> None:
         """A last frame, after the backlog (never dropped for a resync: none is coming), then the

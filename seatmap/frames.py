@@ -1,7 +1,8 @@
 """The WebSocket protocol's server frames (docs/websocket.md), encoded once with msgspec."""
 from __future__ import annotations
 
-from typing import Any, Callable
+import struct
+from typing import Any, NamedTuple
 
 import msgspec
 
@@ -35,16 +36,47 @@ def error_frame(error: dict) -> bytes:
     return _encode({"type": "error", "error": error})
 
 
+def text_frame(payload: bytes) -> bytes:
+    """A server-to-client WebSocket text frame (RFC 6455 5.2: final, unmasked, uncompressed). Built
+    here rather than by aiohttp's send_frame so that a send's frames go out in one write, and the
+    same bytes serve every socket."""
+    n = len(payload)
+    if n < 126:
+        return bytes((0x81, n)) + payload
+    if n < 1 << 16:
+        return struct.pack("!BBH", 0x81, 126, n) + payload
+    return struct.pack("!BBQ", 0x81, 127, n) + payload
+
+
+class Encoded(NamedTuple):
+    """A delta with its frame for everyone, on the wire, made once as it arrives; and the users it
+    involves, who get their own frame (they see `mine`)."""
+    delta: Delta
+    frame: bytes
+    wire: bytes
+    users: frozenset
+
+
+def encoded_delta(delta: Delta) -> Encoded:
+    frame = delta_frame(delta)
+    return Encoded(delta, frame, text_frame(frame),
+                   frozenset(c.user_id for c in delta.changes if c.user_id is not None))
+
+
 class Batch:
-    """The delta frames of one round from one tick, going to many viewers. Their wire form (the
-    WebSocket framing) is built once, by the first viewer that asks, and shared by the rest."""
-    __slots__ = ("frames", "_wire")
+    """The delta frames of one round from one send, going to many viewers: `frames` the payloads,
+    `wire` all of them framed for the wire, joined once and shared by every viewer it goes to."""
+    __slots__ = ("frames", "wire")
 
-    def __init__(self, frames: list[bytes]):
+    def __init__(self, frames: list[bytes], wire: bytes):
         self.frames = frames
-        self._wire: bytes | None = None
+        self.wire = wire
 
-    def wire(self, frame_on_wire: Callable[[bytes], bytes]) -> bytes:
-        if self._wire is None:
-            self._wire = b"".join(map(frame_on_wire, self.frames))
-        return self._wire
+    @classmethod
+    def of(cls, waiting: list[Encoded], user: int | None = None) -> Batch:
+        """The frames everyone gets, or (given `user`) what that user gets: its own frame of each
+        delta that involves it."""
+        if user is None:
+            return cls([e.frame for e in waiting], b"".join([e.wire for e in waiting]))
+        frames = [delta_frame(e.delta, user) if user in e.users else e.frame for e in waiting]
+        return cls(frames, b"".join(map(text_frame, frames)))

@@ -1,16 +1,16 @@
 """Fan-out: per round with local viewers, one engine subscription and one in-memory copy of the
-map. Deltas are sent in batches, encoded once per batch for everyone (and once more per user whose
-own seats they touch, who see `mine`). An idle round sends at once. A busy one sends in steps,
-each followed by a pause a quarter as long as the step (the loop's time for everything else), and
-no group more than once per tick: ten thousand viewers cost a send per viewer per cycle, not per
-delta.
+map. Each delta is encoded (and framed for the wire) once, as it arrives; a send joins a group's
+waiting deltas into one write per viewer, the same bytes for everyone (encoded once more per user
+whose own seats they touch, who see `mine`). An idle round sends at once. A busy one sends in steps,
+each followed by a pause a quarter as long as the step (the loop's time for everything else: the
+holds that make the next deltas need several turns of it each), and no group more than once per
+tick: ten thousand viewers cost a write per viewer per cycle, not per delta.
 
 The viewers of a round are dealt into GROUPS groups, and a step serves groups in turn until it has
 spent SLICE_SECONDS: a small round is served whole in one step, a big one a few groups per step,
 each group getting every delta since its own last send. A viewer then waits at most one cycle for
-a change, instead of a cycle plus the time to write to everyone before it (at 10k viewers, a
-send-out to all takes ~100 ms on the project's 2-core test machine). A viewer that falls behind gets
-a fresh snapshot instead of an ever-growing backlog.
+a change, instead of a cycle plus the time to write to everyone before it. A viewer that falls
+behind gets a fresh snapshot instead of an ever-growing backlog.
 
 When a round is deleted, its viewers get a last frame saying so and are let go (`Viewer.end`).
 """
@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from typing import Awaitable, Callable, Protocol
 
 from seatmap.engine import SeatEngine
-from seatmap.frames import Batch, delta_frame, round_deleted_frame, snapshot_frame
+from seatmap.frames import Batch, Encoded, delta_frame, encoded_delta, round_deleted_frame, snapshot_frame
 from seatmap.model import Delta, NoSuchRound, RoundDeleted, Snapshot
 from seatmap.protocol import ROUND_DELETED
 from server.metrics import Metrics
@@ -42,7 +42,7 @@ class Viewer(Protocol):
         """Queue a frame; never blocks. A full queue makes the viewer ask for a snapshot."""
 
     def push_batch(self, batch: Batch) -> None:
-        """Queue the frames of a batch, in order, the same way."""
+        """Queue the frames of a batch, in order, the same way (`batch.wire` is them on the wire)."""
 
     def end(self, frame: bytes, code: int, reason: bytes) -> None:
         """Send this last frame after what is queued, then close with `code` and `reason`."""
@@ -51,7 +51,7 @@ class Viewer(Protocol):
 @dataclass(eq=False)
 class ViewerGroup:
     viewers: set = field(default_factory=set)
-    outgoing: list[Delta] = field(default_factory=list)   # applied, not yet sent to this group
+    outgoing: list[Encoded] = field(default_factory=list)   # applied, not yet sent to this group
 
 
 @dataclass(eq=False)
@@ -217,17 +217,18 @@ class Hub:
             return
         feed.snapshot.apply(delta)
         self._metrics.deltas_published()
+        encoded = encoded_delta(delta)
         for group in feed.groups:
             if group.viewers:                # (a viewer joining an empty group starts from the copy)
-                group.outgoing.append(delta)
+                group.outgoing.append(encoded)
         if not feed.send_scheduled:
             feed.send_scheduled = True
             loop = asyncio.get_running_loop()
             loop.call_at(max(loop.time(), feed.next_send), self._step, feed)
 
     def _step(self, feed: RoundFeed) -> None:
-        """Serve groups in turn, from where the last step stopped, until SLICE_SECONDS are spent;
-        then wait before the next step (see the module's doc) if any group has deltas waiting."""
+        """Serve groups in turn, from where the last step stopped, until SLICE_SECONDS are spent; then
+        wait before the next step (see the module's doc) if any group has deltas waiting."""
         loop = asyncio.get_running_loop()
         feed.send_scheduled = False
         if self._feeds.get(feed.round_id) is not feed:
@@ -250,30 +251,28 @@ class Hub:
             loop.call_at(feed.next_send, self._step, feed)
 
     def _send_group(self, feed: RoundFeed, group: ViewerGroup, batches: dict | None = None) -> int:
-        """The group's waiting deltas to its viewers: the shared frames once, own ones per user. Returns
-        how many viewers were sent to.
-        `batches` carries them between groups sent to together (a small round's groups all wait for
-        the same deltas), so each batch is still encoded and framed once."""
-        deltas, group.outgoing = group.outgoing, []
-        if not deltas:
+        """The group's waiting deltas to its viewers, one write each: the shared frames to most, own
+        ones to the users they involve. Returns how many viewers were sent to. `batches` carries the
+        joined frames between groups sent to together (a small round's groups all wait for the same
+        deltas), so each is joined once."""
+        waiting, group.outgoing = group.outgoing, []
+        if not waiting:
             return 0
         batches = {} if batches is None else batches
-        span = (deltas[0].seq, deltas[-1].seq)      # consecutive deltas: their first and last name them
+        span = (waiting[0].delta.seq, waiting[-1].delta.seq)   # consecutive deltas: their first and last name them
         if span not in batches:
-            batches[span] = (Batch([delta_frame(d) for d in deltas]),
-                             {c.user_id for d in deltas for c in d.changes if c.user_id is not None})
+            batches[span] = Batch.of(waiting), {user for e in waiting for user in e.users}
         shared, involved = batches[span]
         for viewer in group.viewers:
             user = viewer.user_id
-            if user is not None and user in involved:
-                batch = batches.get((span, user))
-                if batch is None:
-                    batch = batches[(span, user)] = Batch([delta_frame(d, user) if d.involves(user) else frame
-                                                           for d, frame in zip(deltas, shared.frames)])
-                viewer.push_batch(batch)
+            if user in involved:             # (None never is)
+                own = batches.get((span, user))
+                if own is None:
+                    own = batches[(span, user)] = Batch.of(waiting, user)
+                viewer.push_batch(own)
             else:
                 viewer.push_batch(shared)
-        self._metrics.frames_sent(len(deltas) * len(group.viewers))
+        self._metrics.frames_sent(len(waiting) * len(group.viewers))
         return len(group.viewers)
 
     def _end(self, feed: RoundFeed) -> None:

@@ -36,9 +36,6 @@ class Delta:
     seq: int
     changes: tuple[Change, ...]
 
-    def involves(self, user_id: int) -> bool:
-        return any(c.user_id == user_id for c in self.changes)
-
 
 @dataclass(frozen=True, slots=True)
 class SeatState:
