@@ -2,7 +2,8 @@
 
 One round's live map (Ticket Blue) or one channel (Centrifugo 6, built from the Go module proxy),
 1k / 5k / 10k / 20k viewers, and a driver making 200 seat changes a second for 15 s:
-- Ticket Blue gets real holds and releases over a signed-in user's WebSocket (Redis, MariaDB);
+- Ticket Blue gets real holds and releases over 8 WebSockets of a signed-in user (Redis, MariaDB),
+  as an on-sale's changes come from many people at once (one socket's commands are answered in turn);
 - Centrifugo gets a publication per change through its HTTP API (anonymous subscribers, no
   history): it only relays, so it is spared the seat work Ticket Blue does for each change.
 20 probe viewers parse every frame and time each change from the driver's send to its arrival; the
@@ -22,12 +23,15 @@ import argparse
 import asyncio
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from typing import AsyncContextManager, AsyncIterator, Callable
+
+import aiohttp
 
 from benchmarks.common import WORK, api, big_show, fresh_backends, go_loadgen, raise_open_files
 from benchmarks.results import cpu_seconds, load_note, percentile, process_tree, record, rss_kib, table, verdict
@@ -39,6 +43,7 @@ CHANNEL = "seats"
 RATE = 200              # seat changes per second
 PROBES = 20
 VIEWER_PROCESSES = 2
+DRIVER_SOCKETS = 8      # Ticket Blue's changes come over this many sockets (one socket's commands are answered in turn)
 HELD_AT_ONCE = 100      # the driver holds this many seats, then releases the oldest for each new one
 GRACE_SECONDS = 30      # after the last change; what has not reached a probe by then is lost
 
@@ -76,6 +81,7 @@ async def ticket_blue(workers: int) -> AsyncIterator[Side]:
         label = "Ticket Blue, 1 process" if workers == 1 else f"Ticket Blue, {workers} workers"
         yield Side(label, server.port, [str(server.port), round_id],
                    {"server": "ticketblue", "round": round_id, "driver_path": f"/ws/rounds/{round_id}?token={token}",
+                    "driver_sockets": DRIVER_SOCKETS,
                     "token": token, "seat_ids": show["seat_ids"]}, server.pid)
     finally:
         server.stop()
@@ -196,12 +202,25 @@ async def measure(side: Side, count: int, seconds: float) -> dict:
     if "error" in result:
         raise RuntimeError(f"{side.label}: {result['error']}")
     latencies, elapsed = result["latencies_ms"], result["seconds"]
+    send_cost = await hub_send_cost_us(side.port) if side.spec["server"] == "ticketblue" else None
     return {"server": side.label, "viewers": count, "connected": open_before, "open_at_end": open_after,
             "changes": result["changes"], "p50_ms": percentile(latencies, 50), "p99_ms": percentile(latencies, 99),
             "max_ms": max(latencies, default=float("nan")), "lost": result["lost"],
             "lost_share": result["lost"] / (result["changes"] * PROBES),
             "server_cpu": cpu / elapsed, "load_cpu": load / elapsed,
-            "rss_per_viewer_kib": (rss_after - rss_before) / count, "frames_per_probe": result["frames_per_probe"]}
+            "rss_per_viewer_kib": (rss_after - rss_before) / count, "frames_per_probe": result["frames_per_probe"],
+            "send_us": send_cost}
+
+
+async def hub_send_cost_us(port: int) -> float | None:
+    """One viewer's cost per send in µs, from the server's own counters (server/metrics.py): its hub's
+    time writing deltas to sockets over the writes. With --workers, whichever worker answers."""
+    async with aiohttp.ClientSession() as session:
+        async with session.get(f"http://127.0.0.1:{port}/metrics") as reply:
+            text = await reply.text()
+    totals = dict(re.findall(r"^(ticketblue_hub_send(?:s|_seconds)_total) (\S+)$", text, re.M))
+    sends = float(totals.get("ticketblue_hub_sends_total", 0))
+    return float(totals["ticketblue_hub_send_seconds_total"]) / sends * 1e6 if sends else None
 
 
 async def measure_without_go(side: Side, count: int, seconds: float) -> dict:
@@ -210,6 +229,7 @@ async def measure_without_go(side: Side, count: int, seconds: float) -> dict:
     row = await fanout.measure_running([side.port], side.pids(), int(side.spec["round"]), side.spec["seat_ids"],
                                        side.spec["token"], count, seconds)
     return {**row, "server": side.label + " (Python harness)", "lost": row["missing"],
+            "send_us": await hub_send_cost_us(side.port),
             "lost_share": row["missing"] / (row["changes"] * PROBES)}
 
 
@@ -220,6 +240,8 @@ async def main() -> None:
     parser.add_argument("--servers", default="tb,cf")
     parser.add_argument("--repetitions", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15)
+    parser.add_argument("--section", default="compare", help="the section of RESULTS.md to write (to keep a run "
+                        "beside another: a before and an after)")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
     openers, run = sides(args.servers), measure
@@ -248,22 +270,26 @@ async def main() -> None:
     not_run = (f"Not run: {', '.join(skipped)}: one process would hold more sockets than the open-file limit "
                f"here allows ({may_hold:,} besides its own files; `ulimit -Hn`, which this container may not "
                "raise).") if skipped else ""
-    record("compare", f"""
+    record(args.section, f"""
 Ticket Blue and Centrifugo {CENTRIFUGO_VERSION} (built with `go install {CENTRIFUGO}@{CENTRIFUGO_VERSION}`) under
 the same Go harness (benchmarks/loadgen_go: `probe-drive` and `viewers`): {RATE} seat changes a second for
 {args.seconds:.0f} s, {PROBES} probe viewers timing each change from the driver's send to its arrival, the other viewers
-in {VIEWER_PROCESSES} processes. Ticket Blue's changes are real holds and releases over a signed-in user's WebSocket
-(Redis and MariaDB behind them); Centrifugo's are publications of the same JSON through its HTTP API to one
+in {VIEWER_PROCESSES} processes. Ticket Blue's changes are real holds and releases over {DRIVER_SOCKETS} WebSockets of one signed-in
+user (Redis and MariaDB behind them; one socket's commands are answered in turn, and an on-sale's changes
+come from many people at once); Centrifugo's are publications of the same JSON through its HTTP API to one
 channel (anonymous subscribers, no history), so it relays without doing any seat work. The servers take
 turns, A B A B, each on fresh backends; everything shares the machine's two cores. "lost": probe arrivals
 still missing {GRACE_SECONDS} s after the last change. RSS per viewer: the server's resident memory after the viewers
-connected, minus before, over their number. {load_note(load_at_start)}
+connected, minus before, over their number. Send cost: Ticket Blue's hub's time writing deltas to sockets
+over its writes, one per viewer per send (`ticketblue_hub_send_seconds_total` / `ticketblue_hub_sends_total`).
+{load_note(load_at_start)}
 
 {table(["viewers", "server", "run", "p50", "p99", "max", "lost", "open at end", "server CPU", "load generators' CPU",
-        "RSS per viewer"], "rlr" + "r" * 8,
+        "RSS per viewer", "send cost per viewer"], "rlr" + "r" * 9,
        [[f"{r['viewers']:,}", r["server"], str(r["repetition"]), _ms(r["p50_ms"]), _ms(r["p99_ms"]), _ms(r["max_ms"]),
          f"{r['lost']:,} ({r['lost_share']:.0%})", f"{r['open_at_end']:,}", f"{r['server_cpu']:.0%}",
-         f"{r['load_cpu']:.0%}", f"{r['rss_per_viewer_kib']:.1f} KiB"] for r in rows])}
+         f"{r['load_cpu']:.0%}", f"{r['rss_per_viewer_kib']:.1f} KiB",
+         "—" if r.get("send_us") is None else f"{r['send_us']:.1f} µs"] for r in rows])}
 
 {not_run}
 

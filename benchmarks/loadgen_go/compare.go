@@ -18,6 +18,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
+	"net"
 	"net/http"
 	"os"
 	"sync"
@@ -29,6 +30,7 @@ type probeSpec struct {
 	Addrs        []string `json:"addrs"`  // probes are dealt over these host:ports
 	Round        string   `json:"round"`  // Ticket Blue: the round; Centrifugo: the channel
 	DriverPath   string   `json:"driver_path"`
+	DriverConns  int      `json:"driver_sockets"` // Ticket Blue: the changes are dealt over this many sockets
 	PublishURL   string   `json:"publish_url"`
 	SeatIDs      []int    `json:"seat_ids"`
 	Rate         float64  `json:"rate"`
@@ -122,30 +124,38 @@ func (p *probe) has(c change) bool {
 // A driver sends one change.
 type driver func(c change) error
 
-func ticketBlueDriver(addr, path string) (driver, error) {
-	conn, reader, err := dialSocket(addr, path)
-	if err != nil {
-		return nil, err
-	}
-	go func() { // hold results and deltas, read and dropped; pings answered
-		payload := make([]byte, 0, 4096)
-		for {
-			var opcode byte
-			payload, opcode, err = readFrame(reader, payload)
-			if err != nil || opcode == 0x8 || ticketBlue("").keepAlive(conn, opcode, payload) != nil {
-				return
-			}
+// Ticket Blue's changes are holds and releases over `sockets` WebSockets of one signed-in user, a
+// seat's always over the same one (its release follows its hold): an on-sale's changes come from many
+// people at once, and one socket's commands are answered in turn.
+func ticketBlueDriver(addr, path string, sockets int) (driver, error) {
+	conns := make([]net.Conn, max(sockets, 1))
+	locks := make([]sync.Mutex, len(conns))
+	for i := range conns {
+		conn, reader, err := dialSocket(addr, path)
+		if err != nil {
+			return nil, err
 		}
-	}()
-	var mu sync.Mutex
+		conns[i] = conn
+		go func() { // hold results and deltas, read and dropped; pings answered
+			payload := make([]byte, 0, 4096)
+			for {
+				var opcode byte
+				payload, opcode, err = readFrame(reader, payload)
+				if err != nil || opcode == 0x8 || ticketBlue("").keepAlive(conn, opcode, payload) != nil {
+					return
+				}
+			}
+		}()
+	}
 	return func(c change) error {
 		kind := "hold"
 		if c.state == "available" {
 			kind = "release"
 		}
-		mu.Lock()
-		defer mu.Unlock()
-		_, err := conn.Write(textFrame([]byte(fmt.Sprintf(`{"type":%q,"seat_ids":[%d]}`, kind, c.seat))))
+		i := c.seat % len(conns)
+		locks[i].Lock()
+		defer locks[i].Unlock()
+		_, err := conns[i].Write(textFrame([]byte(fmt.Sprintf(`{"type":%q,"seat_ids":[%d]}`, kind, c.seat))))
 		return err
 	}, nil
 }
@@ -189,7 +199,7 @@ func probeDrive() {
 	var err error
 	if spec.Server == "centrifugo" {
 		t, send = centrifugo(spec.Round), centrifugoDriver(spec.PublishURL, spec.Round)
-	} else if send, err = ticketBlueDriver(spec.Addrs[0], spec.DriverPath); err != nil {
+	} else if send, err = ticketBlueDriver(spec.Addrs[0], spec.DriverPath, spec.DriverConns); err != nil {
 		fail("driver", err)
 	}
 	probes := make([]*probe, spec.Probes)
