@@ -4,7 +4,6 @@ socket's writing handlers/socket_transport.py's. The socket only listens: what t
 ignored (its being open is the sign of life that keeps the place)."""
 from __future__ import annotations
 
-import asyncio
 
 from aiohttp import web
 
@@ -23,7 +22,6 @@ async def queue_socket(request: web.Request) -> web.WebSocketResponse:
     ws = await open_socket(request)
     # (a socket that falls behind gets nothing in place of its backlog: the next tick tells it all)
     listener = SocketWriter(ws, request.transport, user_id=principal.user_id, resync=lambda: None, metrics=metrics)
-    writer = asyncio.create_task(listener.run(), name=f"queue-writer-{round_id}")
     try:
         metrics.queue_sockets.inc()
         await watch.join(round_id, listener)
@@ -32,8 +30,7 @@ async def queue_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         metrics.queue_sockets.dec()
         watch.leave(round_id, listener)
-        writer.cancel()
-        await asyncio.gather(writer, return_exceptions=True)
+        await listener.stop()
     return ws
 
 

@@ -4,7 +4,6 @@ the round's deltas and snapshots the hub's (seatmap/hub.py), the protocol's type
 """
 from __future__ import annotations
 
-import asyncio
 
 import msgspec
 from aiohttp import WSMsgType, web
@@ -29,14 +28,13 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     ws = await open_socket(request)
     viewer = SocketWriter(ws, request.transport, user_id=principal.user_id if principal else None,
                           resync=lambda: hub.snapshot_frame(round_id, viewer), metrics=metrics)
-    writer = asyncio.create_task(viewer.run(), name=f"ws-writer-{round_id}")
     try:
         metrics.seatmap_viewers.inc()
         try:
             await hub.join(round_id, viewer)
         except (NoSuchRound, NotFound):      # deleted since the check above (another instance's, maybe)
             viewer.end(round_deleted_frame(round_id), *ROUND_DELETED)
-            await writer                     # it sends the frame and closes
+            await viewer.ended()             # the frame sent, the socket closed
             return ws
         async for message in ws:
             if message.type == WSMsgType.TEXT:
@@ -46,8 +44,7 @@ async def round_socket(request: web.Request) -> web.WebSocketResponse:
     finally:
         metrics.seatmap_viewers.dec()
         await hub.leave(round_id, viewer)
-        writer.cancel()
-        await asyncio.gather(writer, return_exceptions=True)
+        await viewer.stop()
     return ws
 
 

@@ -3,9 +3,10 @@ shutdown. Used by every socket that mostly listens (the live seat map; the waiti
 
 Frames go straight to a socket while it keeps up: no queue, no task switch, which is what lets one
 process feed ten thousand sockets. A socket whose buffer fills up gets the rest through a bounded
-backlog drained by its own writer task; when even that overflows, the backlog is dropped and the
-socket is sent one fresh frame of the whole state instead (`resync`), and a socket that cannot keep
-up with that either is closed. Memory per socket stays bounded whatever a slow client does.
+backlog drained by a writer task of its own, which runs only while the socket is behind (an idle
+task per socket would cost ~1.2 KiB of the ~20 each takes); when even that overflows, the backlog is
+dropped and the socket is sent one fresh frame of the whole state instead (`resync`), and a socket
+that cannot keep up with that either is closed. Memory per socket stays bounded whatever a slow client does.
 """
 from __future__ import annotations
 
@@ -56,7 +57,7 @@ class SocketWriter:
         self._resync = resync
         self._backlog: list[bytes] = []
         self._backlog_bytes = 0
-        self._wake = asyncio.Event()
+        self._writer: asyncio.Task | None = None    # only while behind, or ending
         self._behind = False
         self._overflows = 0
         self._closing_with: tuple[int, bytes] | None = None
@@ -75,7 +76,18 @@ class SocketWriter:
         self._backlog.append(wire)
         self._backlog_bytes += len(wire)
         self._closing_with = code, reason
-        self._wake.set()
+        self._wake()
+
+    async def ended(self) -> None:
+        """After `end`: until the last frame has gone and the socket is closed."""
+        if self._writer is not None:
+            await self._writer
+
+    async def stop(self) -> None:
+        """Stop writing (the socket's handler, as it leaves)."""
+        if self._writer is not None:
+            self._writer.cancel()
+            await asyncio.gather(self._writer, return_exceptions=True)
 
     def _send(self, wire: bytes) -> None:
         if self._behind or self._transport.is_closing():
@@ -92,14 +104,17 @@ class SocketWriter:
         else:
             self._backlog.append(wire)
             self._backlog_bytes += len(wire)
-        self._wake.set()
+        self._wake()
 
-    async def run(self) -> None:
-        """The socket's writer task: works only while the socket is behind (or ending)."""
+    def _wake(self) -> None:
+        if self._writer is None or self._writer.done():
+            self._writer = asyncio.get_running_loop().create_task(self._write_behind())
+
+    async def _write_behind(self) -> None:
+        """The socket's writer task, from when it fell behind (or is ending) until it has caught up.
+        (What is pushed while it runs waits in the backlog, and it looks again.)"""
         try:
             while not self.ws.closed:
-                await self._wake.wait()
-                self._wake.clear()
                 await self._drained()
                 if self._behind:
                     if self._overflows >= MAX_OVERFLOWS_IN_A_ROW:
@@ -113,12 +128,13 @@ class SocketWriter:
                     self._overflows = 0         # caught up without overflowing again
                 if self._backlog and not self._transport.is_closing():
                     wire, self._backlog, self._backlog_bytes = b"".join(self._backlog), [], 0
-                    self._transport.write(wire)
-                    self._wake.set()            # look again once this has drained
+                    self._transport.write(wire)        # (and look again once this has drained)
                 elif self._closing_with is not None:
                     code, reason = self._closing_with
                     await self.ws.close(code=code, message=reason)
                     return
+                else:
+                    return                             # caught up: frames go straight out again
         except asyncio.TimeoutError:
             await self._drop()
         except (ConnectionError, RuntimeError):          # the peer went away meanwhile
