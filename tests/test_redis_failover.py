@@ -127,8 +127,16 @@ async def test_a_stopped_master_fails_over_and_holds_work_again_within_a_bound(r
         # what comes after.
         await eventually(lambda: None in heard or changed(heard, 3), timeout=HOLDS_AGAIN_WITHIN_SECONDS)
         print(f"the viewer on the other instance heard of it {redis_stop.since_stop():.1f} s after the stop")
-        await other.hold(ROUND, 4, [4], ttl_ms=HOUR, limit=8)
-        await eventually(lambda: changed(heard, 4), timeout=10)
+        # A hold made while the subscription is still moving may be missed; the viewer is then told so
+        # (None) and the next one is heard. (Under load the move can finish after the first word.)
+        for seat in range(4, 8):
+            mark = len(heard)
+            await other.hold(ROUND, seat, [seat], ttl_ms=HOUR, limit=8)
+            await eventually(lambda: changed(heard[mark:], seat) or None in heard[mark:], timeout=10)
+            if changed(heard[mark:], seat):
+                break
+        else:
+            pytest.fail(f"no hold heard after the failover, only word of lost deltas: {heard}")
     finally:
         await one.close()
         await other.close()
