@@ -195,20 +195,18 @@ async def test_sockets_that_keep_up_have_no_writer_task(client, show, connect):
 async def test_a_viewer_that_stops_reading_gets_a_snapshot_instead_of_a_backlog(client, show):
     """Memory stays bounded: what a stalled socket missed is dropped, not queued, and once it reads
     again it is sent one fresh snapshot and then seq-exact deltas."""
-    round_id, seats = show["round_id"], show["seat_ids"][:8]
+    round_id, seats = show["round_id"], show["seat_ids"]          # all 15 of them
     engine = client.http.server.app[SEAT_ENGINE]
     stalled = await RawSocket.connect(client.http.port, f"/ws/rounds/{round_id}", receive_buffer=4096)
     assert (await stalled.next_frame())["type"] == "snapshot"
-    changes = 40_000                                  # ~2.8 MB of frames, ten times the backlog limit
-
-    async def toggle(seat: int) -> None:
-        for _ in range(changes // 2 // len(seats)):
-            await engine.block(round_id, [seat])
-            await engine.unblock(round_id, [seat])
-            await asyncio.sleep(0)                    # let the hub send as it would between requests
-    # Eight seats at once, so that the stall lasts well under the send timeout (10 s) on Redis too:
-    # the socket is meant to be resynced here, not dropped.
-    await asyncio.gather(*map(toggle, seats))
+    # ~1.5 MB of frames, six times the backlog limit, in 6,000 changes of 15 seats: few enough that the
+    # stall stays well under the send timeout (10 s) on Redis under load too (40,000 changes of one
+    # seat took 19.6 s there, and the socket was rightly dropped instead of resynced).
+    changes = 6_000
+    for _ in range(changes // 2):
+        await engine.block(round_id, seats)
+        await engine.unblock(round_id, seats)
+        await asyncio.sleep(0)                        # let the hub send as it would between requests
     final = (await engine.snapshot(round_id)).seq
 
     frames = [await stalled.next_frame()]
@@ -218,7 +216,7 @@ async def test_a_viewer_that_stops_reading_gets_a_snapshot_instead_of_a_backlog(
     stalled.close()
     snapshots = [i for i, f in enumerate(frames) if f["type"] == "snapshot"]
     assert snapshots, ("the stalled socket was never resynced", len(frames), frames[:2], frames[-1])
-    assert len(frames) < changes / 4                  # the backlog was dropped, not delivered late
+    assert len(frames) < changes / 2                  # the backlog was dropped, not delivered late
     after = frames[snapshots[-1]:]
     assert [f["seq"] for f in after] == list(range(after[0]["seq"], final + 1))
 
