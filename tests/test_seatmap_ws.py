@@ -175,7 +175,6 @@ async def test_an_expired_hold_comes_back_to_every_viewer(client, show, connect)
     assert (await holder.next("delta"))["changes"] == [[seat, "available"]]
 
 
-@pytest.mark.parametrize("seat_engine_settings", [{}])    # the in-process engine is fast enough to flood it
 async def test_sockets_that_keep_up_have_no_writer_task(client, show, connect):
     """Frames go straight out while a socket keeps up; only one that falls behind gets a task to drain
     its backlog (an idle task per socket is ~1.2 KiB of the ~20 KiB a viewer takes)."""
@@ -192,20 +191,18 @@ async def test_sockets_that_keep_up_have_no_writer_task(client, show, connect):
     assert writer_tasks() == 0
 
 
+@pytest.mark.parametrize("seat_engine_settings", [{}])    # the in-process engine is fast enough to flood it
 async def test_a_viewer_that_stops_reading_gets_a_snapshot_instead_of_a_backlog(client, show):
     """Memory stays bounded: what a stalled socket missed is dropped, not queued, and once it reads
     again it is sent one fresh snapshot and then seq-exact deltas."""
-    round_id, seats = show["round_id"], show["seat_ids"]          # all 15 of them
+    round_id, seat = show["round_id"], show["seat_ids"][0]
     engine = client.http.server.app[SEAT_ENGINE]
     stalled = await RawSocket.connect(client.http.port, f"/ws/rounds/{round_id}", receive_buffer=4096)
     assert (await stalled.next_frame())["type"] == "snapshot"
-    # ~1.5 MB of frames, six times the backlog limit, in 6,000 changes of 15 seats: few enough that the
-    # stall stays well under the send timeout (10 s) on Redis under load too (40,000 changes of one
-    # seat took 19.6 s there, and the socket was rightly dropped instead of resynced).
-    changes = 6_000
+    changes = 40_000                                  # ~2.8 MB of frames, ten times the backlog limit
     for _ in range(changes // 2):
-        await engine.block(round_id, seats)
-        await engine.unblock(round_id, seats)
+        await engine.block(round_id, [seat])
+        await engine.unblock(round_id, [seat])
         await asyncio.sleep(0)                        # let the hub send as it would between requests
     final = (await engine.snapshot(round_id)).seq
 
@@ -216,7 +213,7 @@ async def test_a_viewer_that_stops_reading_gets_a_snapshot_instead_of_a_backlog(
     stalled.close()
     snapshots = [i for i, f in enumerate(frames) if f["type"] == "snapshot"]
     assert snapshots, ("the stalled socket was never resynced", len(frames), frames[:2], frames[-1])
-    assert len(frames) < changes / 2                  # the backlog was dropped, not delivered late
+    assert len(frames) < changes / 4                  # the backlog was dropped, not delivered late
     after = frames[snapshots[-1]:]
     assert [f["seq"] for f in after] == list(range(after[0]["seq"], final + 1))
 
