@@ -142,7 +142,7 @@ class RedisEngine:
         self._db = database(client)
         self._sharded = is_cluster(client)
         self._scripts = {name: client.register_script(_script(name, self._sharded)) for name in _SCRIPTS}
-        self._batcher = None if self._sharded else ScriptBatcher(client, answer_within=ANSWER_WITHIN_SECONDS)
+        self._batcher = ScriptBatcher(client, answer_within=ANSWER_WITHIN_SECONDS)
         self._listeners: dict[int, list[Listener]] = defaultdict(list)
         self._pubsub = client.pubsub()
         self._reader: Background | None = None
@@ -160,11 +160,8 @@ class RedisEngine:
     # ---- changes ---------------------------------------------------------------------------
     async def _call(self, name: str, keys: list[str], args: list) -> list:
         """One script, or EngineUnavailable if Redis does not answer it in time (see ANSWER_WITHIN_SECONDS)."""
-        try:
-            if self._batcher is not None:         # its batches are answered, or fail, within that time
-                return await self._batcher.call(self._scripts[name], keys, args)
-            async with asyncio.timeout(ANSWER_WITHIN_SECONDS):
-                return await self._scripts[name](keys=keys, args=args)
+        try:                                      # its batches are answered, or fail, within that time
+            return await self._batcher.call(self._scripts[name], keys, args)
         except UNREACHABLE as exc:
             raise EngineUnavailable(f"Redis did not answer {name} for round {args[0]}: {exc!r}") from exc
 
@@ -345,7 +342,6 @@ class RedisEngine:
     async def close(self) -> None:
         if self._reader is not None:
             await self._reader.stop()
-        if self._batcher is not None:
-            await self._batcher.finish()
+        await self._batcher.finish()
         await self._pubsub.aclose()
         await self._redis.aclose()

@@ -8,27 +8,33 @@ instead and sent at the end of the turn as one pipeline (not a transaction: each
 its own, and Redis runs them in the order sent): one connection, one write, one read of all the answers.
 Alone, a call waits for nothing more than a `call_soon`.
 
-Only for a single Redis: on a cluster the calls of one turn belong to different nodes, and redis-py's
-cluster client already sends each to its slot's owner, and finds the new owner after a failover.
+On a cluster the calls of one turn are batched by their keys' hash slot (a round's keys share one),
+each batch a cluster pipeline: it goes to the slot's owner, and after a failover redis-py finds the
+new owner and sends again only what was not answered. A master that hangs holds up only its slots'
+batches, not the rest of the turn's.
 """
 from __future__ import annotations
 
 import asyncio
-from typing import Any, Sequence
+from collections import defaultdict
+from typing import Any, Hashable, Sequence
 
-import redis.asyncio as redis
+from redis.asyncio import Redis
+from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
+from redis.crc import key_slot
 from redis.exceptions import NoScriptError
 
 _Call = tuple[AsyncScript, Sequence[Any], Sequence[Any], "asyncio.Future[Any]"]
 
 
 class ScriptBatcher:
-    def __init__(self, client: redis.Redis, *, answer_within: float):
+    def __init__(self, client: Redis | RedisCluster, *, answer_within: float):
         """A batch Redis has not answered within `answer_within` seconds fails with TimeoutError."""
         self._client = client
         self._answer_within = answer_within
-        self._queued: list[_Call] = []
+        self._sharded = isinstance(client, RedisCluster)
+        self._queued: dict[Hashable, list[_Call]] = defaultdict(list)   # batch (hash slot) -> its calls
         self._sending: set[asyncio.Task] = set()      # (the loop keeps only weak references to tasks)
 
     def call(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any]) -> asyncio.Future:
@@ -37,7 +43,8 @@ class ScriptBatcher:
         answer = loop.create_future()
         if not self._queued:
             loop.call_soon(self._send_queued)
-        self._queued.append((script, keys, args, answer))
+        batch = key_slot(keys[0].encode()) if self._sharded else None
+        self._queued[batch].append((script, keys, args, answer))
         return answer
 
     async def finish(self) -> None:
@@ -45,8 +52,9 @@ class ScriptBatcher:
         await asyncio.gather(*self._sending, return_exceptions=True)
 
     def _send_queued(self) -> None:
-        calls, self._queued = self._queued, []
-        self._spawn(self._send(calls))
+        batches, self._queued = self._queued, defaultdict(list)
+        for calls in batches.values():
+            self._spawn(self._send(calls))
 
     def _spawn(self, coroutine) -> None:
         task = asyncio.get_running_loop().create_task(coroutine)
@@ -55,32 +63,34 @@ class ScriptBatcher:
 
     async def _send(self, calls: list[_Call]) -> None:
         try:
-            async with asyncio.timeout(self._answer_within), self._client.pipeline(transaction=False) as pipe:
-                for script, keys, args, _ in calls:
-                    pipe.evalsha(script.sha, len(keys), *keys, *args)
-                answers = await pipe.execute(raise_on_error=False)
+            async with asyncio.timeout(self._answer_within):
+                answers = await self._evaluate(calls)
+                lost = [i for i, answer in enumerate(answers) if isinstance(answer, NoScriptError)]
+                if lost:
+                    # Redis lost its scripts (restarted, or SCRIPT FLUSH): each is loaded once (on every
+                    # master of a cluster), and the calls that missed it are sent again, still as one batch.
+                    for script in {calls[i][0] for i in lost}:
+                        await self._client.script_load(script.script)
+                    for i, answer in zip(lost, await self._evaluate([calls[i] for i in lost])):
+                        answers[i] = answer
         except BaseException as exc:             # the connection failed or Redis did not answer: for every call
             for *_, answer in calls:
                 _settle(answer, exception=exc)
             if not isinstance(exc, Exception):   # cancelled (the engine closes): so are the calls
                 raise
             return
-        for (script, keys, args, answer), result in zip(calls, answers):
-            if isinstance(result, NoScriptError):
-                # Redis lost its scripts (restarted, or SCRIPT FLUSH): AsyncScript loads it and runs it again.
-                self._spawn(self._answer_alone(script, keys, args, answer))
-            elif isinstance(result, Exception):
+        for (*_, answer), result in zip(calls, answers):
+            if isinstance(result, Exception):
                 _settle(answer, exception=result)
             else:
                 _settle(answer, result=result)
 
-    async def _answer_alone(self, script: AsyncScript, keys: Sequence[Any], args: Sequence[Any],
-                            answer: asyncio.Future) -> None:
-        try:
-            async with asyncio.timeout(self._answer_within):
-                _settle(answer, result=await script(keys=keys, args=args))
-        except Exception as exc:
-            _settle(answer, exception=exc)
+    async def _evaluate(self, calls: list[_Call]) -> list:
+        """Each call's answer, or the error Redis gave it, in the order of the calls."""
+        async with self._client.pipeline(transaction=False) as pipe:
+            for script, keys, args, _ in calls:
+                pipe.evalsha(script.sha, len(keys), *keys, *args)
+            return await pipe.execute(raise_on_error=False)
 
 
 def _settle(answer: asyncio.Future, *, result: Any = None, exception: BaseException | None = None) -> None:
