@@ -55,7 +55,7 @@ async def test_one_turns_holds_share_one_connection_and_each_gets_its_own_answer
         results = await asyncio.gather(*(hold(u) for u in range(1, 201)))
         # One call at a time would have taken a connection each (the pool allows 64; a cluster's, 4096).
         # (A cluster client may keep a second connection to the node it first learned the slots from.)
-        assert await connections_named(url, NAME) == connections <= 2
+        assert await connections_named(url, NAME) <= max(connections, 2)
         owners = {seat: user for user, seats in results for seat in seats}
         assert len(owners) == 100 and sum(len(seats) for _, seats in results) == 100
         snapshot = await engine.snapshot(ROUND)
@@ -77,7 +77,7 @@ async def test_scripts_redis_lost_are_loaded_again_once_and_their_calls_still_go
         granted = await asyncio.gather(*(engine.hold(ROUND, u, [u], ttl_ms=HOUR, limit=8) for u in range(2, 52)))
         assert [g.seat_ids for g in granted] == [(u,) for u in range(2, 52)]
         # Each call loading the script itself would have taken a connection of its own.
-        assert await connections_named(url, NAME) == connections <= 2
+        assert await connections_named(url, NAME) <= max(connections, 2)
         assert sorted((await engine.snapshot(ROUND)).seats) == list(range(1, 52))
     finally:
         await engine.close()
