@@ -19,21 +19,21 @@ import asyncio
 from collections import defaultdict
 from typing import Any, Hashable, Sequence
 
-from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 from redis.commands.core import AsyncScript
 from redis.crc import key_slot
 from redis.exceptions import NoScriptError
+
+from server.redis_client import Client, is_cluster
 
 _Call = tuple[AsyncScript, Sequence[Any], Sequence[Any], "asyncio.Future[Any]"]
 
 
 class ScriptBatcher:
-    def __init__(self, client: Redis | RedisCluster, *, answer_within: float):
+    def __init__(self, client: Client, *, answer_within: float):
         """A batch Redis has not answered within `answer_within` seconds fails with TimeoutError."""
         self._client = client
         self._answer_within = answer_within
-        self._sharded = isinstance(client, RedisCluster)
+        self._sharded = is_cluster(client)
         self._queued: dict[Hashable, list[_Call]] = defaultdict(list)   # batch (hash slot) -> its calls
         self._sending: set[asyncio.Task] = set()      # (the loop keeps only weak references to tasks)
 
