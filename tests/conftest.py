@@ -49,10 +49,12 @@ def pytest_collection_modifyitems(config, items):
         database = params.get("database_url")
         return not any(isinstance(params.get(name), str) and params[name] not in pairs.get(database, {params[name]})
                        for name, pairs in DEPLOYED_PAIRS.items())
-    left_out = [item for item in items if not deployed(item)]
+    kept, left_out = [], []
+    for item in items:
+        (kept if deployed(item) else left_out).append(item)
     if left_out:
         config.hook.pytest_deselected(items=left_out)
-        items[:] = [item for item in items if deployed(item)]
+        items[:] = kept
 
 
 # ---- databases ---------------------------------------------------------------------------------------
