@@ -20,7 +20,6 @@ from collections import defaultdict
 from typing import Any, Hashable, Sequence
 
 from redis.commands.core import AsyncScript
-from redis.crc import key_slot
 from redis.exceptions import NoScriptError
 
 from server.redis_client import Client, is_cluster
@@ -43,7 +42,7 @@ class ScriptBatcher:
         answer = loop.create_future()
         if not self._queued:
             loop.call_soon(self._send_queued)
-        batch = key_slot(keys[0].encode()) if self._sharded else None
+        batch = self._client.keyslot(keys[0]) if self._sharded else None
         self._queued[batch].append((script, keys, args, answer))
         return answer
 
