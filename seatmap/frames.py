@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import struct
+from itertools import accumulate
 from typing import Any, NamedTuple
 
 import msgspec
@@ -64,19 +65,51 @@ def encoded_delta(delta: Delta) -> Encoded:
 
 
 class Batch:
-    """The delta frames of one round from one send, going to many viewers: `frames` the payloads,
-    `wire` all of them framed for the wire, joined once and shared by every viewer it goes to."""
-    __slots__ = ("frames", "wire")
+    """The delta frames of one round from one send, going to many viewers: `wire` all of them framed
+    for the wire, joined once and shared by every viewer it goes to. `involved` names, for each user
+    some of the deltas involve, where they are; `own(user)` is what that user gets instead."""
+    __slots__ = ("wire", "involved", "_waiting", "_user", "_ends", "_own")
 
-    def __init__(self, frames: list[bytes], wire: bytes):
-        self.frames = frames
+    def __init__(self, waiting: list[Encoded], wire: bytes, user: int | None = None):
         self.wire = wire
+        self.involved: dict[int, list[int]] = {}
+        self._waiting = waiting
+        self._user = user
+        self._ends: list[int] | None = None
+        self._own: dict[int, Batch] = {}
 
     @classmethod
-    def of(cls, waiting: list[Encoded], user: int | None = None) -> Batch:
-        """The frames everyone gets, or (given `user`) what that user gets: its own frame of each
-        delta that involves it."""
-        if user is None:
-            return cls([e.frame for e in waiting], b"".join([e.wire for e in waiting]))
-        frames = [delta_frame(e.delta, user) if user in e.users else e.frame for e in waiting]
-        return cls(frames, b"".join(map(text_frame, frames)))
+    def of(cls, waiting: list[Encoded]) -> Batch:
+        """The frames everyone gets."""
+        batch = cls(waiting, b"".join([e.wire for e in waiting]))
+        for position, encoded in enumerate(waiting):
+            for user in encoded.users:
+                batch.involved.setdefault(user, []).append(position)
+        return batch
+
+    def own(self, user: int) -> Batch:
+        """What `user` (one of `involved`) gets: its own frame of each delta that involves it, and
+        between them the shared bytes as they are. Made once per user: a user at the map who keeps
+        holding is in nearly every send, and re-framing every delta for each of them was most of
+        what a send cost in a busy round."""
+        own = self._own.get(user)
+        if own is not None:
+            return own
+        if self._ends is None:
+            self._ends = list(accumulate(len(e.wire) for e in self._waiting))
+        shared, parts, start = memoryview(self.wire), [], 0
+        for position in self.involved[user]:
+            encoded = self._waiting[position]
+            parts.append(shared[start:self._ends[position] - len(encoded.wire)])
+            parts.append(text_frame(delta_frame(encoded.delta, user)))
+            start = self._ends[position]
+        parts.append(shared[start:])
+        own = self._own[user] = Batch(self._waiting, b"".join(parts), user)
+        return own
+
+    @property
+    def frames(self) -> list[bytes]:
+        """The payloads, in order (for viewers that take them one by one; sockets send `wire`)."""
+        user = self._user
+        return [delta_frame(e.delta, user) if user is not None and user in e.users else e.frame
+                for e in self._waiting]

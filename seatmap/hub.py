@@ -260,18 +260,13 @@ class Hub:
             return 0
         batches = {} if batches is None else batches
         span = (waiting[0].delta.seq, waiting[-1].delta.seq)   # consecutive deltas: their first and last name them
-        if span not in batches:
-            batches[span] = Batch.of(waiting), {user for e in waiting for user in e.users}
-        shared, involved = batches[span]
+        shared = batches.get(span)
+        if shared is None:
+            shared = batches[span] = Batch.of(waiting)
+        involved = shared.involved
         for viewer in group.viewers:
             user = viewer.user_id
-            if user in involved:             # (None never is)
-                own = batches.get((span, user))
-                if own is None:
-                    own = batches[(span, user)] = Batch.of(waiting, user)
-                viewer.push_batch(own)
-            else:
-                viewer.push_batch(shared)
+            viewer.push_batch(shared.own(user) if user in involved else shared)     # (None never is)
         self._metrics.frames_sent(len(waiting) * len(group.viewers))
         return len(group.viewers)
 
