@@ -10,7 +10,7 @@ from redis.exceptions import ResponseError
 
 from seatmap.engine import RoundTruth
 from seatmap.model import HELD
-from seatmap.redis_engine import RedisEngine, round_keys
+from seatmap.redis_engine import RedisEngine, requests_key, round_keys
 from server.redis_client import open_redis
 from tests.support.backends import backend_url
 
@@ -83,9 +83,35 @@ async def test_other_changes_that_would_fail_half_way_change_nothing(engine, cha
     assert await state(engine) == before
 
 
-async def every_key(engine) -> dict:
-    """Every key of the round, exactly as Redis holds it."""
-    return {key: await engine._redis.dump(key) for key in round_keys("tb", ROUND)[:-1]}
+# hold and release check only the round's keys a change of seats touches (prelude.lua SEAT_CHANGE):
+# each of them planted with the wrong type refuses the script before it counts the request.
+SEAT_CHANGE = {"seats": 0, "owned": 1, "seq": 2, "log": 3, "last": 4, "deadlines": 6}
+
+
+@pytest.mark.parametrize("planted", sorted(SEAT_CHANGE))
+@pytest.mark.parametrize("change", ["hold", "release"])
+async def test_a_hold_or_release_checks_every_key_a_change_of_seats_touches(engine, change, planted):
+    rates = ((100, 60_000),)
+    await engine.hold(ROUND, 1, [1, 2], ttl_ms=HOUR, limit=8, rates=rates)
+    await engine.release(ROUND, 1, [2], rates=rates)         # seat 2 has a last holder now
+    key = round_keys("tb", ROUND)[SEAT_CHANGE[planted]]
+    await engine._redis.delete(key)
+    if planted == "seq":
+        await engine._redis.rpush(key, "not a counter")       # (a string of any content counts as loaded)
+    else:
+        await engine._redis.set(key, "not a " + planted)
+    before = await every_key(engine, requests_key("tb", ROUND, 1))
+    with pytest.raises(ResponseError, match="nothing was changed"):
+        if change == "hold":
+            await engine.hold(ROUND, 1, [2, 3], ttl_ms=HOUR, limit=8, rates=rates)
+        else:
+            await engine.release(ROUND, 1, [1], rates=rates)
+    assert await every_key(engine, requests_key("tb", ROUND, 1)) == before
+
+
+async def every_key(engine, *more: str) -> dict:
+    """Every key of the round (and `more`), exactly as Redis holds it."""
+    return {key: await engine._redis.dump(key) for key in [*round_keys("tb", ROUND)[:-1], *more]}
 
 
 @pytest.mark.parametrize("planted, step", [("seen", "join"), ("recent", "admit")])

@@ -11,7 +11,7 @@ local cap, cooldown = tonumber(ARGV[6]), tonumber(ARGV[7])
 local rates, seats = rates_and_seats(8)
 local refusal = gate_refusal(ctx, user, now)
 if refusal then return refusal end
-check(ctx, {{KEYS[EXTRA], 'list'}})
+check(ctx, {{KEYS[EXTRA], 'list'}}, SEAT_CHANGE)
 local wait = count_request(KEYS[EXTRA], rates, now)
 if wait then return {'rate', string.format('%d', wait)} end
 local mine = 'h|' .. user .. '|'

@@ -58,21 +58,27 @@ local function refuse(what)
   error({err = 'TBSTATE round ' .. ARGV[1] .. ': ' .. what .. '; nothing was changed'})
 end
 
--- Raises (nothing written yet) if a write of this script could fail: `extra` names more keys and
--- their types ({key, 'list'}, ...).
-local function check(ctx, extra)
-  for name, kind in pairs(KINDS) do
-    local found = redis.call('TYPE', ctx[name])['ok']
-    if found ~= 'none' and found ~= kind then refuse(ctx[name] .. ' is a ' .. found .. ', not a ' .. kind) end
+-- The round's keys a change of seats touches (set_seat, end_hold, emit): what hold and release,
+-- the busiest scripts, check, rather than all of them (each look is a call of its own).
+local SEAT_CHANGE = {'seats', 'owned', 'seq', 'log', 'last', 'deadlines'}
+
+-- Raises (nothing written yet) if a write of this script could fail: `names` are the round's keys it
+-- touches after its first write (nil: all of them), `extra` more keys and their types ({key, 'list'}, ...).
+local function check(ctx, extra, names)
+  local function expect(key, kind)
+    local found = redis.call('TYPE', key)['ok']
+    if found ~= 'none' and found ~= kind then refuse(key .. ' is a ' .. found .. ', not a ' .. kind) end
   end
-  for _, pair in ipairs(extra or {}) do
-    local found = redis.call('TYPE', pair[1])['ok']
-    if found ~= 'none' and found ~= pair[2] then refuse(pair[1] .. ' is a ' .. found .. ', not a ' .. pair[2]) end
+  if names then
+    for _, name in ipairs(names) do expect(ctx[name], KINDS[name]) end
+  else
+    for name, kind in pairs(KINDS) do expect(ctx[name], kind) end
+    local head = redis.call('GET', ctx.head)
+    if head and not string.match(head, '^%d+$') then refuse('head is not a number') end
   end
+  for _, pair in ipairs(extra or {}) do expect(pair[1], pair[2]) end
   local seq = redis.call('GET', ctx.seq)
   if seq and not string.match(seq, '^%d+$') then refuse('seq is not a number') end
-  local head = redis.call('GET', ctx.head)
-  if head and not string.match(head, '^%d+$') then refuse('head is not a number') end
   local top = redis.call('XREVRANGE', ctx.log, '+', '-', 'COUNT', 1)[1]
   if seq and top and tonumber(string.match(top[1], '^(%d+)')) > tonumber(seq) then
     refuse('the log is ahead of seq')

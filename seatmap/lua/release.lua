@@ -5,7 +5,7 @@ if not loaded(ctx) then return missing(ctx) end
 local mine = 'h|' .. ARGV[2] .. '|'
 local now = tonumber(ARGV[3]) or clock_ms()
 local rates, seats = rates_and_seats(4)
-check(ctx, {{KEYS[EXTRA], 'list'}})
+check(ctx, {{KEYS[EXTRA], 'list'}}, SEAT_CHANGE)
 local wait = count_request(KEYS[EXTRA], rates, now)
 if wait then return {'rate', string.format('%d', wait)} end
 local released = {}
