@@ -106,14 +106,13 @@ async def main() -> None:
              for mode in args.over.split(",")
              for limits in (("off", "on") if args.rate_limits == "both" else (args.rate_limits,))
              for redis_kind in redis_kinds(args.redis)]
-    rows = []
+    runs_of: list[list[dict]] = [[] for _ in cases]          # each case's runs, shown together
     for run in range(1, args.repetitions + 1):
-        for case in cases:
-            instances, mode, users, limits, redis_kind = case
+        for (instances, mode, users, limits, redis_kind), runs in zip(cases, runs_of):
             row = await measure(instances, mode, users, args.seconds, limits, redis_kind) | {"run": run}
             print(json.dumps(row), flush=True)
-            rows.append(row)
-    rows.sort(key=lambda r: (cases.index((r["instances"], r["mode"], r["users"], r["limits"], r["redis"])), r["run"]))
+            runs.append(row)
+    rows = [row for runs in runs_of for row in runs]
     results = table(
         ["users", "instances", "over", "rate limits", "Redis", "run", "holds/s", "per instance", "hold p50", "hold p99",
          "release p99", "server CPU (each)", "failed"], "rrlllrrrrrrrr",
@@ -144,11 +143,11 @@ def ws_target(rows: list[dict]) -> str:
     if not runs:
         return ""
     rates, p99s = [r["per_instance"] for r in runs], [r["hold_p99"] for r in runs]
-    met = min(rates) >= 5000 and max(p99s) <= 10
+    meeting = sum(r["per_instance"] >= 5000 and r["hold_p99"] <= 10 for r in runs)
+    verdict = "met" if meeting == len(runs) else f"MISSED ({meeting} of {len(runs)} runs meet it)"
     return (f"Holds over the WebSocket, one instance, one Redis: ≥ 5,000 holds/s with p99 ≤ 10 ms (issue 18): "
             f"{min(rates):,.0f}–{max(rates):,.0f} holds/s, p99 {min(p99s):.1f}–{max(p99s):.1f} ms over {len(runs)} "
-            f"run(s): {'met' if met else 'MISSED'}"
-            f"{'' if met else f' ({sum(rate >= 5000 and p99 <= 10 for rate, p99 in zip(rates, p99s))} of {len(runs)} runs meet it)'}.")
+            f"run(s): {verdict}.")
 
 
 if __name__ == "__main__":
