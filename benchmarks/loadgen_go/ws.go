@@ -131,19 +131,26 @@ func (t target) dial(addr string) (net.Conn, *bufio.Reader, error) {
 	return conn, reader, err
 }
 
-// keepAlive answers what a server sends to see the viewer is still there: a WebSocket ping (Ticket
-// Blue, aiohttp's heartbeat) or Centrifugo's application-level ping, an empty object on a line of
-// its own. A viewer that did not answer would be closed mid-run.
+// keepAlive answers what a server sends to see the viewer is still there (see keepAliveReply).
 func (t target) keepAlive(conn net.Conn, opcode byte, payload []byte) error {
-	if opcode == 0x9 {
-		_, err := conn.Write(clientFrame(0xA, payload))
+	if reply := t.keepAliveReply(opcode, payload); reply != nil {
+		_, err := conn.Write(reply)
 		return err
+	}
+	return nil
+}
+
+// keepAliveReply is the answer to a frame that asks whether the viewer is still there, or nil: a
+// WebSocket ping (Ticket Blue, aiohttp's heartbeat) or Centrifugo's application-level ping, an empty
+// object on a line of its own. A viewer that did not answer would be closed mid-run.
+func (t target) keepAliveReply(opcode byte, payload []byte) []byte {
+	if opcode == 0x9 {
+		return clientFrame(0xA, payload)
 	}
 	if t.centrifugo && opcode == 0x1 {
 		for _, line := range bytes.Split(payload, []byte("\n")) {
 			if string(line) == "{}" {
-				_, err := conn.Write(textFrame(line))
-				return err
+				return textFrame(line)
 			}
 		}
 	}
