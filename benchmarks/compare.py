@@ -34,7 +34,7 @@ from typing import AsyncContextManager, AsyncIterator, Callable
 import aiohttp
 
 from benchmarks.common import WORK, api, big_show, fresh_backends, go_loadgen, raise_open_files
-from benchmarks.results import cpu_seconds, load_note, percentile, process_tree, record, rss_kib, table, verdict
+from benchmarks.results import add_section_argument, cpu_seconds, load_note, percentile, process_tree, record, rss_kib, table, verdict
 from tests.support.instances import ServerProcess, free_port, until_answers
 
 CENTRIFUGO = "github.com/centrifugal/centrifugo/v6"
@@ -240,8 +240,7 @@ async def main() -> None:
     parser.add_argument("--servers", default="tb,cf")
     parser.add_argument("--repetitions", type=int, default=2)
     parser.add_argument("--seconds", type=float, default=15)
-    parser.add_argument("--section", default="compare", help="the section of RESULTS.md to write (to keep a run "
-                        "beside another: a before and an after)")
+    add_section_argument(parser, "compare")
     args = parser.parse_args()
     counts = [int(c) for c in args.counts.split(",")]
     openers, run = sides(args.servers), measure

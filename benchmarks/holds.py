@@ -22,7 +22,7 @@ from collections import Counter
 from typing import Awaitable, Callable
 
 from benchmarks.common import api, big_show, fresh_backends, go_loadgen, rate_limits_off, redis_kinds, servers
-from benchmarks.results import cpu_seconds, percentile, record, table
+from benchmarks.results import add_section_argument, cpu_seconds, percentile, record, table
 
 LOAD_PROCESSES = 2
 RATE_LIMITS = {"on": {"rate_limit_holds_per_account": "1000/second"}, "off": rate_limits_off()}
@@ -99,6 +99,7 @@ async def main() -> None:
                         help="one Redis, the Redis Cluster (3 masters), or both in turn (its own section)")
     parser.add_argument("--repetitions", type=int, default=1,
                         help="runs of each case, the cases taking turns (A B A B): this machine's speed drifts")
+    add_section_argument(parser)
     args = parser.parse_args()
     cases = [(instances, mode, users, limits, redis_kind)
              for users in map(int, args.users.split(","))
@@ -121,7 +122,7 @@ async def main() -> None:
           f"{r['release_p99']:.1f} ms", f"{r['server_cpu']:.0%}", f"{r['failed']}"] for r in rows])
     ws_generator = ("REST: Python, benchmarks/loadgen.py; WS: Go, benchmarks/loadgen_go, which skips every user's "
                     "deltas unparsed" if go_loadgen() else "Python, benchmarks/loadgen.py")
-    record("holds" if args.redis == "single" else f"holds-redis-{args.redis}", f"""
+    record(args.section or ("holds" if args.redis == "single" else f"holds-redis-{args.redis}"), f"""
 Users in {LOAD_PROCESSES} load-generator processes ({ws_generator}), each holding its own seat of a 2,000-seat
 round and releasing it, in a closed loop for {args.seconds:.0f} s (so holds/s counts holds; as many releases
 ran besides). Every hold is a Lua script on Redis plus a JWT check (and with the rate limits on, a

@@ -43,6 +43,13 @@ def record(name: str, body: str) -> None:
     print(section)
 
 
+def add_section_argument(parser, default: str | None = None) -> None:
+    """--section: the section of RESULTS.md a run writes, to keep it beside another (a before and an
+    after, or another day's host)."""
+    parser.add_argument("--section", default=default, help="the section of RESULTS.md to write "
+                        f"(default: {default or 'named after what is run'}); another name keeps a run beside the last")
+
+
 def load_note(load_before: float) -> str:
     """How busy the machine was: its 1-minute load average when the run began (`load_before`) and now."""
     return f"Load average {load_before:.1f} when the run began, {os.getloadavg()[0]:.1f} when it ended."
