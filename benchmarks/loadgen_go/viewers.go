@@ -19,7 +19,6 @@ package main
 
 import (
 	"bufio"
-	"encoding/binary"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -65,10 +64,10 @@ func (v *polledViewer) feed(data []byte) bool {
 		}
 		v.head = append(v.head, data[0])
 		data = data[1:]
-		size, complete := frameSize(v.head)
-		if !complete {
+		if len(v.head) < 2 || len(v.head) < headerLength(v.head[1]) {
 			continue
 		}
+		size := payloadSize(v.head)
 		v.opcode, v.remaining, v.head = v.head[0]&0x0f, size, v.head[:0]
 		if v.opcode == 0x8 {
 			return false
@@ -90,28 +89,6 @@ func (v *polledViewer) frameDone() bool {
 		}
 	}
 	return true
-}
-
-// frameSize is the payload size of the server frame whose header starts `head`, once `head` holds
-// all of the header.
-func frameSize(head []byte) (uint64, bool) {
-	if len(head) < 2 {
-		return 0, false
-	}
-	switch size := uint64(head[1] & 0x7f); size {
-	case 126:
-		if len(head) < 4 {
-			return 0, false
-		}
-		return uint64(binary.BigEndian.Uint16(head[2:4])), true
-	case 127:
-		if len(head) < 10 {
-			return 0, false
-		}
-		return binary.BigEndian.Uint64(head[2:10]), true
-	default:
-		return size, true
-	}
 }
 
 // The viewers of this process, by socket, and the epoll instance they are polled through.
@@ -155,7 +132,11 @@ func (p *poller) add(t target, conn net.Conn, reader *bufio.Reader) error {
 	p.mu.Unlock()
 	open.Add(1)
 	event := syscall.EpollEvent{Events: syscall.EPOLLIN, Fd: int32(fd)}
-	return syscall.EpollCtl(p.epoll, syscall.EPOLL_CTL_ADD, fd, &event)
+	if err := syscall.EpollCtl(p.epoll, syscall.EPOLL_CTL_ADD, fd, &event); err != nil {
+		p.drop(v) // (never read: not counted open)
+		return err
+	}
+	return nil
 }
 
 func (p *poller) run() {

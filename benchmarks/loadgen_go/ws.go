@@ -40,23 +40,15 @@ func dialSocket(addr, path string) (net.Conn, *bufio.Reader, error) {
 // readFrame returns the payload of the next server frame (server frames are never masked) and its
 // opcode.
 func readFrame(reader *bufio.Reader, payload []byte) ([]byte, byte, error) {
-	var head [8]byte
+	var head [10]byte
 	if _, err := io.ReadFull(reader, head[:2]); err != nil {
 		return nil, 0, err
 	}
-	opcode, size := head[0]&0x0f, uint64(head[1]&0x7f)
-	switch size {
-	case 126:
-		if _, err := io.ReadFull(reader, head[:2]); err != nil {
-			return nil, 0, err
-		}
-		size = uint64(binary.BigEndian.Uint16(head[:2]))
-	case 127:
-		if _, err := io.ReadFull(reader, head[:8]); err != nil {
-			return nil, 0, err
-		}
-		size = binary.BigEndian.Uint64(head[:8])
+	n := headerLength(head[1])
+	if _, err := io.ReadFull(reader, head[2:n]); err != nil {
+		return nil, 0, err
 	}
+	opcode, size := head[0]&0x0f, payloadSize(head[:n])
 	if size > 16<<20 {
 		return nil, 0, errors.New("frame too large")
 	}
@@ -66,6 +58,29 @@ func readFrame(reader *bufio.Reader, payload []byte) ([]byte, byte, error) {
 	payload = payload[:size]
 	_, err := io.ReadFull(reader, payload)
 	return payload, opcode, err
+}
+
+// headerLength is the length of a server frame's header, from its second byte (RFC 6455 5.2: a
+// 16-bit or a 64-bit extended length follows the first two bytes when their 7-bit one says so).
+func headerLength(second byte) int {
+	switch second & 0x7f {
+	case 126:
+		return 4
+	case 127:
+		return 10
+	}
+	return 2
+}
+
+// payloadSize is the payload length a server frame's whole header (`head`) gives.
+func payloadSize(head []byte) uint64 {
+	switch len(head) {
+	case 4:
+		return uint64(binary.BigEndian.Uint16(head[2:4]))
+	case 10:
+		return binary.BigEndian.Uint64(head[2:10])
+	}
+	return uint64(head[1] & 0x7f)
 }
 
 // textFrame is a client text frame: masked, as RFC 6455 requires (with a zero mask: the bytes
@@ -88,17 +103,6 @@ func clientFrame(opcode byte, payload []byte) []byte {
 	frame.Write([]byte{0, 0, 0, 0})
 	frame.Write(payload)
 	return frame.Bytes()
-}
-
-// wireSize is the size of a server frame of `payload` bytes on the wire (header included).
-func wireSize(payload int) int {
-	switch {
-	case payload < 126:
-		return 2 + payload
-	case payload < 1<<16:
-		return 4 + payload
-	}
-	return 10 + payload
 }
 
 // A server the harness measures: Ticket Blue's seat map, or Centrifugo with one channel. What its
