@@ -209,7 +209,7 @@ async def measure(side: Side, count: int, seconds: float) -> dict:
             "lost_share": result["lost"] / (result["changes"] * PROBES),
             "server_cpu": cpu / elapsed, "load_cpu": load / elapsed,
             "rss_per_viewer_kib": (rss_after - rss_before) / count, "frames_per_probe": result["frames_per_probe"],
-            "send_us": send_cost}
+            "resyncs": result["resyncs"], "send_us": send_cost}
 
 
 async def hub_send_cost_us(port: int) -> float | None:
@@ -278,7 +278,8 @@ user (Redis and MariaDB behind them; one socket's commands are answered in turn,
 come from many people at once); Centrifugo's are publications of the same JSON through its HTTP API to one
 channel (anonymous subscribers, no history), so it relays without doing any seat work. The servers take
 turns, A B A B, each on fresh backends; everything shares the machine's two cores. "lost": probe arrivals
-still missing {GRACE_SECONDS} s after the last change. RSS per viewer: the server's resident memory after the viewers
+still missing {GRACE_SECONDS} s after the last change ("resynced": fresh snapshots the probes were sent after their
+first; a change inside one is on the probe's map, untimed, and counts as lost). RSS per viewer: the server's resident memory after the viewers
 connected, minus before, over their number. Send cost: Ticket Blue's hub's time writing deltas to sockets
 over its writes, one per viewer per send (`ticketblue_hub_send_seconds_total` / `ticketblue_hub_sends_total`).
 {load_note(load_at_start)}
@@ -286,7 +287,7 @@ over its writes, one per viewer per send (`ticketblue_hub_send_seconds_total` / 
 {table(["viewers", "server", "run", "p50", "p99", "max", "lost", "open at end", "server CPU", "load generators' CPU",
         "RSS per viewer", "send cost per viewer"], "rlr" + "r" * 9,
        [[f"{r['viewers']:,}", r["server"], str(r["repetition"]), _ms(r["p50_ms"]), _ms(r["p99_ms"]), _ms(r["max_ms"]),
-         f"{r['lost']:,} ({r['lost_share']:.0%})", f"{r['open_at_end']:,}", f"{r['server_cpu']:.0%}",
+         _lost(r), f"{r['open_at_end']:,}", f"{r['server_cpu']:.0%}",
          f"{r['load_cpu']:.0%}", f"{r['rss_per_viewer_kib']:.1f} KiB",
          "—" if r.get("send_us") is None else f"{r['send_us']:.1f} µs"] for r in rows])}
 
@@ -294,6 +295,13 @@ over its writes, one per viewer per send (`ticketblue_hub_send_seconds_total` / 
 
 {targets(rows)}
 """)
+
+
+def _lost(row: dict) -> str:
+    """Lost arrivals, and the probes' fresh snapshots when there were any: a change that reaches a probe
+    inside a snapshot is on its map, but the probe times only deltas, so it counts as lost."""
+    resyncs = row.get("resyncs") or 0
+    return f"{row['lost']:,} ({row['lost_share']:.0%})" + (f", {resyncs} resynced" if resyncs else "")
 
 
 def _ms(value: float) -> str:

@@ -47,9 +47,10 @@ type change struct {
 
 // A probe notes when each change first reached it.
 type probe struct {
-	mu     sync.Mutex
-	seen   map[change]time.Time
-	frames int
+	mu        sync.Mutex
+	seen      map[change]time.Time
+	frames    int
+	snapshots int // Ticket Blue's: the first, and one more each time the server resynced this viewer
 }
 
 func (p *probe) read(t target, addr string) error {
@@ -97,6 +98,10 @@ func (p *probe) note(now time.Time, payload []byte) {
 			continue
 		}
 		changes := a.Changes
+		if a.Type == "snapshot" {
+			p.snapshots++
+			continue
+		}
 		if a.Push != nil {
 			changes = a.Push.Pub.Data.Changes
 		} else if a.Type != "delta" {
@@ -181,6 +186,7 @@ type probeResult struct {
 	Changes     int       `json:"changes"`
 	Seconds     float64   `json:"seconds"`
 	Frames      float64   `json:"frames_per_probe"`
+	Resyncs     int       `json:"resyncs"` // snapshots the probes got after their first
 	Error       string    `json:"error,omitempty"`
 }
 
@@ -250,6 +256,7 @@ func probeDrive() {
 			}
 		}
 		result.Frames += float64(p.frames) / float64(len(probes))
+		result.Resyncs += max(p.snapshots-1, 0)
 		p.mu.Unlock()
 	}
 	json.NewEncoder(os.Stdout).Encode(result)
