@@ -10,7 +10,7 @@ package main
 // a WebSocket of a signed-in user (its real write path, Redis included); Centrifugo as publications
 // of {"changes": [[seat, state]]} through its HTTP API (it keeps no seats). Each change is timed
 // from just before it is sent to its first arrival at each probe. After the last change the
-// probes are given `grace_seconds` to receive it; what has not arrived by then counts as lost.
+// probes are given `grace_seconds` to receive them all; what has not arrived by then counts as lost.
 // Prints one JSON result line, and exits on the next line ("quit").
 
 import (
@@ -240,9 +240,10 @@ func probeDrive() {
 			fail("send", err)
 		}
 	}
-	last := changes[len(changes)-1]
+	// Until every probe has every change, not just the last one sent: the server may apply a change
+	// after one sent later (they come over several sockets, and with --workers to several processes).
 	deadline := time.Now().Add(time.Duration(spec.GraceSeconds * float64(time.Second)))
-	for time.Now().Before(deadline) && !allHave(probes, last) {
+	for time.Now().Before(deadline) && !allHave(probes, changes) {
 		time.Sleep(10 * time.Millisecond) // polling the probes' maps, not pacing the server
 	}
 	result := probeResult{LatenciesMs: []float64{}, Changes: len(changes), Seconds: time.Since(started).Seconds()}
@@ -263,10 +264,12 @@ func probeDrive() {
 	stdin.Scan() // until "quit": the caller reads this process's CPU time first
 }
 
-func allHave(probes []*probe, c change) bool {
+func allHave(probes []*probe, changes []change) bool {
 	for _, p := range probes {
-		if !p.has(c) {
-			return false
+		for _, c := range changes {
+			if !p.has(c) {
+				return false
+			}
 		}
 	}
 	return true

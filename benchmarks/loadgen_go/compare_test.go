@@ -27,3 +27,19 @@ func TestProbeNotesDeltasAndCountsSnapshots(t *testing.T) {
 		t.Errorf("a snapshot's seats were noted, or a later arrival replaced the first: %v", p.seen)
 	}
 }
+
+// The wait after the drive ends when every probe has every change: a probe that has the last change
+// sent may still be waiting for an earlier one the server applied after it.
+func TestAllHaveWaitsForEveryChange(t *testing.T) {
+	first, last := change{1, "held"}, change{2, "held"}
+	p, q := &probe{seen: map[change]time.Time{}}, &probe{seen: map[change]time.Time{}}
+	p.note(time.Now(), []byte(`{"type":"delta","changes":[[1,"held"],[2,"held"]]}`))
+	q.note(time.Now(), []byte(`{"type":"delta","changes":[[2,"held"]]}`))
+	if allHave([]*probe{p, q}, []change{first, last}) {
+		t.Fatal("a probe without the first change counted as having them all")
+	}
+	q.note(time.Now(), []byte(`{"type":"delta","changes":[[1,"held"]]}`))
+	if !allHave([]*probe{p, q}, []change{first, last}) {
+		t.Fatal("probes with every change not counted as having them")
+	}
+}
