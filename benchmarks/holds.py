@@ -6,8 +6,8 @@ WebSocket benchmarks/loadgen_go when Go is installed).
     benchmarks/run holds [--seconds 10] [--users 32,64] [--rate-limits on|off|both] [--redis single|cluster|both]
                          [--repetitions 1]
 
-Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms; with the rate limits on, no more than 10% below
-them off. "on" counts every hold and release against the per-account limit as the defaults do (and
+Targets: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms, and with the rate limits on no more than 10% below
+them off; over the WebSocket, one instance on one Redis: ≥ 5,000 holds/s with p99 ≤ 10 ms (issue 18). "on" counts every hold and release against the per-account limit as the defaults do (and
 the WebSocket connections against theirs), with the holds limit raised to 1000/second, so that the
 closed-loop users (~30 holds and releases a second each) are counted, never refused: the benchmark
 measures what counting costs. "off": every limit empty.
@@ -25,6 +25,7 @@ from benchmarks.common import api, big_show, fresh_backends, go_loadgen, rate_li
 from benchmarks.results import add_section_argument, cpu_seconds, percentile, record, table
 
 LOAD_PROCESSES = 2
+WS_TARGET_PER_S, WS_TARGET_P99_MS = 5000, 10     # issue 18: one instance over the WebSocket, one Redis
 RATE_LIMITS = {"on": {"rate_limit_holds_per_account": "1000/second"}, "off": rate_limits_off()}
 
 
@@ -128,7 +129,8 @@ round and releasing it, in a closed loop for {args.seconds:.0f} s (so holds/s co
 ran besides). Every hold is a Lua script on Redis plus a JWT check (and with the rate limits on, a
 count of the user's holds and releases inside that same script); every instance is one process.
 Redis "cluster" is the test Redis Cluster: 3 masters with a replica each, all on this machine too.
-Target: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms. All of it — servers, Redis, MariaDB, load
+Targets: ≥ 2,000 holds/s per instance with p99 ≤ 20 ms; over the WebSocket on one Redis, issue 18's (judged
+below). All of it — servers, Redis, MariaDB, load
 generators — shares the machine's cores: 32 users already keep one instance busy (85–95% CPU), and 64
 mostly add waiting in queues (and load-generator CPU taken from the server) to every call.
 
@@ -144,9 +146,10 @@ def ws_target(rows: list[dict]) -> str:
     if not runs:
         return ""
     rates, p99s = [r["per_instance"] for r in runs], [r["hold_p99"] for r in runs]
-    meeting = sum(r["per_instance"] >= 5000 and r["hold_p99"] <= 10 for r in runs)
+    meeting = sum(r["per_instance"] >= WS_TARGET_PER_S and r["hold_p99"] <= WS_TARGET_P99_MS for r in runs)
     verdict = "met" if meeting == len(runs) else f"MISSED ({meeting} of {len(runs)} runs meet it)"
-    return (f"Holds over the WebSocket, one instance, one Redis: ≥ 5,000 holds/s with p99 ≤ 10 ms (issue 18): "
+    return (f"Holds over the WebSocket, one instance, one Redis: ≥ {WS_TARGET_PER_S:,} holds/s with p99 ≤ "
+            f"{WS_TARGET_P99_MS} ms (issue 18): "
             f"{min(rates):,.0f}–{max(rates):,.0f} holds/s, p99 {min(p99s):.1f}–{max(p99s):.1f} ms over {len(runs)} "
             f"run(s): {verdict}.")
 
