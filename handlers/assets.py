@@ -51,12 +51,16 @@ def _content_type(path: Path) -> str:
 
 def _read(path: Path, stamp: tuple[int, int]) -> Asset:
     """Read and compress one file (in a worker thread: the Swagger bundle takes a fifth of a second)."""
-    data = path.read_bytes()
-    content_type = _content_type(path)
+    return asset_of(path.read_bytes(), _content_type(path), stamp)
+
+
+def asset_of(data: bytes, content_type: str, stamp: tuple[int, int] = (0, 0), codings=tuple(COMPRESSORS)) -> Asset:
+    """Bytes made once and served many times (a file's, or the OpenAPI document's), compressed once in
+    each of `codings`."""
     bodies = {IDENTITY: data}
     if len(data) >= COMPRESS_MIN_BYTES and content_type.startswith(COMPRESSIBLE):
-        for coding, compress in COMPRESSORS.items():
-            packed = compress(data)
+        for coding in codings:
+            packed = COMPRESSORS[coding](data)
             if len(packed) < len(data):
                 bodies[coding] = packed
     return Asset(content_type, hashlib.sha256(data).hexdigest()[:20], bodies, stamp)

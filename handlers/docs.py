@@ -9,8 +9,9 @@ import msgspec
 import swagger_ui
 from aiohttp import web
 
-from handlers.assets import REVALIDATE, AssetFolder
+from handlers.assets import REVALIDATE, AssetFolder, asset_of, asset_response
 from handlers.routing import ADMIN, MULTIPART, OPTIONAL, PUBLIC, STAFF, Endpoint
+from server.compression import GZIP
 from server.middleware import json_response
 from server.schemas.common import ErrorBody
 
@@ -112,10 +113,11 @@ def error_statuses(e: Endpoint) -> list[int]:
 
 
 def setup(app: web.Application, endpoints: list[Endpoint], version: str) -> None:
-    spec = json_response(openapi(endpoints, version)).body      # built once: the routes do not change
+    # Built and gzipped once, not for every request (gzip as every large JSON answer): the routes do not change.
+    spec = asset_of(json_response(openapi(endpoints, version)).body, "application/json", codings=(GZIP,))
 
     async def openapi_json(request: web.Request) -> web.Response:
-        return web.Response(body=spec, content_type="application/json")
+        return asset_response(request, spec)
 
     swagger = AssetFolder(SWAGGER_STATIC)
 

@@ -115,3 +115,14 @@ async def test_a_seat_map_comes_gzipped_and_a_small_answer_does_not(http, raw):
     assert len(body) < len(original) / 3 and json.loads(gzip.decompress(body))["seats"] == json.loads(original)["seats"]
     small, _ = await raw("/api/time", Accept_Encoding="gzip")
     assert small.status == 200 and "Content-Encoding" not in small.headers
+
+
+async def test_the_openapi_document_comes_gzipped_with_an_etag_answered_304(raw):
+    plain, original = await raw("/openapi.json")
+    assert plain.status == 200 and plain.headers["Content-Type"] == "application/json"
+    assert "Content-Encoding" not in plain.headers and json.loads(original)["openapi"].startswith("3.1")
+    packed, body = await raw("/openapi.json", Accept_Encoding="gzip, deflate, br")     # gzip, as every JSON answer
+    assert packed.headers["Content-Encoding"] == "gzip" and "accept-encoding" in packed.headers["Vary"].lower()
+    assert gzip.decompress(body) == original and packed.headers["ETag"] != plain.headers["ETag"]
+    again, empty = await raw("/openapi.json", Accept_Encoding="gzip", If_None_Match=packed.headers["ETag"])
+    assert again.status == 304 and empty == b"" and again.headers["Cache-Control"] == "no-cache"
