@@ -32,7 +32,7 @@ from datetime import datetime, timedelta, timezone
 
 from benchmarks.common import accounts, api, fresh_backends, redis_kinds, servers, show_in
 from benchmarks.holds import RATE_LIMITS
-from benchmarks.results import load_note, percentile, record, table, verdict
+from benchmarks.results import add_section_argument, load_note, percentile, record, table, verdict
 from server.seating import BEST_TRIES
 from seatmap.protocol import SeatIds
 from server.demo import DEMO_PRICES
@@ -218,13 +218,14 @@ async def main() -> None:
     parser.add_argument("--instances", default="1,2", help="comma separated (at most 2): the races' instances")
     parser.add_argument("--redis", choices=("single", "cluster", "both"), default="single",
                         help="one Redis, the Redis Cluster (3 masters), or both in turn (its own section)")
+    add_section_argument(parser)
     args = parser.parse_args()
     load_before = os.getloadavg()[0]
     reports = [await measure(args, kind) for kind in redis_kinds(args.redis)]
     seats = sum(s["rows"] * s["seats_per_row"] for s in HALL)
     sections = ", ".join(f"{s['name']} {s['rows']}×{s['seats_per_row']} {s['grade']}" for s in HALL)
     shared = ", and other work ran on the machine meanwhile" if load_before >= 0.5 else ""
-    record("best_seats" if args.redis == "single" else f"best_seats-redis-{args.redis}", f"""
+    record(args.section or ("best_seats" if args.redis == "single" else f"best_seats-redis-{args.redis}"), f"""
 `POST /api/rounds/{{id}}/holds/best` on a hall of {seats:,} seats ({sections}; stacked, the VIP
 section nearest the stage), MariaDB + Redis, timed by the client from the request to the last byte of the answer.
 

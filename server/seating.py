@@ -9,6 +9,7 @@ import time
 from collections import defaultdict
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import cached_property
 from datetime import datetime, timedelta
 from typing import Awaitable, Protocol
 from zoneinfo import ZoneInfo
@@ -21,7 +22,7 @@ from seatmap.line import FINISHED, NotAdmitted, SaleNotOpen
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, SOLD, Change, EngineUnavailable, HoldGranted, HoldLimitExceeded,
                            HoldTimeExceeded, NoSuchRound, Rates, SeatUnavailable, Snapshot, TooManyRequests)
 from server.admission_pace import AdmissionPace
-from server.best_seats import choose
+from server.best_seats import Hall, choose
 from server.catalogue.common import lock_or_404
 from server.db.database import Database
 from server.db.tables import performances, prices, reservation_seats, reservations, round_blocks, rounds, seats
@@ -70,6 +71,11 @@ class RoundLayout:
     seats: dict[int, SeatOut]
     seat_ids: list[int]
     loaded_at: float
+
+    @cached_property
+    def hall(self) -> Hall:
+        """The seats arranged for best-seat looks, once per layout (when first asked for)."""
+        return Hall(self.seats.values())
 
 
 async def load_truth(db: Database, round_id: int) -> RoundTruth | None:
@@ -299,7 +305,7 @@ class Seating:
         for attempt in range(BEST_TRIES):
             snapshot = await self.snapshot(round_id)
             free = {seat_id for seat_id in layout.seat_ids if seat_id not in snapshot.seats}
-            chosen = choose(list(layout.seats.values()), free, request.count, grade=request.grade,
+            chosen = choose(layout.hall, free, request.count, grade=request.grade,
                             section=request.section, spread=2 * attempt)
             if chosen is None:
                 raise Conflict(f"There are not {request.count} seats left here.", code=Code.NOT_ENOUGH_SEATS,

@@ -52,6 +52,19 @@ async def test_the_best_seats_are_together_near_the_stage_and_leave_no_single_se
     assert numbers in ([1, 2, 3], [4, 5, 6])            # 2-4 or 3-5 would strand seat 1 or 6 alone
 
 
+async def test_a_row_further_back_wins_when_the_front_rows_seats_are_off_to_the_side(client):
+    # A look stops at the rows that cannot beat what it has found; the front row's only pair (at its
+    # end, 4 seats off the centre) must still lose to the next row's centre, and that to no row behind.
+    seats, round_id, by_label = await one_section(client, 4, 10)
+    someone = await client.token()
+    assert (await client.post(f"/api/rounds/{round_id}/holds", token=someone, json={"seat_ids": [
+        by_label[(1, n)] for n in range(3, 11)]})).status == 200
+    pair = await best(client, round_id, await client.token(), count=2)
+    assert pair.status == 200 and labels(seats, pair.json["seat_ids"]) == [("A", 2, 5), ("A", 2, 6)]
+    front = await best(client, round_id, await client.token(), count=2, section="A")
+    assert labels(seats, front.json["seat_ids"]) in ([("A", 2, 3), ("A", 2, 4)], [("A", 2, 7), ("A", 2, 8)])
+
+
 async def test_when_no_row_has_room_the_seats_span_the_fewest_rows_then_the_nearest(client):
     seats, round_id, by_label = await one_section(client, 2, 4)
     someone = await client.token()
