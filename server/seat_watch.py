@@ -11,8 +11,8 @@ release nobody watches costs no database call.
 from __future__ import annotations
 
 import logging
-import time
 from collections import defaultdict
+from typing import NamedTuple
 
 import sqlalchemy as sa
 
@@ -20,6 +20,7 @@ from server.db.database import Database
 from server.db.tables import performances, rounds, seat_watches, seats
 from server.db.types import utcnow
 from server.errors import Conflict, Code, InvalidRequest, require
+from server.kept_reads import KeptReads
 from server.notify.messages import SeatLabel
 from server.outbox import enqueue
 from server.schemas.seating import WatchCreate, WatchOut
@@ -29,12 +30,18 @@ log = logging.getLogger(__name__)
 WATCHED_TTL_SECONDS = 1.0
 
 
+class Watched(NamedTuple):
+    """What anyone watches in a round."""
+    seats: set[int]
+    grades: set[str]
+
+
 class SeatWatch:
     def __init__(self, db: Database, seating: Seating, *, per_user: int):
         self._db = db
         self._seating = seating
         self._per_user = per_user
-        self._watched: dict[int, tuple[float, set[int], set[str]]] = {}     # round -> (read at, seats, grades)
+        self._watched: KeptReads[int, Watched] = KeptReads(self._read_watched, ttl_seconds=WATCHED_TTL_SECONDS)
 
     # ---- users ---------------------------------------------------------------------------------
     async def watch(self, user_id: int, round_id: int, body: WatchCreate) -> list[WatchOut]:
@@ -57,7 +64,7 @@ class SeatWatch:
             for seat_id, grade in new:
                 await conn.execute(seat_watches.insert().values(user_id=user_id, round_id=round_id, seat_id=seat_id,
                                                                 grade=grade, created_at=now))
-        self._watched.pop(round_id, None)
+        self._watched.forget(round_id)
         return await self.mine(user_id, round_id)
 
     async def mine(self, user_id: int, round_id: int) -> list[WatchOut]:
@@ -73,7 +80,7 @@ class SeatWatch:
         async with self._db.begin() as conn:
             await conn.execute(seat_watches.delete().where(seat_watches.c.user_id == user_id,
                                                            seat_watches.c.round_id == round_id))
-        self._watched.pop(round_id, None)
+        self._watched.forget(round_id)
 
     # ---- what the seat map tells (Seating's events) ------------------------------------------------
     async def available(self, round_id: int, seat_ids: list[int]) -> None:
@@ -110,21 +117,19 @@ class SeatWatch:
             await conn.execute(seat_watches.delete().where(
                 seat_watches.c.user_id == user_id, seat_watches.c.round_id == round_id,
                 seat_watches.c.seat_id.in_(seat_ids)))
-        self._watched.pop(round_id, None)
+        self._watched.forget(round_id)
 
     async def _anyone_watches(self, round_id: int, seat_ids: list[int], *, grades: bool = True) -> bool:
-        known = self._watched.get(round_id)
-        if known is None or time.monotonic() - known[0] > WATCHED_TTL_SECONDS:
-            async with self._db.read_own_writes() as conn:
-                rows = (await conn.execute(sa.select(seat_watches.c.seat_id, seat_watches.c.grade).distinct()
-                                           .where(seat_watches.c.round_id == round_id))).all()
-            known = (time.monotonic(), {r.seat_id for r in rows if r.seat_id is not None},
-                     {r.grade for r in rows if r.grade is not None})
-            self._watched[round_id] = known
-        _, watched_seats, watched_grades = known
-        if watched_seats.intersection(seat_ids):
+        watched = await self._watched.get(round_id)
+        if watched.seats.intersection(seat_ids):
             return True
-        if not grades or not watched_grades:
+        if not grades or not watched.grades:
             return False
         layout = await self._seating.layout(round_id)
-        return any(layout.seats[s].grade in watched_grades for s in seat_ids if s in layout.seats)
+        return any(layout.seats[s].grade in watched.grades for s in seat_ids if s in layout.seats)
+
+    async def _read_watched(self, round_id: int) -> Watched:
+        async with self._db.read_own_writes() as conn:
+            rows = (await conn.execute(sa.select(seat_watches.c.seat_id, seat_watches.c.grade).distinct()
+                                       .where(seat_watches.c.round_id == round_id))).all()
+        return Watched({r.seat_id for r in rows if r.seat_id is not None}, {r.grade for r in rows if r.grade is not None})

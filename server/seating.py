@@ -30,6 +30,7 @@ from server.db.types import utcnow
 from server.errors import (Code, Conflict, Forbidden, InvalidRequest, InvalidState, NotFound, RateLimited,
                            ServiceUnavailable, require)
 from server.gates import read_gate
+from server.kept_reads import KeptReads
 from server.metrics import Metrics
 from server.outbox import enqueue
 from server.ratelimit import HOLDS_PER_ACCOUNT, refused
@@ -70,7 +71,6 @@ class RoundLayout:
     starts_at: datetime
     seats: dict[int, SeatOut]
     seat_ids: list[int]
-    loaded_at: float
 
     @cached_property
     def hall(self) -> Hall:
@@ -118,8 +118,9 @@ class Seating:
         self._metrics = metrics or Metrics()
         self.events: SeatEvents = NO_EVENTS          # who else hears of freed and held seats (seat watch)
         self._choosing: defaultdict[int, asyncio.Lock] = defaultdict(asyncio.Lock)     # round -> best seats
-        self._layouts: dict[int, RoundLayout] = {}
-        self._loading: dict[int, asyncio.Future] = {}
+        # One load at a time per round: when a popular round's copy expires, hundreds of requests
+        # arrive together, and each parsing thousands of seats would stall them all.
+        self._layouts: KeptReads[int, RoundLayout] = KeptReads(self._load_layout, ttl_seconds=LAYOUT_TTL_SECONDS)
 
     @contextmanager
     def _asking_engine(self, round_id: int):
@@ -129,7 +130,7 @@ class Seating:
         try:
             yield
         except NoSuchRound:
-            self._layouts.pop(round_id, None)
+            self._layouts.forget(round_id)
             raise NotFound("No such round.") from None
         except EngineUnavailable as exc:
             log.warning("round %s: %s", round_id, exc)
@@ -150,7 +151,7 @@ class Seating:
         """After the commit that deleted these rounds: every instance's engine forgets them and
         refuses them from now on, their viewers are told, and this instance's layouts go."""
         for round_id in round_ids:
-            self._layouts.pop(round_id, None)
+            self._layouts.forget(round_id)
             await self._engine.drop(round_id)
 
     async def gate_changed(self, conn, round_id: int) -> None:
@@ -165,16 +166,7 @@ class Seating:
 
     # ---- layout ----------------------------------------------------------------------------
     async def layout(self, round_id: int) -> RoundLayout:
-        cached = self._layouts.get(round_id)
-        if cached is not None and time.monotonic() - cached.loaded_at < LAYOUT_TTL_SECONDS:
-            return cached
-        # One load at a time per round: when a popular round's copy expires, hundreds of requests
-        # arrive together, and each parsing thousands of seats would stall them all.
-        loading = self._loading.get(round_id)
-        if loading is None:
-            loading = self._loading[round_id] = asyncio.ensure_future(self._load_layout(round_id))
-            loading.add_done_callback(lambda _: self._loading.pop(round_id, None))
-        return await asyncio.shield(loading)
+        return await self._layouts.get(round_id)
 
     async def _load_layout(self, round_id: int) -> RoundLayout:
         async with self._db.read() as conn:
@@ -183,15 +175,12 @@ class Seating:
                 .join(performances, performances.c.id == rounds.c.performance_id)
                 .where(rounds.c.id == round_id))).first()
             if found is None:
-                self._layouts.pop(round_id, None)
                 raise NotFound("No such round.")
             rows = (await conn.execute(sa.select(seats).where(seats.c.hall_id == found.hall_id)
                                        .order_by(seats.c.id))).all()
         infos = {r.id: SeatOut(id=r.id, section=r.section, row=r.row, number=r.number, x=r.x, y=r.y,
                                grade=r.grade) for r in rows}
-        layout = RoundLayout(round_id, found.performance_id, found.starts_at, infos, list(infos), time.monotonic())
-        self._layouts[round_id] = layout
-        return layout
+        return RoundLayout(round_id, found.performance_id, found.starts_at, infos, list(infos))
 
     async def seat_ids(self, round_id: int) -> list[int]:
         return (await self.layout(round_id)).seat_ids
@@ -456,7 +445,7 @@ class Seating:
         try:
             await lock_or_404(conn, rounds, round_id, "round")
         except NotFound:
-            self._layouts.pop(round_id, None)
+            self._layouts.forget(round_id)
             raise
 
     @staticmethod
