@@ -23,6 +23,7 @@ from pathlib import Path
 from aiohttp import hdrs, web
 
 from server.compression import COMPRESSORS, IDENTITY, add_vary, choose_coding
+from server.request_ids import shared_task
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 REVALIDATE = "no-cache"
@@ -97,7 +98,7 @@ class AssetFolder:
         # One read per change, however many requests ask for the file meanwhile.
         loading = self._loading.get(path)
         if loading is None:
-            loading = self._loading[path] = asyncio.ensure_future(asyncio.to_thread(_read, path, stamp))
+            loading = self._loading[path] = shared_task(asyncio.to_thread(_read, path, stamp))
             loading.add_done_callback(lambda _: self._loading.pop(path, None))
         try:
             asset = await asyncio.shield(loading)

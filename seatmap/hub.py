@@ -26,6 +26,7 @@ from seatmap.frames import Batch, Encoded, delta_frame, encoded_delta, round_del
 from seatmap.model import Delta, NoSuchRound, RoundDeleted, Snapshot
 from seatmap.protocol import ROUND_DELETED
 from server.metrics import Metrics
+from server.request_ids import shared_task
 
 log = logging.getLogger(__name__)
 TICK_SECONDS = 0.02          # a busy round's viewers are sent to at most this often...
@@ -282,7 +283,7 @@ class Hub:
         self._background(self._engine.unsubscribe(feed.round_id, self._listener))
 
     def _background(self, coroutine) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
+        task = shared_task(coroutine)            # (a round's resync serves all its viewers)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 

@@ -14,6 +14,7 @@ from seatmap.memory_line import LineState, MemoryLine, gate_refusal
 from seatmap.model import (AVAILABLE, BLOCKED, HELD, PENDING, SOLD, Change, Delta, HoldGranted,
                            HoldLimitExceeded, HoldTimeExceeded, NoSuchRound, RoundDeleted, SeatState,
                            SeatUnavailable, Snapshot, Rates, TooManyRequests)
+from server.request_ids import shared_task
 
 
 def clock_ms() -> int:
@@ -111,7 +112,7 @@ class MemoryEngine:
         if r is None:
             loading = self._loading.get(round_id)
             if loading is None:                   # one load per round, whoever else is waiting for it
-                loading = self._loading[round_id] = asyncio.ensure_future(self._load(round_id))
+                loading = self._loading[round_id] = shared_task(self._load(round_id))
             r = await asyncio.shield(loading)
         return r
 

@@ -12,6 +12,8 @@ import logging
 from contextlib import suppress
 from typing import Awaitable, Callable, Coroutine
 
+from server.request_ids import shared_task
+
 log = logging.getLogger(__name__)
 
 
@@ -43,7 +45,7 @@ class Background:
 
     def spawn(self, name: str, loop: Callable[[asyncio.Event], Coroutine[object, object, object]]) -> None:
         self._tasks = [task for task in self._tasks if not task.done()]       # (loops that ended by themselves)
-        self._tasks.append(asyncio.create_task(loop(self.stopping), name=name))
+        self._tasks.append(shared_task(loop(self.stopping), name=name))   # (a request may start a listener)
 
     def start(self, seconds: float, name: str, job: Callable[[], Awaitable[object]]) -> None:
         """Run `job` now and then every `seconds` after each run ends."""

@@ -13,6 +13,8 @@ import time
 from functools import partial
 from typing import Awaitable, Callable, Generic, Hashable, TypeVar
 
+from server.request_ids import shared_task
+
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 
@@ -36,7 +38,7 @@ class KeptReads(Generic[K, V]):
             return kept[1]
         reading = self._reading.get(key)
         if reading is None:
-            reading = self._reading[key] = asyncio.ensure_future(self._timed_read(key))
+            reading = self._reading[key] = shared_task(self._timed_read(key))
             reading.add_done_callback(partial(self._keep, key))
         return (await asyncio.shield(reading))[1]
 

@@ -23,6 +23,7 @@ from redis.commands.core import AsyncScript
 from redis.exceptions import NoScriptError
 
 from server.redis_client import Client, is_cluster
+from server.request_ids import shared_task
 
 _Call = tuple[AsyncScript, Sequence[Any], Sequence[Any], "asyncio.Future[Any]"]
 
@@ -56,7 +57,7 @@ class ScriptBatcher:
             self._spawn(self._send(calls))
 
     def _spawn(self, coroutine) -> None:
-        task = asyncio.get_running_loop().create_task(coroutine)
+        task = shared_task(coroutine)            # (one batch carries many requests' calls)
         self._sending.add(task)
         task.add_done_callback(self._sending.discard)
 

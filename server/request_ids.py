@@ -4,13 +4,17 @@ kept with the outbox messages the request enqueued, so their deliveries log it t
 
 The id lives in a context variable: aiohttp runs each request in a task of its own (a copy of the
 context), so what the middleware sets is seen by everything the request awaits, by the tasks it
-starts, and by aiohttp's access log line at its end, and by no other request.
+starts, and by aiohttp's access log line at its end, and by no other request. A task that a request
+happens to start but that serves others too (`shared_task`) starts without it.
 """
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import re
 import uuid
 from contextvars import ContextVar
+from typing import Any, Coroutine
 
 from aiohttp import web
 
@@ -26,6 +30,15 @@ _KEY = web.RequestKey("request_id", str)
 def current() -> str | None:
     """The id of the request being handled (or whose message is being delivered); None elsewhere."""
     return REQUEST_ID.get()
+
+
+def shared_task(coroutine: Coroutine[Any, Any, Any], *, name: str | None = None) -> asyncio.Task:
+    """A task for more than the request that starts it (a subscription's reader, one pipeline of many
+    requests' calls, a read that callers share), started without that request's id: its log lines
+    must not name one request for everyone's work."""
+    context = contextvars.copy_context()
+    context.run(REQUEST_ID.set, None)
+    return asyncio.get_running_loop().create_task(coroutine, name=name, context=context)
 
 
 def new() -> str:

@@ -13,6 +13,8 @@ import re
 import aiohttp
 
 from server import request_ids
+from server.background import Background
+from server.kept_reads import KeptReads
 from server.logs import prepare
 from tests.support.api import ApiClient, eventually
 from tests.support.factories import make_round, reserve
@@ -138,3 +140,36 @@ async def test_a_json_line_holds_the_exception_redacted_and_the_id_of_its_reques
     assert "secret" not in stream.getvalue() and "other" not in stream.getvalue()
     assert outside["request_id"] is None and outside["message"] == "outside any request\nsecond line"
     assert "exception" not in outside
+
+
+async def test_work_a_request_starts_for_everyone_does_not_carry_its_id():
+    # A listener loop or a shared read that one request happens to start serves every request after
+    # it: its log lines name none of them. The request's own tasks keep its id.
+    seen: dict[str, str | None] = {}
+    listening = asyncio.Event()
+
+    async def listener(stopping: asyncio.Event) -> None:
+        seen["listener"] = request_ids.current()
+        listening.set()
+        await stopping.wait()
+
+    async def read(key: str) -> str:
+        seen["shared read"] = request_ids.current()
+        return key
+
+    async def own() -> None:
+        seen["own task"] = request_ids.current()
+
+    loops, reads = Background(), KeptReads(read, ttl_seconds=60)
+
+    async def handle_a_request() -> None:
+        request_ids.REQUEST_ID.set("req-1")
+        loops.spawn("listener", listener)
+        assert await reads.get("round") == "round"
+        await asyncio.create_task(own())
+        await listening.wait()
+    try:
+        await asyncio.create_task(handle_a_request())
+    finally:
+        await loops.stop()
+    assert seen == {"listener": None, "shared read": None, "own task": "req-1"}

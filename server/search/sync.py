@@ -27,6 +27,7 @@ from server.db.database import Database
 from server.db.tables import search_versions
 from server.outbox import enqueue
 from server.outbox.dispatch import DeliveryFailed, Message
+from server.request_ids import shared_task
 from server.search.backend import CATALOGUE_KINDS, KINDS, RESERVATIONS, Changes, SearchBackend
 
 EVENT = "search.index"
@@ -109,7 +110,7 @@ class SearchChannel:
     def _flush(self) -> None:
         batch, done = self._pending
         self._pending = None
-        task = asyncio.ensure_future(self._backend.apply(batch))
+        task = shared_task(self._backend.apply(batch))      # (a batch of many deliveries' changes)
 
         def finish(t: asyncio.Task) -> None:
             if t.cancelled():
