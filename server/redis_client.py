@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from functools import partial
+from functools import cache, partial
 from typing import Awaitable, Callable, Union
 from urllib.parse import unquote, urlsplit
 
+import hiredis
 import redis.asyncio as redis
 from redis.asyncio.cluster import ClusterNode, ClusterPubSub, RedisCluster
 from redis.exceptions import ClusterDownError, RedisClusterException, RedisError
@@ -74,17 +75,48 @@ def cluster_nodes(url: str) -> tuple[list[ClusterNode], dict]:
     return nodes, credentials
 
 
+class HiredisPacking:
+    """Mixed into the class of every connection `connect` makes: a command is packed by hiredis in one
+    C call. redis-py's own packer calls hiredis too, but first passes each argument through its encoder
+    in Python: 18 µs for the 36 arguments of a hold against 3 µs, a tenth of what a hold cost this
+    process. The bytes are the same for what hiredis takes (str, bytes, int, float); anything else
+    (a bool or None, which redis-py refuses with its DataError), and a command name redis-py splits
+    ("CLIENT SETNAME"), go redis-py's way."""
+
+    def pack_command(self, *args):
+        name = args[0]
+        if (" " not in name) if isinstance(name, str) else (b" " not in name):
+            try:
+                return [hiredis.pack_command(args)]
+            except TypeError:
+                pass
+        return super().pack_command(*args)
+
+
+@cache
+def packed_by_hiredis(connection_class: type) -> type:
+    return type(f"Hiredis{connection_class.__name__}", (HiredisPacking, connection_class), {})
+
+
 def connect(url: str, *, decode_responses: bool = True, max_connections: int = 64) -> Client:
     """A client whose callers wait for a free connection under load instead of failing. Closing the
     client closes its pool. `decode_responses=False` for users that store bytes (the search cache)."""
     if is_cluster_url(url):
         nodes, credentials = cluster_nodes(url)
-        return RedisCluster(startup_nodes=nodes, decode_responses=decode_responses,
-                            max_connections=max(max_connections, CLUSTER_CONNECTIONS_PER_NODE),
-                            health_check_interval=30, socket_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS,
-                            socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **credentials)
+        cluster = RedisCluster(startup_nodes=nodes, decode_responses=decode_responses,
+                               max_connections=max(max_connections, CLUSTER_CONNECTIONS_PER_NODE),
+                               health_check_interval=30, socket_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS,
+                               socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **credentials)
+        # (RedisCluster takes no connection class: it is set where the client makes its nodes, the
+        # seed nodes it made already included; none has connected yet)
+        kwargs = cluster.nodes_manager.connection_kwargs
+        kwargs["connection_class"] = packed_by_hiredis(kwargs["connection_class"])
+        for node in cluster.nodes_manager.startup_nodes.values():
+            node.connection_class = kwargs["connection_class"]
+        return cluster
     pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
                                                  decode_responses=decode_responses, health_check_interval=30)
+    pool.connection_class = packed_by_hiredis(pool.connection_class)
     return redis.Redis.from_pool(pool)
 
 
