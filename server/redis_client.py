@@ -98,15 +98,18 @@ def packed_by_hiredis(connection_class: type) -> type:
     return type(f"Hiredis{connection_class.__name__}", (HiredisPacking, connection_class), {})
 
 
-def connect(url: str, *, decode_responses: bool = True, max_connections: int = 64) -> Client:
+def connect(url: str, *, decode_responses: bool = True, max_connections: int = 64,
+            client_name: str | None = None) -> Client:
     """A client whose callers wait for a free connection under load instead of failing. Closing the
-    client closes its pool. `decode_responses=False` for users that store bytes (the search cache)."""
+    client closes its pool. `decode_responses=False` for users that store bytes (the search cache);
+    `client_name`, what Redis lists its connections under (CLIENT LIST)."""
     if is_cluster_url(url):
         nodes, credentials = cluster_nodes(url)
         cluster = RedisCluster(startup_nodes=nodes, decode_responses=decode_responses,
                                max_connections=max(max_connections, CLUSTER_CONNECTIONS_PER_NODE),
                                health_check_interval=30, socket_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS,
-                               socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, **credentials)
+                               socket_connect_timeout=CLUSTER_SOCKET_TIMEOUT_SECONDS, client_name=client_name,
+                               **credentials)
         # (RedisCluster takes no connection class: it is set where the client makes its nodes, the
         # seed nodes it made already included; none has connected yet)
         kwargs = cluster.nodes_manager.connection_kwargs
@@ -115,7 +118,8 @@ def connect(url: str, *, decode_responses: bool = True, max_connections: int = 6
             node.connection_class = kwargs["connection_class"]
         return cluster
     pool = redis.BlockingConnectionPool.from_url(url, max_connections=max_connections, timeout=10,
-                                                 decode_responses=decode_responses, health_check_interval=30)
+                                                 decode_responses=decode_responses, health_check_interval=30,
+                                                 client_name=client_name)
     pool.connection_class = packed_by_hiredis(pool.connection_class)
     return redis.Redis.from_pool(pool)
 

@@ -9,7 +9,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from seatmap.model import EngineUnavailable, SeatUnavailable
 from seatmap.redis_engine import RedisEngine
-from server.redis_client import cluster_nodes, connect, is_cluster_url, open_redis
+from server.redis_client import connect, is_cluster_url, open_redis
 from tests.support.backends import empty_redis
 from tests.support.engines import HOUR, ROUND
 
@@ -23,9 +23,7 @@ async def url(request) -> str:
 
 def named_client(url: str):
     """The server's client of `url`, whose connections Redis lists under NAME."""
-    if is_cluster_url(url):
-        return RedisCluster(startup_nodes=cluster_nodes(url)[0], decode_responses=True, client_name=NAME)
-    return connect(f"{url}?client_name={NAME}")
+    return connect(url, client_name=NAME)
 
 
 async def connections_named(url: str, name: str) -> int:
