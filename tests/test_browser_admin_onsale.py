@@ -1,7 +1,9 @@
 """The box office's on-sale view in a real browser: a round picked by performance and date, its figures
-moving by themselves as a buyer holds and pays through the API, on a desktop and on a phone."""
+moving by themselves as a buyer holds and pays through the API, on a desktop and on a phone; and asked
+for only while the view is in sight."""
 from __future__ import annotations
 
+import json
 import re
 
 import pytest
@@ -68,3 +70,56 @@ async def test_the_figures_move_as_a_buyer_holds_and_pays(server, api, browser, 
     await screenshot(page, f"admin-onsale-{name}", full_page=True)
     assert page.errors == []
 
+
+
+async def test_the_figures_are_asked_for_only_while_the_view_is_shown(server, api, browser):
+    """Every 3 s while the view is in sight; not while the tab is hidden (and at once when it is back),
+    never again once another view is open. The page's clock is Playwright's, moved by hand, and the
+    page counts its own asks as it makes them: what did not happen in 30 s of it did not happen."""
+    admin = await api.user(admin=True)
+    show = await make_round(api, admin["token"])
+    context = await signed_in_context(browser, admin, WIDE)
+    await context.clock.install()
+    sales = f"/api/admin/rounds/{show['round_id']}/sales"
+    await context.add_init_script("""(() => {
+        window.salesAsked = 0;
+        const fetch = window.fetch;
+        window.fetch = (resource, ...rest) => {
+            if (String(resource).endsWith(%s)) window.salesAsked += 1;
+            return fetch(resource, ...rest);
+        };
+    })();""" % json.dumps(sales))
+    page = await open_page(context, f"{server.url}/admin#/sales/{show['round_id']}")
+
+    async def asked() -> int:
+        return await page.evaluate("window.salesAsked")
+
+    async def show_tab(state: str) -> None:
+        await page.evaluate("""(state) => {
+            Object.defineProperty(document, "visibilityState", {value: state, configurable: true});
+            document.dispatchEvent(new Event("visibilitychange")); }""", state)
+
+    # (Each wait for new figures on the page is also a wait for the next ask to be planned: the
+    # timer is set in the same turn as the figures are drawn.)
+    buyer = await api.user()
+    holds = f"/api/rounds/{show['round_id']}/holds"
+    await expect(grade_row(page, "R")).to_have_text(re.compile(r"120,000 won\s*0\s*0\s*0\s*10$"))
+    assert await asked() == 1
+    assert (await api.post(holds, token=buyer["token"], json={"seat_ids": show["seat_ids"][:2]})).status == 200
+    await page.clock.run_for(3_000)
+    assert await asked() == 2
+    await expect(grade_row(page, "R")).to_have_text(re.compile(r"120,000 won\s*0\s*2\s*0\s*8$"))
+
+    await show_tab("hidden")
+    await page.clock.run_for(30_000)
+    assert await asked() == 2
+    assert (await api.delete(holds, token=buyer["token"], json={"seat_ids": show["seat_ids"][:2]})).status == 204
+    await show_tab("visible")                        # back in sight: asked at once
+    assert await asked() == 3
+    await expect(grade_row(page, "R")).to_have_text(re.compile(r"120,000 won\s*0\s*0\s*0\s*10$"))
+
+    await page.get_by_role("link", name="Halls").click()
+    await expect(page).to_have_url(re.compile(r"#/halls$"))
+    await page.clock.run_for(30_000)
+    assert await asked() == 3
+    assert page.errors == []
