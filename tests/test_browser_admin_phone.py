@@ -1,7 +1,9 @@
 """Every admin view on a phone (390x844), in Korean: nothing needs sideways scrolling — the menu scrolls
-in its own row, a list's rows are cards — with a screenshot of each at both sizes."""
+in its own row, a list's rows are cards — with a screenshot of each at both sizes; and the header above
+them is two rows, in either language."""
 from __future__ import annotations
 
+import pytest
 from playwright.async_api import expect
 
 from tests.support.browser import PHONE, fits_the_phone, open_page, screenshot, signed_in_context
@@ -50,3 +52,20 @@ async def test_the_gate_says_how_to_get_in_and_fits_a_phone(server, browser):
             assert await fits_the_phone(page)
         await screenshot(page, f"admin-gate-{size}")
         assert page.errors == []
+
+
+@pytest.mark.parametrize("language", ["ko", "en"])
+async def test_the_admin_header_is_two_rows_on_a_phone(server, api, browser, language):
+    """The brand, the door's check-in link, log out and the language switch share the first row; the
+    menu is the second. (The switch used to wrap onto a row of its own, pushing the page down.)"""
+    admin = await api.user(admin=True)
+    page = await open_page(await signed_in_context(browser, admin, PHONE, language=language), f"{server.url}/admin#/halls")
+    await expect(page.locator("#admin-nav")).to_be_visible()
+    await expect(page.locator(".check-in-link")).to_be_visible()
+    first_row = [await page.locator(selector).bounding_box() for selector in (".brand", "#account", "#language-switch")]
+    nav = await page.locator("#admin-nav").bounding_box()
+    assert max(box["y"] for box in first_row) < min(box["y"] + box["height"] for box in first_row), first_row
+    assert nav["y"] >= max(box["y"] + box["height"] for box in first_row) - 1, (nav, first_row)
+    assert all(box["x"] + box["width"] <= PHONE["width"] for box in first_row)
+    await screenshot(page, f"admin-header-phone-{language}")
+    assert page.errors == []
