@@ -163,11 +163,13 @@ end
 -- One delta for everything this script changed: bump seq, keep it, publish it.
 -- seq has 16 digits (it starts at the clock in microseconds): exact in a Lua double, but
 -- cjson and tostring print only 14, so it is formatted with %d.
+-- The log is trimmed roughly ('~': a whole node of entries at a time, 0.6 µs an XADD against 1.9-3.1
+-- exact): it keeps HISTORY deltas or up to a node more, and the engine replays only the last HISTORY.
 local function emit(ctx)
   if #ctx.changes == 0 then return end
   local seq = string.format('%d', redis.call('INCR', ctx.seq))
   local payload = '{"round_id":' .. ctx.round .. ',"seq":' .. seq .. ',"changes":' .. cjson.encode(ctx.changes) .. '}'
-  redis.call('XADD', ctx.log, 'MAXLEN', HISTORY, seq .. '-0', 'd', payload)
+  redis.call('XADD', ctx.log, 'MAXLEN', '~', HISTORY, seq .. '-0', 'd', payload)
   redis.call(PUBLISH, ctx.channel, payload)
 end
 
