@@ -1,6 +1,6 @@
 """The shell of the pages in Chromium: the sign-in dialog's fields and toggle, the admin page to a
-visitor, an unknown address inside the page, and the language switch telling the server — in Korean
-(the default) and English."""
+visitor, an unknown address inside the page, the language switch telling the server and a log-in that
+offers the account's own language — in Korean (the default) and English."""
 from __future__ import annotations
 
 from playwright.async_api import expect
@@ -188,3 +188,37 @@ async def test_the_language_switch_and_sign_up_tell_the_server_the_language(serv
 
 async def _language_is(api, token: str, expected: str) -> bool:
     return (await api.get("/api/users/me", token=token)).json["language"] == expected
+
+
+async def log_in(page, email: str) -> None:
+    await page.locator("#account button").click()
+    dialog = page.get_by_role("dialog")
+    await dialog.locator("input[name=email]").fill(email)
+    await dialog.locator("input[name=password]").fill(PASSWORD)
+    await dialog.locator("#auth-submit").click()
+
+
+async def test_a_log_in_offers_the_accounts_own_language_without_switching_the_page(server, api, browser):
+    english = await api.user()
+    assert (await api.patch("/api/users/me", token=english["token"], json={"language": "en"})).status == 200
+    for size, viewport in (("desktop", WIDE), ("phone", PHONE)):
+        page = await open_page(await signed_in_context(browser, None, viewport, language=None), server.url + "/")
+        await log_in(page, english["user"]["email"])
+        offer = page.locator(".toast", has_text="Your account is set to English.")
+        await expect(offer).to_be_visible()
+        await expect(page.locator("#account button")).to_have_text("로그아웃")     # signed in; the page stays Korean
+        assert await page.evaluate("document.documentElement.lang") == "ko"
+        await screenshot(page, f"shell-offer-language-{size}")
+        await offer.get_by_role("button", name="Show the pages in English").click()
+        await expect(page.locator("#account button")).to_have_text("Log out")
+        assert await page.evaluate("document.documentElement.lang") == "en"
+        assert page.errors == []
+
+    # An account in the page's own language is offered nothing (the toast would be there by now: it is
+    # shown in the same turn as the header changes).
+    korean = await api.user()
+    page = await open_page(await signed_in_context(browser, None, WIDE, language=None), server.url + "/")
+    await log_in(page, korean["user"]["email"])
+    await expect(page.locator("#account button")).to_have_text("로그아웃")
+    await expect(page.locator(".toast")).to_have_count(0)
+    assert page.errors == []

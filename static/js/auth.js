@@ -1,7 +1,8 @@
 // The log-in / sign-up dialog, and the account area of the header.
 import { $, $$, h, replace } from "./dom.js";
-import { language, t } from "./i18n.js";
+import { isLanguage, language, setLanguage, t, textIn } from "./i18n.js";
 import { session } from "./session.js";
+import { toast } from "./toast.js";
 
 let mode = "login";
 let settle = null;
@@ -115,7 +116,10 @@ export function setUpAuthDialog({ adminKey = false } = {}) {
     const submit = $("#auth-submit");
     submit.disabled = true;
     try {
-      if (mode === "login") await session.login(form.get("email"), form.get("password"));
+      if (mode === "login") {
+        await session.login(form.get("email"), form.get("password"));
+        offerAccountLanguage(session.user?.language);
+      }
       else {
         await session.signup(form.get("name") || form.get("email").split("@")[0], form.get("email"),
           form.get("password"), { adminKey: form.get("admin_key"), language });
@@ -128,6 +132,15 @@ export function setUpAuthDialog({ adminKey = false } = {}) {
       submit.disabled = false;
     }
   });
+}
+
+/** After a login on a page in another language than the account's: the account's is offered, in its
+ * own words. The page is not switched by itself: a login often comes in the middle of a booking. */
+function offerAccountLanguage(account) {
+  if (!isLanguage(account) || account === language) return;
+  const button = h("button", { type: "button", class: "toast-action", onclick: () => setLanguage(account) },
+    textIn(account, "shell.offerLanguage.switch"));
+  toast(h("span", { lang: account }, textIn(account, "shell.offerLanguage"), button), { key: "account-language", seconds: 30 });
 }
 
 /** The header's account area: "Log in", or "name · Log out" (with the door's check-in for staff and admins;

@@ -18,11 +18,19 @@ export const language = chosenLanguage();
 export const locale = language === "ko" ? "ko-KR" : "en-GB";
 
 export function t(key, params = {}) {
-  const entry = CATALOGUES[language][key] ?? ko[key];
+  return textIn(language, key, params);
+}
+
+/** `t` in another of the languages: what is said to someone in their own, whatever the page's is. */
+export function textIn(lang, key, params = {}) {
+  const entry = (CATALOGUES[lang] ?? ko)[key] ?? ko[key];
   if (entry === undefined) return key;
   if (typeof entry === "function") return entry(params);
   return entry.replace(/\{(\w+)\}/g, (whole, name) => (name in params ? String(params[name]) : whole));
 }
+
+/** Whether `code` is one of the pages' languages. */
+export const isLanguage = (code) => code in CATALOGUES;
 
 /** Save `next` and show the page again in it (every view renders its words once). Signed in, the
  * server is told too: its mail and notifications follow the switch. */

@@ -42,6 +42,8 @@ const shell = {
   "shell.performances": "Performances",
   "shell.myBookings": "My bookings",
   "shell.switchLanguage": "Show the pages in {name}",
+  "shell.offerLanguage": "Your account is set to English.",
+  "shell.offerLanguage.switch": "Show the pages in English",
   "shell.signIn": "Log in / Sign up",
   "shell.signOut": "Log out",
   "shell.signedIn": "Signed in",

@@ -44,6 +44,8 @@ const shell = {
   "shell.performances": "공연",
   "shell.myBookings": "예매 내역",
   "shell.switchLanguage": "{name}로 보기",
+  "shell.offerLanguage": "이 계정의 언어는 한국어입니다.",
+  "shell.offerLanguage.switch": "한국어로 보기",
   "shell.signIn": "로그인 / 회원가입",
   "shell.signOut": "로그아웃",
   "shell.signedIn": "로그인됨",
