@@ -30,12 +30,14 @@ export function textIn(lang, key, params = {}) {
 }
 
 /** Whether `code` is one of the pages' languages. */
-export const isLanguage = (code) => code in CATALOGUES;
+export function isLanguage(code) {
+  return code in CATALOGUES;
+}
 
 /** Save `next` and show the page again in it (every view renders its words once). Signed in, the
  * server is told too: its mail and notifications follow the switch. */
 export function setLanguage(next) {
-  if (!(next in CATALOGUES) || next === language) return;
+  if (!isLanguage(next) || next === language) return;
   localStorage.setItem(STORAGE_KEY, next);
   if (session.signedIn) tellServer(next);
   const url = new URL(location.href);
@@ -73,10 +75,10 @@ function tellServer(next) {
 
 function chosenLanguage() {
   const asked = new URLSearchParams(location.search).get("lang");
-  if (asked in CATALOGUES) {
+  if (isLanguage(asked)) {
     localStorage.setItem(STORAGE_KEY, asked);
     return asked;
   }
   const saved = localStorage.getItem(STORAGE_KEY);
-  return saved in CATALOGUES ? saved : "ko";
+  return isLanguage(saved) ? saved : "ko";
 }
