@@ -300,9 +300,12 @@ class RedisEngine:
 
     async def deltas_after(self, round_id, seq) -> list[Delta] | None:
         current, entries = await self._call("history", self._keys(round_id), [round_id, seq, HISTORY])
-        if current is None or seq > int(current) or seq < int(current) - HISTORY:
-            return None           # not loaded, from the future, or older than the HISTORY kept (the log may hold a few more)
-        if seq == int(current):
+        if current is None:
+            return None           # not loaded
+        current = int(current)
+        if seq > current or seq < current - HISTORY:
+            return None           # from the future, or older than the HISTORY kept (the log may hold a few more)
+        if seq == current:
             return []
         deltas = [parse_message(fields[1]) for _id, fields in entries]
         if not deltas or deltas[0].seq != seq + 1:
